@@ -1,0 +1,99 @@
+import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
+import { GraphQLScalarType } from "graphql";
+import {
+  CONTACT_ID_MAX,
+  INSTANCE_ID_MAX,
+  idProblem,
+  parseContactArn,
+  relatedRef,
+  type ContactModel,
+  type ContactRef,
+} from "./contactRef.js";
+import type { GatewayContext } from "./context.js";
+import { badUserInput } from "./errors.js";
+import type { Resolvers } from "./generated/graphql.js";
+
+/** The most ids one `contacts` field may name (Connect has no batch read; each is one call). */
+export const MAX_CONTACT_IDS = 100;
+
+/**
+ * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
+ * maps turned into entry lists, and values the gateway knows but DescribeContact does not return.
+ * Every other field reads the SDK member of the same name in PascalCase (see `loadSchema`).
+ */
+export const resolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  // 64-bit integers as JSON numbers, exact up to 2^53 - 1; larger values are refused, not rounded.
+  Long: new GraphQLScalarType({ ...SafeIntResolver.toConfig(), name: "Long" }),
+
+  Query: {
+    contact: (_, args, ctx) => {
+      const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
+      const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
+      return ctx.loaders.contact.load({ region: ctx.defaultRegion, instanceId, contactId });
+    },
+
+    contacts: (_, args, ctx) => {
+      const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
+      if (args.contactIds.length > MAX_CONTACT_IDS) {
+        throw badUserInput("contactIds", `may name at most ${MAX_CONTACT_IDS} contacts (got ${args.contactIds.length})`);
+      }
+      const refs = args.contactIds.map((contactId, i) => ({
+        region: ctx.defaultRegion,
+        instanceId,
+        contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
+      }));
+      // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
+      // at its index with an error at its path, and the other contacts are unaffected.
+      return refs.map((ref) => ctx.loaders.contact.load(ref));
+    },
+
+    contactByArn: (_, { arn }, ctx) => {
+      const ref = parseContactArn(arn);
+      if (!ref) {
+        throw badUserInput(
+          "arn",
+          "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
+        );
+      }
+      return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
+    },
+  },
+
+  Contact: {
+    instanceId: (contact) => contact.$ref.instanceId,
+    previousContact: (contact, _, ctx) => loadRelated(contact, contact.PreviousContactId, ctx),
+    initialContact: (contact, _, ctx) => loadRelated(contact, contact.InitialContactId, ctx),
+    relatedContact: (contact, _, ctx) => loadRelated(contact, contact.RelatedContactId, ctx),
+    tags: (contact) => entries(contact.Tags),
+    attributes: (contact) => entries(contact.Attributes),
+    segmentAttributes: (contact) => entries(contact.SegmentAttributes),
+    contactEvaluations: (contact) => entries(contact.ContactEvaluations),
+  },
+
+  SegmentAttributeValue: {
+    valueMap: (value) => entries(value.ValueMap),
+  },
+};
+
+// Private: a related contact of the same instance, or null without an upstream call when unset.
+function loadRelated(
+  contact: ContactModel,
+  contactId: string | undefined,
+  ctx: GatewayContext,
+): Promise<ContactModel> | null {
+  const ref: ContactRef | null = relatedRef(contact.$ref, contactId);
+  return ref && ctx.loaders.contact.load(ref);
+}
+
+// Private: a string-keyed map as `{ key, value }` entries, in the order upstream sent them.
+function entries<V>(map: Record<string, V> | undefined): Array<{ key: string; value: V }> | null {
+  return map ? Object.entries(map).map(([key, value]) => ({ key, value })) : null;
+}
+
+// Private: the id if it is well-formed; otherwise BAD_USER_INPUT naming the argument, before any call.
+function checkId(argument: string, value: string, max: number): string {
+  const problem = idProblem(value, max);
+  if (problem) throw badUserInput(argument, problem);
+  return value;
+}
