@@ -708,6 +708,10 @@ export type QualityMetrics = {
   customer?: Maybe<CustomerQualityMetrics>;
 };
 
+/**
+ * Read contacts of Amazon Connect. Every contact costs one DescribeContact call per GraphQL request,
+ * however often and at whatever depth the query names it.
+ */
 export type Query = {
   __typename?: 'Query';
   /**
@@ -730,17 +734,29 @@ export type Query = {
 };
 
 
+/**
+ * Read contacts of Amazon Connect. Every contact costs one DescribeContact call per GraphQL request,
+ * however often and at whatever depth the query names it.
+ */
 export type QueryContactArgs = {
   contactId: Scalars['ID']['input'];
   instanceId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Read contacts of Amazon Connect. Every contact costs one DescribeContact call per GraphQL request,
+ * however often and at whatever depth the query names it.
+ */
 export type QueryContactByArnArgs = {
   arn: Scalars['String']['input'];
 };
 
 
+/**
+ * Read contacts of Amazon Connect. Every contact costs one DescribeContact call per GraphQL request,
+ * however often and at whatever depth the query names it.
+ */
 export type QueryContactsArgs = {
   contactIds: Array<Scalars['ID']['input']>;
   instanceId: Scalars['ID']['input'];

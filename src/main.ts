@@ -1,0 +1,89 @@
+import { ConfigError, configHelp, loadConfig, type Config } from "./config.js";
+import { ConnectUpstream } from "./connectClient.js";
+import { DEMO } from "./emulatorData.js";
+import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "./emulator.js";
+import { createLogger } from "./logger.js";
+import { createGateway } from "./server.js";
+
+/**
+ * The process: read the configuration, start the embedded emulator in emulator mode, start the
+ * gateway, and shut both down cleanly on SIGTERM/SIGINT. A bad setting exits with code 2 and one line.
+ */
+async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(configHelp());
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`connect-graphql: ${error.message}`);
+    process.exit(2);
+  }
+  const logger = createLogger(config);
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+
+  let emulator: Emulator | undefined;
+  if (config.CONNECT_MODE === "emulator") {
+    emulator = await startEmulator({
+      port: config.EMULATOR_PORT,
+      latencyMs: config.EMULATOR_LATENCY_MS,
+      quota: config.EMULATOR_QUOTA_RPS > 0 ? { rps: config.EMULATOR_QUOTA_RPS, burst: config.EMULATOR_QUOTA_BURST } : false,
+    });
+  }
+  const upstream = new ConnectUpstream({
+    ...(emulator && { endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS }),
+    maxAttempts: config.CONNECT_MAX_ATTEMPTS,
+    retryMode: config.CONNECT_RETRY_MODE,
+    connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
+    maxSockets: config.CONNECT_MAX_SOCKETS,
+  });
+  const gateway = await createGateway({ config, upstream, logger });
+  const url = await gateway.listen();
+  logger.info({ url: `${url}/graphql`, mode: config.CONNECT_MODE, auth: config.AUTH_MODE }, "connect-graphql listening");
+  if (emulator) console.log(banner(`${url}/graphql`, emulator.url));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight operations");
+    const timer = setTimeout(() => {
+      logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, "in-flight operations did not finish in time; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await gateway.close();
+    await emulator?.close();
+    logger.info("stopped");
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+function banner(graphqlUrl: string, emulatorUrl: string): string {
+  return [
+    "",
+    "  connect-graphql is running against the embedded Amazon Connect emulator.",
+    "  The data is SYNTHETIC: generated from a fixed seed, no real customer is in it.",
+    "",
+    `  GraphiQL:     ${graphqlUrl}`,
+    `  Emulator:     ${emulatorUrl}  (Connect's REST-JSON API, SigV4 from the real SDK)`,
+    `  Instance id:  ${DEMO.instanceId}`,
+    `  Try contacts: ${DEMO.longChainTailId}  (end of a ${DEMO.longChainLength}-contact transfer chain)`,
+    `                ${DEMO.fullContactId}  (every field populated)`,
+    "",
+    `  Set CONNECT_MODE=aws to use Amazon Connect; npm start -- --help lists every setting.`,
+    "",
+  ].join("\n");
+}
+
+main().catch((error: unknown) => {
+  console.error(`connect-graphql: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
