@@ -243,7 +243,9 @@ describe("every field of the contact", () => {
       if (f.name === "instanceId") out[f.name] = I;
       else if (isObjectType(named) && named.name.endsWith("Entry") && named.getFields().key) {
         const map = (value as Record<string, Record<string, unknown> | undefined>)[member];
-        out[f.name] = map ? Object.entries(map).map(([key, v]) => ({ key, value: expected(named.getFields().value!.type, v, nextPath) })) : null;
+        const valueType = named.getFields().value!.type;
+        const valuePath = isObjectType(getNamedType(valueType)) ? [...nextPath, getNamedType(valueType).name] : nextPath;
+        out[f.name] = map ? Object.entries(map).map(([key, v]) => ({ key, value: expected(valueType, v, valuePath) })) : null;
       } else out[f.name] = expected(f.type, (value as Record<string, unknown>)[member], nextPath);
     }
     return out;

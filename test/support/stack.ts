@@ -1,11 +1,8 @@
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import { ConnectUpstream } from "../../src/connectClient.js";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator.js";
+import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/server.js";
-
-/** Static credentials the SDK signs emulator requests with (the emulator does not check them). */
-export const TEST_CREDENTIALS = { accessKeyId: "AKIDEMULATOR", secretAccessKey: "emulator-secret" };
 
 export interface StackOptions {
   /** Settings as environment variables would spell them (merged over emulator-mode defaults). */
@@ -47,7 +44,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = loadConfig({ CONNECT_MODE: "emulator", LOG_LEVEL: "silent", PORT: "0", HOST: "127.0.0.1", ...options.env }, false);
   const upstream = new ConnectUpstream({
     endpoint: emulator.url,
-    credentials: TEST_CREDENTIALS,
+    credentials: EMULATOR_CREDENTIALS,
     maxAttempts: config.CONNECT_MAX_ATTEMPTS,
     retryMode: config.CONNECT_RETRY_MODE,
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
@@ -72,7 +69,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
     },
-    describeContactCalls: () => emulator.stats().calls.DescribeContact ?? 0,
+    describeContactCalls: () => emulator.calls.byApi.DescribeContact,
     resetCalls: () => emulator.resetStats(),
     async close() {
       await gateway.close();
