@@ -26,15 +26,17 @@ async function main(): Promise<void> {
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
   let emulator: Emulator | undefined;
-  if (config.CONNECT_MODE === "emulator") {
+  if (config.CONNECT_MODE === "emulator" && !config.EMULATOR_URL) {
     emulator = await startEmulator({
       port: config.EMULATOR_PORT,
       latencyMs: config.EMULATOR_LATENCY_MS,
       quota: config.EMULATOR_QUOTA_RPS > 0 ? { rps: config.EMULATOR_QUOTA_RPS, burst: config.EMULATOR_QUOTA_BURST } : false,
     });
   }
+  // Emulator mode talks to the embedded emulator, or to one running elsewhere (EMULATOR_URL).
+  const emulatorUrl = config.CONNECT_MODE === "emulator" ? (config.EMULATOR_URL ?? emulator?.url) : undefined;
   const upstream = new ConnectUpstream({
-    ...(emulator && { endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS }),
+    ...(emulatorUrl && { endpoint: emulatorUrl, credentials: EMULATOR_CREDENTIALS }),
     maxAttempts: config.CONNECT_MAX_ATTEMPTS,
     retryMode: config.CONNECT_RETRY_MODE,
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   const gateway = await createGateway({ config, upstream, logger });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, mode: config.CONNECT_MODE, auth: config.AUTH_MODE }, "connect-graphql listening");
-  if (emulator) console.log(banner(`${url}/graphql`, emulator.url));
+  if (emulatorUrl) console.log(banner(`${url}/graphql`, emulatorUrl));
 
   let stopping = false;
   const stop = async (signal: string) => {
