@@ -205,6 +205,18 @@ function prune<T>(value: T): T {
   return value;
 }
 
+/** Moves every Date inside `value` by `deltaMs`. */
+function shiftDates(value: unknown, deltaMs: number): void {
+  if (Array.isArray(value)) value.forEach((item) => shiftDates(item, deltaMs));
+  else if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    for (const [key, item] of Object.entries(record)) {
+      if (item instanceof Date) record[key] = new Date(item.getTime() + deltaMs);
+      else shiftDates(item, deltaMs);
+    }
+  }
+}
+
 /** A Date with millisecond precision at most. */
 function at(ms: number): Date {
   return new Date(Math.round(ms));
@@ -1132,6 +1144,8 @@ export function buildDataset(seed = 1): Dataset {
 
   const fullStart = Date.UTC(2026, 9, 14, 9, 30, 12);
   const fullHead = main.realisticContact({ id: main.rng.uuid(), channel: "VOICE", method: "INBOUND", start: fullStart - 5 * MINUTE, inProgress: false });
+  // The transfer ends the head contact just before the full contact starts.
+  shiftDates(fullHead, fullStart - 400 - fullHead.DisconnectTimestamp!.getTime());
   const tailStart = fullStart + 843 * SECOND + 410;
   const tailId = main.rng.uuid();
   const full = fullContact(main, { id: DEMO.fullContactId, initialId: fullHead.Id!, previousId: fullHead.Id!, nextId: tailId, nextStart: tailStart, relatedId: longChain[0]!.Id!, start: fullStart });

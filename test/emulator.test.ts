@@ -20,6 +20,8 @@ import {
   type ReferenceSummary,
   type SearchContactsCommandInput,
 } from "@aws-sdk/client-connect";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../src/emulator.js";
 import { buildDataset, DEMO, type Dataset, type InstanceData } from "../src/emulatorData.js";
@@ -147,6 +149,10 @@ describe("the data set", () => {
         expect(first!.PreviousContactId).toBeUndefined();
         expect(first!.InitialContactId).toBeUndefined();
         for (const later of chain.slice(1)) expect(later.InitialContactId).toBe(first!.Id);
+        chain.slice(1).forEach((later, i) => {
+          const before = chain[i]!;
+          expect(later.InitiationTimestamp!.getTime()).toBeGreaterThan((before.DisconnectTimestamp ?? before.InitiationTimestamp)!.getTime());
+        });
         if (contact.RelatedContactId) expect(instance.contacts.has(contact.RelatedContactId)).toBe(true);
         for (const next of contact.NextContacts ?? []) {
           const data = next.NextContactMetadata?.QuickConnectContactData;
@@ -632,5 +638,37 @@ describe("the other read APIs", () => {
     expect(badToken).toBeInstanceOf(InvalidParameterException);
     const unsupported = await rejection(client.send(new SearchContactsCommand({ InstanceId: DEMO.instanceId, TimeRange: october, SearchCriteria: { ContactAnalysis: { Transcript: { Criteria: [{ ParticipantRole: "AGENT", SearchText: ["refund"], MatchType: "MATCH_ANY" }] } } } })));
     expect(unsupported).toBeInstanceOf(InvalidRequestException);
+  });
+});
+
+describe("the emulator CLI", () => {
+  it("prints its URL and the demo ids, serves requests, and exits cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/emulatorCli.ts"], {
+      env: { ...process.env, EMULATOR_PORT: "0", EMULATOR_LATENCY_MS: "1", EMULATOR_QUOTA_RPS: "100", EMULATOR_QUOTA_BURST: "100" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let output = "";
+      child.stdout.setEncoding("utf8");
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (chunk: string) => {
+          output += chunk;
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match && output.includes(DEMO.missingContactId)) resolve(match[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`exited early with ${code}: ${output}`)));
+      });
+      for (const id of [DEMO.instanceId, DEMO.longChainTailId, DEMO.fullContactId, DEMO.inProgressContactId]) expect(output).toContain(id);
+      const response = await fetch(`${url}/contacts/${DEMO.instanceId}/${DEMO.fullContactId}`, { headers: { authorization: AUTH } });
+      expect(response.status).toBe(200);
+      const config = (await (await fetch(`${url}/_emulator/config`)).json()) as Record<string, unknown>;
+      expect(config).toMatchObject({ latencyMs: 1, quota: { rps: 100, burst: 100 } });
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
