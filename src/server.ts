@@ -2,14 +2,23 @@ import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+import fastifyCors from "@fastify/cors";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
+import { createAuthenticator, registerAuth, requestPrincipal } from "./auth.js";
 import type { Config } from "./config.js";
 import type { Upstream } from "./connectClient.js";
 import type { GatewayContext } from "./context.js";
 import { ErrorCode } from "./errors.js";
+import { exampleOperation, graphiqlLandingPage } from "./graphiql.js";
+import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
+import { createUpstreamBudget, createQueryLimits } from "./limits.js";
 import { createLoaders, type FetchContact } from "./loaders.js";
+import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
+import { operationLog } from "./operationLog.js";
+import { enterOperationScope } from "./operationScope.js";
+import { applyPiiRedaction, redactionPlugin } from "./redaction.js";
 import { loadSchema } from "./schema.js";
 
 export interface GatewayOptions {
@@ -24,6 +33,10 @@ export interface GatewayOptions {
   fetchContact?: FetchContact;
   /** Extra Apollo plugins (landing page, metrics, limits). */
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** Where every part records its metrics (`GET /metrics`). Default: a fresh registry. */
+  metrics?: GatewayMetrics;
+  /** What `GET /readyz` checks besides the configuration (upstream reachable, Redis up). Default none. */
+  readinessChecks?: Record<string, ReadinessCheck>;
 }
 
 export interface Gateway {
@@ -41,7 +54,10 @@ export interface Gateway {
  * malformed-JSON handling (400) and graceful close without extra code (see README, "HTTP layer").
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { config, upstream, logger } = options;
+  const { config, logger } = options;
+  const metrics = options.metrics ?? createMetrics();
+  // Every upstream call is counted, in the metrics and in its operation's log line.
+  const upstream = meteredUpstream(options.upstream, metrics);
   const fetchContact: FetchContact = options.fetchContact ?? ((ref) => upstream.describeContact(ref));
 
   const app = Fastify({
@@ -52,19 +68,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger: false,
     forceCloseConnections: "idle",
   });
+  // Before any route or plugin, so every HTTP-level refusal is GraphQL-shaped (see httpErrorHandler).
+  app.setErrorHandler(httpErrorHandler(config, logger));
+  if (config.CORS_ORIGINS.length > 0) {
+    await app.register(fastifyCors, { origin: config.CORS_ORIGINS, methods: ["GET", "POST"], maxAge: 600 });
+  }
+  if (config.AUTH_MODE === "jwt") registerAuth(app, createAuthenticator(config), logger);
+  const limits = createQueryLimits(config);
+  app.addHook("preHandler", enterOperationScope);
+  registerHealthRoutes(app, { checks: options.readinessChecks ?? {} });
+  registerMetricsRoute(app, metrics);
+  const plugins = [
+    ...(config.GRAPHIQL ? [graphiqlLandingPage({ example: exampleOperation(config), showHeaders: config.AUTH_MODE === "jwt" })] : []),
+    ...(options.plugins ?? []),
+  ];
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema: loadSchema(),
+    schema: applyPiiRedaction(loadSchema()),
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
     allowBatchedHttpRequests: config.HTTP_BATCHING,
     includeStacktraceInErrorResponses: false,
+    // The process owns SIGTERM/SIGINT (main.ts): Apollo's own handlers would race ours and stall
+    // the drain.
+    stopOnTerminationSignals: false,
     logger,
     formatError: maskUnexpectedErrors(logger),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [
       fastifyApolloDrainPlugin(app),
-      ...(options.plugins ?? []),
-      ...(options.plugins?.some((p) => "renderLandingPage" in p) ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      ...limits.plugins,
+      redactionPlugin(),
+      operationLog({ metrics }),
+      ...plugins,
+      ...(plugins.some((p) => "renderLandingPage" in p) ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
   });
   await apollo.start();
@@ -72,10 +110,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
     context: async (request) => ({
-      loaders: createLoaders(fetchContact, { concurrency: config.CONNECT_MAX_CONCURRENCY }),
+      loaders: createLoaders(fetchContact, {
+        concurrency: config.CONNECT_MAX_CONCURRENCY,
+        onBatch: metrics.observeBatch,
+        beforeFetch: createUpstreamBudget(config.MAX_UPSTREAM_CALLS).charge,
+      }),
       defaultRegion: config.AWS_REGION,
       requestId: request.id,
       logger: logger.child({ requestId: request.id }),
+      auth: requestPrincipal(request, config.AUTH_MODE),
+      redaction: { masked: new Set<string>() },
+      maxContactIds: config.MAX_CONTACT_IDS,
     }),
   });
 
@@ -105,6 +150,38 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
  * failure: the client gets INTERNAL_SERVER_ERROR with no message detail and no stack, and the log
  * gets the rest. GraphQL validation and parse errors carry Apollo's own codes and pass through.
  */
+/**
+ * Errors Fastify raises before Apollo sees the request (body too large, malformed JSON, unknown
+ * content type) answered in GraphQL's shape, `{"errors":[{"message","extensions":{"code"}}]}`,
+ * with their HTTP status: 413 PAYLOAD_TOO_LARGE, 400/415 BAD_REQUEST. Messages are the gateway's
+ * own: a JSON parser's message can quote the body, which may hold personal data. Anything 5xx is
+ * INTERNAL_SERVER_ERROR with no detail.
+ */
+function httpErrorHandler(config: Pick<Config, "BODY_LIMIT_BYTES">, logger: Logger) {
+  return (error: FastifyError, request: { id: string }, reply: import("fastify").FastifyReply) => {
+    const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    let code: ErrorCode = ErrorCode.BAD_REQUEST;
+    let message: string;
+    if (status === 413) {
+      code = ErrorCode.PAYLOAD_TOO_LARGE;
+      message = `The request body is larger than ${config.BODY_LIMIT_BYTES} bytes (BODY_LIMIT_BYTES).`;
+    } else if (status === 415) {
+      message = "Unsupported Content-Type: send the operation as application/json (or application/graphql-response+json).";
+    } else if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError) {
+      message = "The request body is not valid JSON.";
+    } else if (error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+      message = "The request body is empty; send a JSON object with a `query`.";
+    } else if (status < 500) {
+      message = `Bad request (${error.code ?? "HTTP " + status}).`;
+    } else {
+      code = ErrorCode.INTERNAL_SERVER_ERROR;
+      message = "Internal server error.";
+      logger.error({ err: error, requestId: request.id }, "unexpected error in HTTP layer");
+    }
+    void reply.code(status).type("application/json; charset=utf-8").send({ errors: [{ message, extensions: { code } }] });
+  };
+}
+
 function maskUnexpectedErrors(logger: Logger) {
   const known = new Set<string>([
     ...Object.values(ErrorCode),
