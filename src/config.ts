@@ -70,6 +70,7 @@ export const SETTINGS = {
   AUTH_JWKS_FILE: setting({ schema: str, help: "Local JWKS file for RS/ES-signed bearer tokens." }),
   AUTH_ISSUER: setting({ schema: str, help: "Required `iss` of bearer tokens, when set." }),
   AUTH_AUDIENCE: setting({ schema: str, help: "Required `aud` of bearer tokens, when set." }),
+  AUTH_CLOCK_TOLERANCE_SECONDS: setting({ schema: int(0, 300), default: "30", help: "Clock skew allowed when checking a bearer token's `exp` and `nbf`." }),
   MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
   MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
   MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),
@@ -112,6 +113,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   CACHE_MAX_ENTRIES: number;
   CACHE_MAX_MB: number;
   REDIS_KEY_PREFIX: string;
+  AUTH_CLOCK_TOLERANCE_SECONDS: number;
   MAX_QUERY_DEPTH: number;
   MAX_CONTACT_HOPS: number;
   MAX_CONTACT_IDS: number;

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
+import type { Principal } from "./auth.js";
 import type { Loaders } from "./loaders.js";
+import type { Redaction } from "./redaction.js";
 
 /**
  * What every resolver gets for one GraphQL request. Made fresh per request by the server's context
@@ -12,4 +14,10 @@ export interface GatewayContext {
   /** Correlates the operation's log lines; taken from `x-request-id` or generated. */
   readonly requestId: string;
   readonly logger: Logger;
+  /** The caller: its scopes and readable instances (`FULL_ACCESS` when `AUTH_MODE=none`). */
+  readonly auth: Principal;
+  /** Which personal fields this operation masked (for `extensions.redacted`). */
+  readonly redaction: Redaction;
+  /** Most ids one `contacts(contactIds:)` field may name (`MAX_CONTACT_IDS`). */
+  readonly maxContactIds: number;
 }

@@ -20,6 +20,13 @@ export const ErrorCode = {
   UPSTREAM_ERROR: "UPSTREAM_ERROR",
   /** The operation needs more upstream calls than one operation may make. */
   UPSTREAM_BUDGET_EXCEEDED: "UPSTREAM_BUDGET_EXCEEDED",
+  /** The operation breaks a static query limit (depth, cost, aliases, tokens, directives, contact
+   *  hops); `extensions.limit` names the setting. Refused before it runs: no upstream call. */
+  QUERY_LIMIT_EXCEEDED: "QUERY_LIMIT_EXCEEDED",
+  /** The HTTP request itself is malformed (not JSON, wrong content type, batching off). */
+  BAD_REQUEST: "BAD_REQUEST",
+  /** The HTTP request body is larger than `BODY_LIMIT_BYTES` (HTTP 413). */
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   /** A bug in the gateway; details are in the logs, never in the response. */
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;

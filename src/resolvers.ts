@@ -9,12 +9,10 @@ import {
   type ContactModel,
   type ContactRef,
 } from "./contactRef.js";
+import { assertInstanceReadable } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput } from "./errors.js";
 import type { Resolvers } from "./generated/graphql.js";
-
-/** The most ids one `contacts` field may name (Connect has no batch read; each is one call). */
-export const MAX_CONTACT_IDS = 100;
 
 /**
  * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
@@ -30,19 +28,22 @@ export const resolvers: Resolvers = {
     contact: (_, args, ctx) => {
       const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
+      assertInstanceReadable(ctx.auth, instanceId);
       return ctx.loaders.contact.load({ region: ctx.defaultRegion, instanceId, contactId });
     },
 
     contacts: (_, args, ctx) => {
       const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
-      if (args.contactIds.length > MAX_CONTACT_IDS) {
-        throw badUserInput("contactIds", `may name at most ${MAX_CONTACT_IDS} contacts (got ${args.contactIds.length})`);
+      // Connect has no batch read: each id is one call, so the list length is bounded (MAX_CONTACT_IDS).
+      if (args.contactIds.length > ctx.maxContactIds) {
+        throw badUserInput("contactIds", `may name at most ${ctx.maxContactIds} contacts (got ${args.contactIds.length})`);
       }
       const refs = args.contactIds.map((contactId, i) => ({
         region: ctx.defaultRegion,
         instanceId,
         contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
       }));
+      assertInstanceReadable(ctx.auth, instanceId);
       // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
       // at its index with an error at its path, and the other contacts are unaffected.
       return refs.map((ref) => ctx.loaders.contact.load(ref));
@@ -56,6 +57,7 @@ export const resolvers: Resolvers = {
           "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
         );
       }
+      assertInstanceReadable(ctx.auth, ref.instanceId, "arn");
       return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
     },
   },
