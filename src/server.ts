@@ -89,6 +89,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     csrfPrevention: true,
     allowBatchedHttpRequests: config.HTTP_BATCHING,
     includeStacktraceInErrorResponses: false,
+    // The process owns SIGTERM/SIGINT (main.ts): Apollo's own handlers would race ours and stall
+    // the drain.
+    stopOnTerminationSignals: false,
     logger,
     formatError: maskUnexpectedErrors(logger),
     validationRules: limits.validationRules,
