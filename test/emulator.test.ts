@@ -396,7 +396,7 @@ describe("quotas, failures and latency", () => {
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => client.send(new DescribeContactCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId }))));
     const ok = results.filter((r) => r.status === "fulfilled").length;
     expect(ok).toBeGreaterThanOrEqual(15);
-    expect(ok).toBeLessThanOrEqual(17); // refill during the burst: 10 tokens/s
+    expect(ok).toBeLessThanOrEqual(19); // the bucket refills 10 tokens/s while the burst is in flight
     expect(emulator.calls.throttled).toBe(20 - ok);
     const search: SearchContactsCommandInput = { InstanceId: DEMO.instanceId, TimeRange: { Type: "INITIATION_TIMESTAMP", StartTime: new Date("2026-10-01"), EndTime: new Date("2026-12-01") }, MaxResults: 1 };
     await client.send(new SearchContactsCommand(search));
