@@ -2,7 +2,9 @@ import { ConfigError, configHelp, loadConfig, type Config } from "./config.js";
 import { ConnectUpstream } from "./connectClient.js";
 import { DEMO } from "./emulatorData.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "./emulator.js";
+import { connectReachable } from "./health.js";
 import { createLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
 import { createGateway } from "./server.js";
 
 /**
@@ -43,7 +45,14 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
     maxSockets: config.CONNECT_MAX_SOCKETS,
   });
-  const gateway = await createGateway({ config, upstream, logger });
+  const gateway = await createGateway({
+    config,
+    upstream,
+    logger,
+    metrics: createMetrics({ processMetrics: true }),
+    // Ready when Connect (or the emulator) answers; checked without spending DescribeContact quota.
+    readinessChecks: { connect: connectReachable(upstream, config.AWS_REGION) },
+  });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, mode: config.CONNECT_MODE, auth: config.AUTH_MODE }, "connect-graphql listening");
   if (emulatorUrl) console.log(banner(`${url}/graphql`, emulatorUrl));

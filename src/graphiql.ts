@@ -1,0 +1,122 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { Config } from "./config.js";
+import { DEMO } from "./emulatorData.js";
+
+/**
+ * GraphiQL at `GET /graphql` for browsers, served entirely by the gateway.
+ *
+ * Apollo's default landing page loads its code from Apollo's CDN, so on a closed network it is a
+ * blank page. `@graphql-yoga/render-graphiql` renders one self-contained HTML document: GraphiQL 5,
+ * React, the Monaco editor and its three web workers (as blob URLs) are inlined, so the browser
+ * requests nothing but the page itself and `POST /graphql`. It is the same page GraphQL Yoga serves,
+ * maintained by The Guild; bundling `graphiql` ourselves would mean a build step for React and
+ * Monaco's workers to produce the same thing. The page is about 9 MB: it is rendered once, on the
+ * first visit, and the module holding it is only imported when GraphiQL is enabled.
+ */
+
+/** The operation the page opens with (in a fresh browser; GraphiQL remembers edits in localStorage). */
+export interface ExampleOperation {
+  query: string;
+  variables: Record<string, unknown>;
+  /** Initial content of the headers editor. */
+  headers: Record<string, string>;
+}
+
+export interface GraphiQLOptions {
+  /** Where the page sends operations. Default `/graphql`. */
+  endpoint?: string;
+  example: ExampleOperation;
+  /** Open the headers editor on load (when a bearer token is needed). Default false. */
+  showHeaders?: boolean;
+  /** Page title. Default `connect-graphql`. */
+  title?: string;
+}
+
+/**
+ * An Apollo landing-page plugin serving GraphiQL. `createGateway` omits Apollo's own (disabled)
+ * landing page when a plugin with `renderLandingPage` is passed.
+ */
+export function graphiqlLandingPage(options: GraphiQLOptions): ApolloServerPlugin {
+  let html: Promise<string> | undefined;
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html: () => (html ??= renderPage(options)) };
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The example for this configuration: a contact with its transfer chain (`previousContact` two hops
+ * back and `initialContact`), on the emulator's 12-contact chain in emulator mode and on
+ * placeholders in aws mode. With bearer-token authentication the headers editor starts with an
+ * `Authorization` header to complete; tokens are never persisted by the page.
+ */
+export function exampleOperation(config: Pick<Config, "CONNECT_MODE" | "AUTH_MODE">): ExampleOperation {
+  const emulator = config.CONNECT_MODE === "emulator";
+  return {
+    query: EXAMPLE_QUERY,
+    variables: {
+      instanceId: emulator ? DEMO.instanceId : "your-instance-id",
+      contactId: emulator ? DEMO.longChainTailId : "your-contact-id",
+    },
+    headers: config.AUTH_MODE === "jwt" ? { Authorization: "Bearer <your token>" } : {},
+  };
+}
+
+const EXAMPLE_QUERY = `# A contact and its transfer chain: previousContact walks back
+# one transfer at a time, initialContact jumps to the first
+# contact. Each distinct contact costs one DescribeContact call
+# per request, however often the query names it.
+# Run it with the pink button (Ctrl+Enter); the book icon on the
+# left opens the docs.
+query ContactWithTransferChain($instanceId: ID!, $contactId: ID!) {
+  contact(instanceId: $instanceId, contactId: $contactId) {
+    id
+    channel
+    initiationMethod
+    initiationTimestamp
+    disconnectTimestamp
+    queueInfo {
+      id
+    }
+    previousContact {
+      id
+      initiationMethod
+      previousContact {
+        id
+        initiationMethod
+      }
+    }
+    initialContact {
+      id
+      initiationMethod
+      initiationTimestamp
+    }
+  }
+}
+`;
+
+// Private: the page, with the example as GraphiQL's default tab.
+async function renderPage(options: GraphiQLOptions): Promise<string> {
+  const { renderGraphiQL } = await import("@graphql-yoga/render-graphiql");
+  const { example } = options;
+  const headers = JSON.stringify(example.headers, null, 2);
+  return renderGraphiQL({
+    title: options.title ?? "connect-graphql",
+    endpoint: options.endpoint ?? "/graphql",
+    defaultQuery: example.query,
+    // Yoga's page hands `variables` to GraphiQL as the variables editor's initial content; its
+    // option type does not list it.
+    ...{ variables: JSON.stringify(example.variables, null, 2) },
+    headers,
+    shouldPersistHeaders: false,
+    defaultEditorToolsVisibility: options.showHeaders ? "headers" : "variables",
+    // GraphQL Yoga's graphql-sse subscriptions are not served here; queries go over plain POST.
+    method: "POST",
+    schemaDescription: true,
+  });
+}

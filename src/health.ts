@@ -1,0 +1,112 @@
+import type { FastifyInstance } from "fastify";
+import type { ConnectUpstream } from "./connectClient.js";
+
+/** One readiness condition: resolves when met, rejects with the reason when not. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface HealthOptions {
+  /** Named checks `/readyz` runs, all at once. The configuration needs none: an invalid one stops start-up. */
+  checks?: Record<string, ReadinessCheck>;
+  /** A check that takes longer fails. Default 2000 ms. */
+  timeoutMs?: number;
+  /** A passed check is not run again for this long, so frequent probes cost nothing upstream. Default 5000 ms. */
+  cacheMs?: number;
+}
+
+/**
+ * `GET /healthz`: the process is alive and serving HTTP (200, no checks), for liveness probes.
+ * `GET /readyz`: ready to serve (200) or not (503), with the state of each check, for readiness
+ * probes and load balancers. It turns 503 as soon as shutdown begins, so traffic drains away
+ * while in-flight operations finish.
+ */
+export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions = {}): void {
+  const checks = Object.entries(options.checks ?? {});
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const cacheMs = options.cacheMs ?? 5000;
+  const passedAt = new Map<string, number>();
+  let stopping = false;
+  app.addHook("preClose", (done) => {
+    stopping = true;
+    done();
+  });
+
+  app.get("/healthz", async (_request, reply) => reply.header("cache-control", "no-store").send({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const results: Record<string, string> = { configuration: "ok" };
+    await Promise.all(
+      checks.map(async ([name, check]) => {
+        const last = passedAt.get(name);
+        if (last !== undefined && Date.now() - last < cacheMs) return void (results[name] = "ok");
+        try {
+          await withTimeout(check(), timeoutMs);
+          passedAt.set(name, Date.now());
+          results[name] = "ok";
+        } catch (error) {
+          passedAt.delete(name);
+          results[name] = `failed: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }),
+    );
+    if (stopping) results.shutdown = "in progress";
+    const ready = !stopping && Object.values(results).every((r) => r === "ok");
+    return reply
+      .code(ready ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ status: ready ? "ready" : "not ready", checks: results });
+  });
+}
+
+/**
+ * Amazon Connect (or the emulator) is reachable for `region`: the SDK resolves credentials, and the
+ * endpoint the SDK would call answers HTTP. The request is unsigned, so it spends none of the
+ * account's DescribeContact quota; any HTTP status counts as reachable.
+ */
+export function connectReachable(upstream: ConnectUpstream, region: string): ReadinessCheck {
+  return async () => {
+    const config = upstream.client(region).config;
+    try {
+      await config.credentials();
+    } catch (error) {
+      throw new Error(`no AWS credentials (${error instanceof Error ? error.name : "error"})`);
+    }
+    const endpoint = await endpointUrl(config as unknown as SdkEndpointConfig, region);
+    try {
+      const response = await fetch(endpoint, { method: "GET", signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new Error(`${new URL(endpoint).host} unreachable${cause ? ` (${cause})` : ""}`);
+    }
+  };
+}
+
+interface SdkEndpointConfig {
+  endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string } | string>;
+  serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+  endpointProvider: (params: { Region: string }) => { url: URL };
+}
+
+// Private: the URL the SDK sends to: the client's `endpoint`, then AWS_ENDPOINT_URL_CONNECT /
+// AWS_ENDPOINT_URL (the SDK's service-configured endpoint), then the regional default.
+async function endpointUrl(config: SdkEndpointConfig, region: string): Promise<string> {
+  const custom = await config.endpoint?.();
+  if (typeof custom === "string") return custom;
+  if (custom) return `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ""}${custom.path}`;
+  const configured = await config.serviceConfiguredEndpoint?.();
+  if (configured) return configured;
+  return config.endpointProvider({ Region: region }).url.href;
+}
+
+// Private: rejects when `promise` has not settled in `ms`.
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
