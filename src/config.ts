@@ -74,11 +74,11 @@ export const SETTINGS = {
   MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
   MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
   MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),
-  MAX_UPSTREAM_CALLS: setting({ schema: int(1), default: "200", help: "Most distinct DescribeContact calls one operation may cause; further fields fail with UPSTREAM_BUDGET_EXCEEDED." }),
+  MAX_UPSTREAM_CALLS: setting({ schema: int(1), default: "200", help: "Most distinct contacts one operation may read (cache hits count too, so the outcome does not depend on the cache); further contact fields fail with UPSTREAM_BUDGET_EXCEEDED and no call goes out." }),
   MAX_ALIASES: setting({ schema: int(0), default: "30", help: "Most aliases in one operation." }),
-  MAX_TOKENS: setting({ schema: int(1), default: "5000", help: "Most tokens in one document." }),
+  MAX_TOKENS: setting({ schema: int(1), default: "12000", help: "Most tokens in one document (a contact with every field, written out inline 10 relations deep, has about 8,000)." }),
   MAX_DIRECTIVES: setting({ schema: int(0), default: "50", help: "Most directives in one operation." }),
-  MAX_COST: setting({ schema: int(1), default: "20000", help: "Highest computed cost of one operation." }),
+  MAX_COST: setting({ schema: int(1), default: "20000", help: "Highest cost of one operation: 1 per leaf field, 2 per field with a selection, fragments counted where spread." }),
 } as const satisfies Record<string, Setting<z.ZodType>>;
 
 export type SettingName = keyof typeof SETTINGS;

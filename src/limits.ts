@@ -68,7 +68,7 @@ export function createQueryLimits(config: LimitsConfig): QueryLimits {
     parseOptions: { maxTokens: config.MAX_TOKENS },
     validationRules: [...armor.validationRules, maxContactHopsRule(config.MAX_CONTACT_HOPS)],
     // Armor's typings name the CommonJS build of @apollo/server; the plugins are plain objects.
-    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), tokenLimitCode(config.MAX_TOKENS)],
+    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), limitErrorCodes(config.MAX_TOKENS)],
   };
 }
 
@@ -80,10 +80,11 @@ function limitError(message: string, limit: string): GraphQLError {
 }
 
 /**
- * The parser's token limit surfaces as a parse failure; give it the same code as the other limits.
- * (Apollo reports parse errors with `GRAPHQL_PARSE_FAILED`; this rewrites only the token-limit one.)
+ * Apollo codes every validation error `GRAPHQL_VALIDATION_FAILED` and the parser's token limit
+ * `GRAPHQL_PARSE_FAILED`; limit errors get `QUERY_LIMIT_EXCEEDED` instead, so clients can tell "too
+ * big" from "wrong". The HTTP status stays 400.
  */
-function tokenLimitCode(maxTokens: number): ApolloServerPlugin<any> {
+function limitErrorCodes(maxTokens: number): ApolloServerPlugin<any> {
   return {
     async requestDidStart() {
       return {
@@ -91,8 +92,11 @@ function tokenLimitCode(maxTokens: number): ApolloServerPlugin<any> {
           for (const error of errors) {
             if (error.extensions.code === "GRAPHQL_PARSE_FAILED" && /contains more tha[nt] \d+ tokens/.test(error.message)) {
               Object.assign(error, { message: `Document exceeds the token limit of ${maxTokens} (MAX_TOKENS)` });
-              error.extensions.code = ErrorCode.QUERY_LIMIT_EXCEEDED;
               error.extensions.limit = "MAX_TOKENS";
+            }
+            const code = error.extensions.code;
+            if ((code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED") && typeof error.extensions.limit === "string") {
+              error.extensions.code = ErrorCode.QUERY_LIMIT_EXCEEDED;
             }
           }
         },
@@ -181,7 +185,7 @@ export function createUpstreamBudget(max: number): { charge(ref: ContactRef): vo
       if (used >= max) {
         throw new GraphQLError(
           `${describeRef(ref)} was not read: this operation reached its limit of ${max} distinct contacts (MAX_UPSTREAM_CALLS). Split the query or ask for fewer relations.`,
-          { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: max } },
+          { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: "MAX_UPSTREAM_CALLS", max } },
         );
       }
       used += 1;
