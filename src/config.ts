@@ -7,8 +7,10 @@ import { z } from "zod";
  */
 
 // Private: environment values are strings; these turn them into typed values with clear errors.
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max);
+// (Zod's own wording for a non-number is "expected number, received NaN".)
+const typeError = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a whole number")).int().min(min).max(max);
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a number")).min(min).max(max);
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
