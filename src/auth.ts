@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { GraphQLError } from "graphql";
+import { GraphQLError, defaultFieldResolver, type GraphQLSchema } from "graphql";
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -40,8 +40,18 @@ export const FULL_ACCESS: Principal = Object.freeze({
   instances: "*",
 });
 
-export function canReadInstance(principal: Principal, instanceId: string): boolean {
-  return principal.instances === "*" || principal.instances.has(instanceId);
+/** Whether the caller may read `instance` (an instance id, or an ARN naming the instance). */
+export function canReadInstance(principal: Principal, instance: string): boolean {
+  return principal.instances === "*" || principal.instances.has(instanceIdOf(instance));
+}
+
+/**
+ * The instance id in an instance or contact ARN (`arn:…:instance/{id}[/…]`), or the value itself.
+ * Instance ids are UUIDs, unique across regions and accounts, so the id alone identifies it.
+ */
+export function instanceIdOf(value: string): string {
+  const match = /^arn:[^:]*:connect:[^:]*:[^:]*:instance\/([^/]+)/.exec(value);
+  return match ? match[1]! : value;
 }
 
 export function canSeePii(principal: Principal): boolean {
@@ -52,11 +62,34 @@ export function canSeePii(principal: Principal): boolean {
  * FORBIDDEN for a field naming an instance the caller may not read, thrown before any upstream call.
  * The message names the argument, not the caller's allowed instances.
  */
-export function assertInstanceReadable(principal: Principal, instanceId: string, argument = "instanceId"): void {
-  if (canReadInstance(principal, instanceId)) return;
-  throw new GraphQLError(`The caller may not read instance ${instanceId} (argument "${argument}"); the token's ${INSTANCES_CLAIM} claim does not list it.`, {
+export function assertInstanceReadable(principal: Principal, instance: string, argument = "instanceId"): void {
+  if (canReadInstance(principal, instance)) return;
+  throw new GraphQLError(`The caller may not read instance ${instanceIdOf(instance)} (argument "${argument}"); the token's ${INSTANCES_CLAIM} claim does not list it.`, {
     extensions: { code: ErrorCode.FORBIDDEN, argument },
   });
+}
+
+/**
+ * Authorizes every root field that names an instance (an `instanceId` or `arn` argument) before
+ * its resolver runs: a field for an instance the caller may not read is FORBIDDEN, with no upstream
+ * call, and the other fields of the operation are unaffected. Done on the schema rather than in
+ * each resolver, so a root field added later is covered without remembering to. (Relations stay in
+ * the instance of the contact they start from, so checking the root is enough; the contact loader
+ * checks again as a second line.) Wraps resolvers in place and returns the schema.
+ */
+export function applyInstanceAuthorization(schema: GraphQLSchema): GraphQLSchema {
+  const query = schema.getQueryType();
+  for (const field of Object.values(query?.getFields() ?? {})) {
+    const argument = field.args.find((a) => a.name === "instanceId" || a.name === "arn")?.name;
+    if (!argument) continue;
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args: Record<string, unknown>, ctx: { auth: Principal }, info) => {
+      const value = args[argument];
+      if (typeof value === "string") assertInstanceReadable(ctx.auth, value, argument);
+      return resolve(source, args, ctx, info);
+    };
+  }
+  return schema;
 }
 
 /** Why a request was refused before any GraphQL ran: the HTTP status, the code and a message. */
@@ -181,7 +214,7 @@ function principalOf(payload: JWTPayload): Principal {
     );
   }
   const claim = payload[INSTANCES_CLAIM];
-  const listed = Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : [];
+  const listed = (Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : []).map(instanceIdOf);
   return {
     ...(typeof payload.sub === "string" && { subject: payload.sub }),
     scopes,

@@ -12,6 +12,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from "graphql";
+import { assertInstanceReadable, type Principal } from "./auth.js";
 import type { Config } from "./config.js";
 import { describeRef, ErrorCode } from "./errors.js";
 import type { ContactRef } from "./contactRef.js";
@@ -168,6 +169,18 @@ export function maxContactHopsRule(max: number): ValidationRule {
         }
       },
     };
+  };
+}
+
+/**
+ * The contact loader's `beforeFetch` for one operation: the caller must be allowed the contact's
+ * instance (a second line behind the root-field check), then the contact is charged to the budget.
+ */
+export function upstreamGuard(principal: Principal, maxUpstreamCalls: number): (ref: ContactRef) => void {
+  const budget = createUpstreamBudget(maxUpstreamCalls);
+  return (ref) => {
+    assertInstanceReadable(principal, ref.instanceId);
+    budget.charge(ref);
   };
 }
 

@@ -9,7 +9,6 @@ import {
   type ContactModel,
   type ContactRef,
 } from "./contactRef.js";
-import { assertInstanceReadable } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput } from "./errors.js";
 import type { Resolvers } from "./generated/graphql.js";
@@ -28,7 +27,6 @@ export const resolvers: Resolvers = {
     contact: (_, args, ctx) => {
       const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
-      assertInstanceReadable(ctx.auth, instanceId);
       return ctx.loaders.contact.load({ region: ctx.defaultRegion, instanceId, contactId });
     },
 
@@ -43,7 +41,6 @@ export const resolvers: Resolvers = {
         instanceId,
         contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
       }));
-      assertInstanceReadable(ctx.auth, instanceId);
       // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
       // at its index with an error at its path, and the other contacts are unaffected.
       return refs.map((ref) => ctx.loaders.contact.load(ref));
@@ -57,7 +54,6 @@ export const resolvers: Resolvers = {
           "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
         );
       }
-      assertInstanceReadable(ctx.auth, ref.instanceId, "arn");
       return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
     },
   },

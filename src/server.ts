@@ -6,14 +6,14 @@ import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
-import { createAuthenticator, registerAuth, requestPrincipal } from "./auth.js";
+import { applyInstanceAuthorization, createAuthenticator, registerAuth, requestPrincipal } from "./auth.js";
 import type { Config } from "./config.js";
 import type { Upstream } from "./connectClient.js";
 import type { GatewayContext } from "./context.js";
 import { ErrorCode } from "./errors.js";
 import { exampleOperation, graphiqlLandingPage } from "./graphiql.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
-import { createUpstreamBudget, createQueryLimits } from "./limits.js";
+import { createQueryLimits, upstreamGuard } from "./limits.js";
 import { createLoaders, type FetchContact } from "./loaders.js";
 import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
 import { operationLog } from "./operationLog.js";
@@ -84,7 +84,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema: applyPiiRedaction(loadSchema()),
+    schema: applyPiiRedaction(applyInstanceAuthorization(loadSchema())),
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
     allowBatchedHttpRequests: config.HTTP_BATCHING,
@@ -113,7 +113,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       loaders: createLoaders(fetchContact, {
         concurrency: config.CONNECT_MAX_CONCURRENCY,
         onBatch: metrics.observeBatch,
-        beforeFetch: createUpstreamBudget(config.MAX_UPSTREAM_CALLS).charge,
+        beforeFetch: upstreamGuard(requestPrincipal(request, config.AUTH_MODE), config.MAX_UPSTREAM_CALLS),
       }),
       defaultRegion: config.AWS_REGION,
       requestId: request.id,
