@@ -9,7 +9,7 @@
  * `x-amzn-errortype` header + `{"Message": ...}` body; `x-amzn-requestid` on every answer.
  *
  * Connect's behaviours a client must cope with can be switched on, at start or at run time:
- * latency, per-API token-bucket quotas (429 ThrottlingException), injected failures, SigV4
+ * latency, token-bucket quotas per API and region (429 ThrottlingException), injected failures, SigV4
  * presence (the signature itself is not verified). Every call is counted, so tests and
  * benchmarks can assert what reached "upstream".
  *
@@ -47,7 +47,8 @@ export const CONNECT_DEFAULT_QUOTAS: Readonly<Record<ApiName, TokenBucketSpec>> 
 };
 
 /**
- * Quotas: one token bucket per API. `true` means Connect's defaults (`CONNECT_DEFAULT_QUOTAS`);
+ * Quotas: one token bucket per API and region (the region of the request's SigV4 credential scope),
+ * as Connect keeps quotas per account and region. `true` means Connect's defaults (`CONNECT_DEFAULT_QUOTAS`);
  * `{ rps, burst }` applies that bucket to every API (`burst` defaults to `rps`); `perApi`
  * overrides single APIs (an API missing from both takes Connect's default).
  */
@@ -87,6 +88,12 @@ export interface EmulatorOptions extends RuntimeOptions {
   dataset?: Dataset;
   /** Page size of ListContactReferences (small, so pagination is exercised). Default 3. */
   referencesPageSize?: number;
+  /**
+   * Whether DescribeContact answers carry the contact's `Attributes`. Default true. `false`
+   * emulates a Connect whose DescribeContact leaves them out, so GetContactAttributes is the only
+   * source of a contact's attributes.
+   */
+  describeContactAttributes?: boolean;
 }
 
 /** Call accounting. API requests are counted once routed and authenticated, whatever the answer. */
@@ -98,6 +105,11 @@ export interface EmulatorStats {
   byKey: Record<ApiName, Record<string, number>>;
   /** DescribeContact calls per `instanceId/contactId` (the same as `byKey.DescribeContact`). */
   byContact: Record<string, number>;
+  /**
+   * Per region (the SigV4 credential scope's, else the data set's), per API. Quotas are kept per
+   * region too, as Connect keeps them per account and region.
+   */
+  byRegion: Record<string, Partial<Record<ApiName, number>>>;
   /** 429 ThrottlingException answers sent because of the quota (injected 429s not included). */
   throttled: number;
   throttledByApi: Record<ApiName, number>;
@@ -314,10 +326,14 @@ class Stats {
   windowByApi = perApi(() => new SlidingWindow());
   accepted = new SlidingWindow();
   acceptedByApi = perApi(() => new SlidingWindow());
+  byRegion = new Map<string, Partial<Record<ApiName, number>>>();
 
-  call(api: ApiName, key: string, now: number): void {
+  call(api: ApiName, key: string, now: number, region: string): void {
     this.total++;
     this.byApi[api]++;
+    let regional = this.byRegion.get(region);
+    if (!regional) this.byRegion.set(region, (regional = {}));
+    regional[api] = (regional[api] ?? 0) + 1;
     const keys = this.byKey[api];
     const k = keys.has(key) || keys.size < MAX_KEYS_PER_API ? key : "(other)";
     keys.set(k, (keys.get(k) ?? 0) + 1);
@@ -339,6 +355,7 @@ class Stats {
       byApi: { ...this.byApi },
       byKey,
       byContact: byKey.DescribeContact,
+      byRegion: Object.fromEntries([...this.byRegion].map(([region, apis]) => [region, { ...apis }])),
       throttled: sum(this.throttledByApi),
       throttledByApi: { ...this.throttledByApi },
       injectedFailures: sum(this.injectedByApi),
@@ -383,9 +400,13 @@ class WireInstance {
   readonly search: SearchEntry[] = [];
   private readonly attributeBodies = new Map<string, Buffer>();
 
-  constructor(readonly data: InstanceData) {
+  constructor(
+    readonly data: InstanceData,
+    describeContactAttributes = true,
+  ) {
     for (const [id, contact] of data.contacts) {
-      this.contacts.set(id, Buffer.from(toWireJson({ Contact: contact })));
+      const described = describeContactAttributes ? contact : { ...contact, Attributes: undefined };
+      this.contacts.set(id, Buffer.from(toWireJson({ Contact: described })));
       this.search.push({ contact, json: toWireJson(searchSummary(contact)) });
     }
     for (const [id, queue] of data.queues) this.queues.set(id, Buffer.from(toWireJson({ Queue: queue })));
@@ -623,7 +644,8 @@ class EmulatorState {
   private latencyMs = 0;
   private requireAuth = true;
   private quota: QuotaOption | undefined;
-  private buckets: Map<ApiName, TokenBucket> | undefined;
+  /** Token buckets per region, made on a region's first call from the current quota option. */
+  private buckets = new Map<string, Map<ApiName, TokenBucket> | undefined>();
   private failures: FailureOptions | false | undefined;
   private failureRandom: (() => number) | undefined;
   private failQueue: { count: number; status: number; api?: ApiName | undefined }[] = [];
@@ -634,7 +656,7 @@ class EmulatorState {
     readonly dataset: Dataset,
     options: EmulatorOptions,
   ) {
-    for (const [id, data] of dataset.instances) this.wire.set(id, new WireInstance(data));
+    for (const [id, data] of dataset.instances) this.wire.set(id, new WireInstance(data, options.describeContactAttributes ?? true));
     this.referencesPageSize = Math.max(1, options.referencesPageSize ?? 3);
     this.setOptions({ latencyMs: 0, requireAuth: true, ...options });
   }
@@ -644,7 +666,7 @@ class EmulatorState {
     if (partial.requireAuth !== undefined) this.requireAuth = partial.requireAuth;
     if ("quota" in partial) {
       this.quota = partial.quota;
-      this.buckets = bucketsFor(partial.quota);
+      this.buckets.clear();
     }
     if ("failures" in partial) {
       this.failures = partial.failures;
@@ -662,7 +684,7 @@ class EmulatorState {
 
   resetStats(): void {
     Object.assign(this.stats, new Stats());
-    this.buckets = bucketsFor(this.quota);
+    this.buckets.clear();
   }
 
   async close(server: Server): Promise<void> {
@@ -699,6 +721,7 @@ class EmulatorState {
       this.send(res, error(404, "UnknownOperationException", `The emulator does not implement ${method} ${path}`));
       return;
     }
+    const region = credentialRegion(req.headers.authorization) ?? this.dataset.region;
     if (this.requireAuth) {
       const refusal = checkAuthorization(req.headers.authorization);
       if (refusal) {
@@ -723,7 +746,7 @@ class EmulatorState {
           parsed = undefined;
         }
         const instanceKey = isObject(parsed) && typeof parsed.InstanceId === "string" ? parsed.InstanceId : "";
-        this.call(res, api, instanceKey, () => {
+        this.call(res, api, instanceKey, region, () => {
           if (body === undefined) return error(413, "RequestEntityTooLargeException", "Request body too large");
           if (!isObject(parsed)) return error(400, "SerializationException", "The request body is not a JSON object");
           return this.searchContacts(parsed);
@@ -733,14 +756,16 @@ class EmulatorState {
     }
     req.resume();
     const [instanceId = "", id = ""] = labels;
-    this.call(res, api, `${instanceId}/${id}`, () => this.read(api, instanceId, id, query));
+    this.call(res, api, `${instanceId}/${id}`, region, () => this.read(api, instanceId, id, query));
   }
 
   /** Counts the call, applies quota and failure injection, then answers with `answer()`. */
-  private call(res: ServerResponse, api: ApiName, key: string, answer: () => Answer): void {
+  private call(res: ServerResponse, api: ApiName, key: string, region: string, answer: () => Answer): void {
+    if (!this.buckets.has(region)) this.buckets.set(region, bucketsFor(this.quota));
+    const buckets = this.buckets.get(region);
     const now = performance.now();
-    this.stats.call(api, key, now);
-    if (this.buckets && !this.buckets.get(api)!.take(now)) {
+    this.stats.call(api, key, now, region);
+    if (buckets && !buckets.get(api)!.take(now)) {
       this.stats.throttledByApi[api]++;
       this.reply(res, error(429, "ThrottlingException", "Rate exceeded"));
       return;
@@ -947,6 +972,12 @@ class EmulatorState {
 
 function cmp(a: string | number, b: string | number): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The region of a SigV4 `Authorization` header's credential scope, if it has one. */
+function credentialRegion(header: string | undefined): string | undefined {
+  const region = header ? /Credential=[^/,]+\/\d{8}\/([a-z0-9-]{1,32})\//.exec(header)?.[1] : undefined;
+  return region !== undefined && /^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(region) ? region : undefined;
 }
 
 /** Connect refuses unsigned requests before anything else; the signature itself is not checked. */
