@@ -1,0 +1,141 @@
+/**
+ * The benchmark's child processes: the emulator, gateways and the hello-world peer each run in a
+ * process of their own (`node --import tsx`, one process each, so the pid is the server's and its
+ * resident memory can be read), as they would in production.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** The base URL the process announced. */
+  readonly url: string;
+  /** Resident set size now, MB (from /proc). */
+  rssMb(): number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ServerProcess>();
+
+/**
+ * Starts `node [nodeArgs] --import tsx <script>` with `env` (over PATH and HOME only), and resolves
+ * once a stdout line yields a URL through `readUrl`. Rejects with the output if it exits first.
+ */
+export async function startProcess(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  readUrl: (line: string) => string | undefined,
+  nodeArgs: string[] = [],
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    let pending = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const found = safe(() => readUrl(line));
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const proc: ServerProcess = {
+    name,
+    child,
+    url,
+    rssMb: () => rssMb(child.pid!),
+    output: () => out,
+    async stop() {
+      running.delete(proc);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  running.add(proc);
+  return proc;
+}
+
+/** Stops every process still running (on exit, error or Ctrl-C). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
+/** The emulator (bench/emulatorProcess.ts), optionally with a bulk instance of `extraContacts`. */
+export function startEmulatorProcess(extraContacts = 0): Promise<ServerProcess> {
+  return startProcess("emulator", "bench/emulatorProcess.ts", { BENCH_EXTRA_CONTACTS: String(extraContacts) }, jsonUrl);
+}
+
+/**
+ * The gateway as `npm start` runs it (src/main.ts), in emulator mode against the emulator at
+ * `emulatorUrl`, on a free port, logging JSON at `warn` plus its one "listening" line.
+ */
+export function startGatewayProcess(name: string, emulatorUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startProcess(
+    name,
+    "src/main.ts",
+    { CONNECT_MODE: "emulator", EMULATOR_URL: emulatorUrl, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
+    (line) => {
+      if (!line.includes('"connect-graphql listening"')) return undefined;
+      return (JSON.parse(line) as { url: string }).url.replace("localhost", "127.0.0.1");
+    },
+    nodeArgs,
+  );
+}
+
+/** The bare `@apollo/server` hello-world on Fastify (bench/helloWorld.ts). */
+export function startHelloWorldProcess(): Promise<ServerProcess> {
+  return startProcess("hello-world", "bench/helloWorld.ts", {}, jsonUrl);
+}
+
+// Private: `{"url": ...}` lines.
+function jsonUrl(line: string): string | undefined {
+  if (!line.startsWith("{")) return undefined;
+  const parsed = JSON.parse(line) as { url?: unknown };
+  return typeof parsed.url === "string" ? parsed.url : undefined;
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}

@@ -1,0 +1,465 @@
+/**
+ * `npm run bench [-- --quick] [-- --profile]`: measures the gateway against its floors and a peer,
+ * side by side in one run on one machine, and writes bench/results.json and bench/results.md.
+ *
+ * Processes: the emulator (bench/emulatorProcess.ts), three gateways as `npm start` runs them
+ * (src/main.ts with EMULATOR_URL; one for the call, latency and throughput figures, a fresh one
+ * with Connect's default quota for figure 6, a fresh one for memory), and the hello-world peer
+ * (bench/helloWorld.ts). The contrast without DataLoader runs in this process. Load comes from
+ * autocannon; single latencies from a sequential keep-alive client with sub-millisecond timing.
+ *
+ * Every figure is a count or a ratio of two measurements taken in the same run, so it holds on a
+ * noisy shared machine. `--quick` shortens durations and repetitions (under a minute in all);
+ * `--profile` writes CPU profiles of the main gateway to bench/profiles/.
+ */
+import { writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import pino from "pino";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { loadConfig } from "../src/config.js";
+import { ConnectUpstream, type Upstream } from "../src/connectClient.js";
+import { contactKey, toContactModel, type ContactRef } from "../src/contactRef.js";
+import type { GatewayContext } from "../src/context.js";
+import { EMULATOR_CREDENTIALS } from "../src/emulator.js";
+import { DEMO } from "../src/emulatorData.js";
+import { createGateway } from "../src/server.js";
+import { bulkContactId, BULK_INSTANCE_ID } from "./emulatorProcess.js";
+import { graphql, percentile, send, sequentialLatencies, throughput, LOAD, type Throughput } from "./load.js";
+import { startEmulatorProcess, startGatewayProcess, startHelloWorldProcess, stopAll, ROOT, type ServerProcess } from "./processes.js";
+import { CHAIN_DEPTH, chainQuery, plan, REALISTIC_QUERY, SINGLE_QUERY, type Operation } from "./workload.js";
+
+const QUICK = process.argv.includes("--quick");
+const PROFILE = process.argv.includes("--profile");
+
+/** Durations and repetitions: `--quick` keeps the whole run under a minute. */
+const RUN = QUICK
+  ? { chainRuns: 6, latencySamples: 300, latencyBlocks: 2, throughputSeconds: 4, throughputRounds: 1, warmupSeconds: 1, bulkContacts: 100_000 }
+  : { chainRuns: 20, latencySamples: 1000, latencyBlocks: 4, throughputSeconds: 10, throughputRounds: 3, warmupSeconds: 2, bulkContacts: 100_000 };
+
+const UPSTREAM_LATENCY_MS = 20;
+const QUOTA = { rps: 10, burst: 15 };
+const QUOTA_CONTACTS = 100;
+/** The gateway's own quota limiter, opened wide for the figures that are not about the quota. */
+const UNTHROTTLED = { CONNECT_MAX_RPS: "1000000", CONNECT_BURST: "1000000" };
+/** Asks the gateway to skip its cross-request cache (the cold-cache figures). */
+const NO_CACHE = { "cache-control": "no-cache" };
+
+interface Figure {
+  value: number;
+  target: string;
+  met: boolean | null;
+  detail: Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const p = plan();
+  log(`connect-graphql bench (${QUICK ? "quick" : "full"}): starting processes`);
+  if (PROFILE) mkdirSync(new URL("profiles/", import.meta.url), { recursive: true });
+  const emulator = await startEmulatorProcess(RUN.bulkContacts);
+  const [gateway, quotaGateway, memoryGateway, hello] = await Promise.all([
+    startGatewayProcess("gateway", emulator.url, UNTHROTTLED, PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${ROOT}bench/profiles`] : []),
+    startGatewayProcess("gateway (default quota)", emulator.url, {}),
+    startGatewayProcess("gateway (memory)", emulator.url, UNTHROTTLED),
+    startHelloWorldProcess(),
+  ]);
+  const gql = `${gateway.url}`;
+
+  const figures: Record<string, Figure> = {};
+  const calls = await upstreamCalls(emulator, gql, p.workload);
+  figures.upstreamCallsPerDistinctContact = calls.gateway;
+  figures.naiveUpstreamCallsPerDistinctContact = calls.naive;
+  figures.chainLatencyOverFloor = await chainLatency(emulator, gql, p.latencyChains);
+  figures.warmThroughputVsHelloWorld = await warmThroughput(emulator, gql, hello.url, p.warmContactId);
+  figures.overheadMsP50 = await overhead(emulator, gql, p.singleContactId);
+  figures.quotaSeconds100 = await quota(emulator, quotaGateway.url, p.quotaContactIds);
+  figures.rssMbAt100kCached = await memory(emulator, memoryGateway);
+
+  await Promise.all([gateway, quotaGateway, memoryGateway, hello, emulator].map((s) => s.stop()));
+  const results = report(figures, (Date.now() - started) / 1000);
+  writeFileSync(new URL("results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(new URL("results.md", import.meta.url), markdown(results));
+  console.log(`\n${table(results)}\n\nWrote bench/results.json and bench/results.md (${results.run.seconds.toFixed(1)} s).`);
+}
+
+// Figure 1: DescribeContact calls per distinct contact over the mixed workload, through the gateway
+// process and through the same gateway with loaders that neither batch nor de-duplicate.
+async function upstreamCalls(emulator: ServerProcess, url: string, workload: Operation[]): Promise<{ gateway: Figure; naive: Figure }> {
+  log("1/6 upstream calls per distinct contact");
+  await admin(emulator, "reset");
+  await runWorkload(url, workload);
+  const gatewayStats = await stats(emulator);
+  await admin(emulator, "reset");
+  await runWorkload(url, workload);
+  const repeatCalls = (await stats(emulator)).byApi.DescribeContact;
+
+  const naive = await naiveGateway(emulator.url);
+  await admin(emulator, "reset");
+  await runWorkload(naive.url, workload);
+  const naiveCalls = (await stats(emulator)).byApi.DescribeContact;
+  await naive.close();
+
+  const distinct = naive.requested.size;
+  const gatewayKeys = Object.keys(gatewayStats.byContact);
+  const sameContacts = gatewayKeys.length === distinct && gatewayKeys.every((k) => naive.requested.has(`${DEMO.region}/${k}`));
+  const value = gatewayStats.byApi.DescribeContact / distinct;
+  return {
+    gateway: {
+      value: round(value, 2),
+      target: "= 1.00",
+      met: value === 1 && sameContacts,
+      detail: { operations: workload.length, distinctContacts: distinct, upstreamCalls: gatewayStats.byApi.DescribeContact, sameContactsAsRequested: sameContacts, upstreamCallsOnRepeat: repeatCalls },
+    },
+    naive: {
+      value: round(naiveCalls / distinct, 2),
+      target: "(contrast)",
+      met: null,
+      detail: { upstreamCalls: naiveCalls, distinctContacts: distinct, what: "the same gateway with loaders that neither batch nor de-duplicate, no cross-request cache" },
+    },
+  };
+}
+
+// Figure 2: a chain walked 8 deep with 20 ms upstream latency, cache bypassed, over its floor 8 × 20 ms.
+async function chainLatency(emulator: ServerProcess, url: string, tails: string[]): Promise<Figure> {
+  log("2/6 chain latency over its floor");
+  await admin(emulator, "config", { latencyMs: UPSTREAM_LATENCY_MS });
+  const query = chainQuery(CHAIN_DEPTH);
+  const once = (i: number) => graphql(url, query, { instanceId: DEMO.instanceId, contactId: tails[i % tails.length] }, NO_CACHE).then(check);
+  await once(0); // warm-up: the operation's parse and validation are cached after the first time
+  await admin(emulator, "reset");
+  let i = 0;
+  const samples = await sequentialLatencies(RUN.chainRuns, () => once(i++));
+  const callsPerRun = (await stats(emulator)).byApi.DescribeContact / RUN.chainRuns;
+  await admin(emulator, "config", { latencyMs: 0 });
+  const floor = CHAIN_DEPTH * UPSTREAM_LATENCY_MS;
+  const p50 = percentile(samples, 50);
+  const value = p50 / floor;
+  return {
+    value: round(value, 3),
+    target: "≤ 1.15",
+    met: value <= 1.15 && callsPerRun === CHAIN_DEPTH,
+    detail: { depth: CHAIN_DEPTH, upstreamLatencyMs: UPSTREAM_LATENCY_MS, floorMs: floor, wallMsP50: round(p50, 2), wallMsMax: round(Math.max(...samples), 2), runs: RUN.chainRuns, upstreamCallsPerRun: callsPerRun },
+  };
+}
+
+// Figure 3: a cached realistic contact query against a bare Apollo hello-world, same HTTP layer and
+// load settings, alternating rounds so drift on the shared machine hits both alike.
+async function warmThroughput(emulator: ServerProcess, url: string, helloUrl: string, contactId: string): Promise<Figure> {
+  log("3/6 warm throughput against an Apollo hello-world");
+  const body = JSON.stringify({ query: REALISTIC_QUERY, variables: { instanceId: DEMO.instanceId, contactId } });
+  const helloBody = JSON.stringify({ query: "{ hello }" });
+  check(await graphql(url, REALISTIC_QUERY, { instanceId: DEMO.instanceId, contactId }));
+  const helloUrlGql = `${helloUrl}/graphql`;
+  await throughput(url, body, RUN.warmupSeconds);
+  await throughput(helloUrlGql, helloBody, RUN.warmupSeconds);
+  await admin(emulator, "reset");
+  const gatewayRuns: Throughput[] = [];
+  const helloRuns: Throughput[] = [];
+  for (let round = 0; round < RUN.throughputRounds; round++) {
+    helloRuns.push(await throughput(helloUrlGql, helloBody, RUN.throughputSeconds));
+    gatewayRuns.push(await throughput(url, body, RUN.throughputSeconds));
+  }
+  const upstream = (await stats(emulator)).byApi.DescribeContact;
+  const gw = medianRun(gatewayRuns);
+  const hw = medianRun(helloRuns);
+  const value = gw.requestsPerSecond / hw.requestsPerSecond;
+  return {
+    value: round(value, 3),
+    target: "≥ 0.70",
+    met: value >= 0.7 && gw.failures === 0,
+    detail: {
+      gateway: summarize(gw),
+      helloWorld: summarize(hw),
+      load: { ...LOAD, seconds: RUN.throughputSeconds, rounds: RUN.throughputRounds },
+      upstreamCallsDuringRun: upstream,
+    },
+  };
+}
+
+// Figure 4: p50 of one uncached contact through the gateway minus p50 of the same DescribeContact
+// sent straight to the emulator, sequential requests, alternating blocks.
+async function overhead(emulator: ServerProcess, url: string, contactId: string): Promise<Figure> {
+  log("4/6 gateway overhead over the upstream call");
+  const direct = `${emulator.url}/contacts/${DEMO.instanceId}/${contactId}`;
+  // The emulator checks that a SigV4 header is present and well-formed, not the signature.
+  const auth = { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20261014/${DEMO.region}/connect/aws4_request, SignedHeaders=host, Signature=0` };
+  const viaGateway = () => graphql(url, SINGLE_QUERY, { instanceId: DEMO.instanceId, contactId }, NO_CACHE).then(check);
+  const viaEmulator = () =>
+    send(direct, "GET", auth).then((r) => {
+      if (r.status !== 200) throw new Error(`emulator answered ${r.status}`);
+    });
+  await sequentialLatencies(200, viaGateway);
+  await sequentialLatencies(200, viaEmulator);
+  await admin(emulator, "reset");
+  const gatewaySamples: number[] = [];
+  const emulatorSamples: number[] = [];
+  for (let block = 0; block < RUN.latencyBlocks; block++) {
+    emulatorSamples.push(...(await sequentialLatencies(RUN.latencySamples, viaEmulator)));
+    gatewaySamples.push(...(await sequentialLatencies(RUN.latencySamples, viaGateway)));
+  }
+  const upstreamPerRequest = ((await stats(emulator)).byApi.DescribeContact - emulatorSamples.length) / gatewaySamples.length;
+  const value = percentile(gatewaySamples, 50) - percentile(emulatorSamples, 50);
+  return {
+    value: round(value, 3),
+    target: "< 1 ms",
+    met: value < 1 && upstreamPerRequest === 1,
+    detail: {
+      gatewayMsP50: round(percentile(gatewaySamples, 50), 3),
+      gatewayMsP99: round(percentile(gatewaySamples, 99), 3),
+      emulatorMsP50: round(percentile(emulatorSamples, 50), 3),
+      emulatorMsP99: round(percentile(emulatorSamples, 99), 3),
+      samplesEach: gatewaySamples.length,
+      upstreamCallsPerGatewayRequest: upstreamPerRequest,
+    },
+  };
+}
+
+// Figure 6: 100 distinct uncached contacts requested at once through a gateway with Connect's
+// default quota, against an emulator enforcing the same quota.
+async function quota(emulator: ServerProcess, url: string, contactIds: string[]): Promise<Figure> {
+  log(`6/6 ${QUOTA_CONTACTS} contacts under a ${QUOTA.rps}/s quota (burst ${QUOTA.burst})`);
+  await admin(emulator, "config", { quota: QUOTA });
+  await admin(emulator, "reset"); // buckets start full, as the gateway's do
+  const start = process.hrtime.bigint();
+  const answers = await Promise.all(contactIds.slice(0, QUOTA_CONTACTS).map((contactId) => graphql(url, SINGLE_QUERY, { instanceId: DEMO.instanceId, contactId })));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const s = await stats(emulator);
+  await admin(emulator, "config", { quota: false });
+  const failed = answers.filter((a) => a.status !== 200 || a.body.errors?.length || !a.body.data?.contact).length;
+  const floor = (QUOTA_CONTACTS - QUOTA.burst) / QUOTA.rps;
+  return {
+    value: round(seconds, 2),
+    target: `≤ ${round(1.1 * floor, 2)} s`,
+    met: seconds <= 1.1 * floor && failed === 0 && s.throttled === 0,
+    detail: {
+      floorSeconds: floor,
+      overFloor: round(seconds / floor, 3),
+      failedQueries: failed,
+      upstream429s: s.throttled,
+      upstreamCalls: s.byApi.DescribeContact,
+      maxAcceptedPerSecond: s.maxAcceptedPerSecondByApi.DescribeContact,
+      errorCodes: [...new Set(answers.flatMap((a) => a.body.errors?.map((e) => e.extensions?.code) ?? []))],
+    },
+  };
+}
+
+// Figure 5: resident memory of a fresh gateway once 100,000 distinct contacts went through it, at
+// the cache's default bounds.
+async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<Figure> {
+  log(`5/6 memory with ${RUN.bulkContacts.toLocaleString("en")} contacts cached`);
+  const url = gateway.url;
+  const list = `query Fill($instanceId: ID!, $ids: [ID!]!) { contacts(instanceId: $instanceId, contactIds: $ids) { id channel } }`;
+  const batch = 100;
+  const fill = async (from: number, to: number) => {
+    const ids: string[] = [];
+    for (let i = from; i < to; i++) ids.push(bulkContactId(i));
+    check(await graphql(url, list, { instanceId: BULK_INSTANCE_ID, ids }));
+  };
+  await fill(0, batch);
+  const baselineMb = gateway.rssMb();
+  await admin(emulator, "reset");
+  const fillStart = Date.now();
+  let next = batch;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < RUN.bulkContacts) {
+        const from = next;
+        next = Math.min(RUN.bulkContacts, next + batch);
+        await fill(from, next);
+      }
+    }),
+  );
+  const fillSeconds = (Date.now() - fillStart) / 1000;
+  const upstream = (await stats(emulator)).byApi.DescribeContact;
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss = gateway.rssMb();
+  // A sample of the earliest contacts again: with the cache holding all of them, no upstream call.
+  await admin(emulator, "reset");
+  await fill(batch, 2 * batch);
+  const resampled = (await stats(emulator)).byApi.DescribeContact;
+  const config = loadConfig({}, false);
+  const boundMb = config.CACHE_MAX_MB;
+  return {
+    value: round(rss, 1),
+    target: `cache ≤ ${boundMb} MB (CACHE_MAX_MB)`,
+    met: rss - baselineMb <= boundMb && resampled === 0,
+    detail: {
+      contacts: RUN.bulkContacts,
+      baselineRssMb: round(baselineMb, 1),
+      growthMb: round(rss - baselineMb, 1),
+      cacheMaxEntries: config.CACHE_MAX_ENTRIES,
+      cacheMaxMb: boundMb,
+      fillSeconds,
+      upstreamCallsDuringFill: upstream,
+      upstreamCallsForResample: resampled,
+    },
+  };
+}
+
+// Private: the contrast without DataLoader. The real gateway, in this process, whose per-request
+// contact loader is swapped for one that sends every load upstream; it records what was requested.
+async function naiveGateway(emulatorUrl: string): Promise<{ url: string; requested: Set<string>; close(): Promise<void> }> {
+  const config = loadConfig({ CONNECT_MODE: "emulator", LOG_LEVEL: "silent", ...UNTHROTTLED }, false);
+  const upstream: Upstream = new ConnectUpstream({ endpoint: emulatorUrl, credentials: EMULATOR_CREDENTIALS, maxSockets: config.CONNECT_MAX_SOCKETS });
+  const requested = new Set<string>();
+  const contact = {
+    load(ref: ContactRef) {
+      requested.add(contactKey(ref));
+      return upstream.describeContact(ref).then((c) => toContactModel(c, ref));
+    },
+  };
+  const withoutDataLoader: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart({ contextValue }) {
+      (contextValue as { loaders: unknown }).loaders = { ...contextValue.loaders, contact };
+    },
+  };
+  const gateway = await createGateway({ config, upstream, logger: pino({ level: "silent" }), plugins: [withoutDataLoader] });
+  const base = await gateway.listen(0, "127.0.0.1");
+  return { url: `${base}/graphql`, requested, close: () => gateway.close() };
+}
+
+async function runWorkload(url: string, workload: Operation[]): Promise<void> {
+  for (const op of workload) check(await graphql(url, op.query, op.variables));
+}
+
+// Private: the emulator's admin surface.
+interface Stats {
+  byApi: { DescribeContact: number };
+  byContact: Record<string, number>;
+  throttled: number;
+  maxAcceptedPerSecondByApi: { DescribeContact: number };
+}
+
+async function stats(emulator: ServerProcess): Promise<Stats> {
+  const res = await send(`${emulator.url}/_emulator/stats`, "GET", {});
+  return JSON.parse(res.body) as Stats;
+}
+
+async function admin(emulator: ServerProcess, what: "reset" | "config", body: unknown = {}): Promise<void> {
+  const res = await send(`${emulator.url}/_emulator/${what}`, "POST", { "content-type": "application/json" }, JSON.stringify(body));
+  if (res.status !== 200) throw new Error(`emulator ${what} failed: ${res.status} ${res.body}`);
+}
+
+function check<T extends { status: number; body: { errors?: unknown[] } }>(result: T): T {
+  if (result.status !== 200 || result.body.errors?.length) throw new Error(`query failed: ${result.status} ${JSON.stringify(result.body).slice(0, 500)}`);
+  return result;
+}
+
+// Private: reporting.
+
+function medianRun(runs: Throughput[]): Throughput {
+  return [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)]!;
+}
+
+function summarize(t: Throughput) {
+  return { requestsPerSecond: Math.round(t.requestsPerSecond), latencyMsP50: t.latencyP50Ms, latencyMsP99: t.latencyP99Ms, failures: t.failures, requests: t.total };
+}
+
+function round(n: number, digits: number): number {
+  return Number(n.toFixed(digits));
+}
+
+interface Results {
+  run: { date: string; mode: "quick" | "full"; seconds: number; machine: Record<string, unknown>; note: string };
+  [figure: string]: unknown;
+  figures: Record<string, Figure>;
+}
+
+function report(figures: Record<string, Figure>, seconds: number): Results {
+  const cpus = os.cpus();
+  return {
+    ...Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.value])),
+    run: {
+      date: new Date().toISOString(),
+      mode: QUICK ? "quick" : "full",
+      seconds,
+      machine: {
+        cpu: cpus[0]?.model.trim(),
+        cores: cpus.length,
+        memoryGb: round(os.totalmem() / 2 ** 30, 1),
+        os: `${os.type()} ${os.release()}`,
+        node: process.version,
+        loadAverage: os.loadavg().map((l) => round(l, 2)),
+      },
+      note: "Shared 2-core machine: other engineers' test runs compete for the CPU, so compare ratios measured in the same run, not absolute figures across runs.",
+    },
+    figures,
+  };
+}
+
+const ORDER: Array<[string, string]> = [
+  ["upstreamCallsPerDistinctContact", "Upstream calls per distinct contact"],
+  ["naiveUpstreamCallsPerDistinctContact", "  … without DataLoader (contrast)"],
+  ["chainLatencyOverFloor", "Chain of 8 over its latency floor"],
+  ["warmThroughputVsHelloWorld", "Warm throughput vs Apollo hello-world"],
+  ["overheadMsP50", "Overhead over one upstream call, p50 (ms)"],
+  ["rssMbAt100kCached", "RSS with 100k contacts cached (MB)"],
+  ["quotaSeconds100", "100 contacts under a 10/s quota (s)"],
+];
+
+function rows(results: Results): string[][] {
+  return ORDER.map(([key, label]) => {
+    const f = results.figures[key]!;
+    return [label, String(f.value), f.target, f.met === null ? "" : f.met ? "yes" : "NO", brief(key, f)];
+  });
+}
+
+function brief(key: string, f: Figure): string {
+  const d = f.detail as any;
+  switch (key) {
+    case "upstreamCallsPerDistinctContact":
+      return `${d.upstreamCalls} calls / ${d.distinctContacts} contacts over ${d.operations} operations; repeat pass: ${d.upstreamCallsOnRepeat} calls`;
+    case "naiveUpstreamCallsPerDistinctContact":
+      return `${d.upstreamCalls} calls`;
+    case "chainLatencyOverFloor":
+      return `p50 ${d.wallMsP50} ms vs floor ${d.floorMs} ms; ${d.upstreamCallsPerRun} calls per run`;
+    case "warmThroughputVsHelloWorld":
+      return `${d.gateway.requestsPerSecond} vs ${d.helloWorld.requestsPerSecond} req/s; p50/p99 ${d.gateway.latencyMsP50}/${d.gateway.latencyMsP99} vs ${d.helloWorld.latencyMsP50}/${d.helloWorld.latencyMsP99} ms; ${d.upstreamCallsDuringRun} upstream calls`;
+    case "overheadMsP50":
+      return `gateway p50 ${d.gatewayMsP50} ms (p99 ${d.gatewayMsP99}) vs emulator p50 ${d.emulatorMsP50} ms (p99 ${d.emulatorMsP99})`;
+    case "rssMbAt100kCached":
+      return `baseline ${d.baselineRssMb} MB, +${d.growthMb} MB; resample: ${d.upstreamCallsForResample} upstream calls`;
+    case "quotaSeconds100":
+      return `floor ${d.floorSeconds} s; ${d.upstream429s} upstream 429s, ${d.failedQueries} failed queries`;
+    default:
+      return "";
+  }
+}
+
+function table(results: Results): string {
+  const header = ["Figure", "Value", "Target", "Met", "Detail"];
+  const all = [header, ...rows(results)];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  return all.map((r, n) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ") + (n === 0 ? `\n${widths.map((w) => "-".repeat(w)).join("  ")}` : "")).join("\n");
+}
+
+function markdown(results: Results): string {
+  const m = results.run.machine;
+  return [
+    "# Benchmark results",
+    "",
+    `Latest \`npm run bench${results.run.mode === "quick" ? " -- --quick" : ""}\` (${results.run.mode} run), ${results.run.date}, ${results.run.seconds.toFixed(0)} s.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}, load average at the end ${(m.loadAverage as number[]).join(" / ")}.`,
+    "",
+    `> ${results.run.note}`,
+    "",
+    "| Figure | Value | Target | Met | Detail |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows(results).map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "Details of every figure are in `results.json`; what they mean and how they were improved is in `README.md`.",
+    "",
+  ].join("\n");
+}
+
+const T0 = Date.now();
+function log(message: string): void {
+  console.log(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+}
+
+process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
+main().catch(async (error: unknown) => {
+  console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
+  await stopAll();
+  process.exit(1);
+});
