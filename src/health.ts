@@ -16,19 +16,14 @@ export interface HealthOptions {
 /**
  * `GET /healthz`: the process is alive and serving HTTP (200, no checks), for liveness probes.
  * `GET /readyz`: ready to serve (200) or not (503), with the state of each check, for readiness
- * probes and load balancers. It turns 503 as soon as shutdown begins, so traffic drains away
- * while in-flight operations finish.
+ * probes and load balancers. Once shutdown begins, Fastify answers every request, `/readyz`
+ * included, with 503 while in-flight operations finish.
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions = {}): void {
   const checks = Object.entries(options.checks ?? {});
   const timeoutMs = options.timeoutMs ?? 2000;
   const cacheMs = options.cacheMs ?? 5000;
   const passedAt = new Map<string, number>();
-  let stopping = false;
-  app.addHook("preClose", (done) => {
-    stopping = true;
-    done();
-  });
 
   app.get("/healthz", async (_request, reply) => reply.header("cache-control", "no-store").send({ status: "ok" }));
 
@@ -48,8 +43,7 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
         }
       }),
     );
-    if (stopping) results.shutdown = "in progress";
-    const ready = !stopping && Object.values(results).every((r) => r === "ok");
+    const ready = Object.values(results).every((r) => r === "ok");
     return reply
       .code(ready ? 200 : 503)
       .header("cache-control", "no-store")

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "@apollo/server";
-import type { GraphQLFormattedError } from "graphql";
+import { getOperationAST, type GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context.js";
 import type { GatewayMetrics, OperationOutcome } from "./metrics.js";
 import { currentOperationScope } from "./operationScope.js";
@@ -26,7 +26,7 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
         async willSendResponse(rc) {
           const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
           const { outcome, errorCodes } = summarize(rc);
-          const operationName = rc.operationName ?? rc.request.operationName ?? null;
+          const operationName = nameOf(rc);
           metrics.observeOperation(operationName, outcome, durationMs / 1000, errorCodes);
           rc.contextValue.logger.info(
             {
@@ -43,6 +43,11 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
       };
     },
   };
+}
+
+// Private: the operation's name, also when it failed validation (Apollo resolves it only afterwards).
+function nameOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string | null {
+  return rc.operationName ?? rc.request.operationName ?? (rc.document && getOperationAST(rc.document)?.name?.value) ?? null;
 }
 
 // Private: the outcome and the distinct error codes of the response about to be sent.

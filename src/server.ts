@@ -18,6 +18,7 @@ import { createLoaders, type FetchContact } from "./loaders.js";
 import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
 import { operationLog } from "./operationLog.js";
 import { enterOperationScope } from "./operationScope.js";
+import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { applyPiiRedaction, redactionPlugin } from "./redaction.js";
 import { loadSchema } from "./schema.js";
 
@@ -76,6 +77,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (config.AUTH_MODE === "jwt") registerAuth(app, createAuthenticator(config), logger);
   const limits = createQueryLimits(config);
   app.addHook("preHandler", enterOperationScope);
+  closeConnectionsAfterLastResponse(app);
   registerHealthRoutes(app, { checks: options.readinessChecks ?? {} });
   registerMetricsRoute(app, metrics);
   const plugins = [
