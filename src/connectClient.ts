@@ -1,5 +1,24 @@
-import { ConnectClient, DescribeContactCommand, type Contact } from "@aws-sdk/client-connect";
+import {
+  ConnectClient,
+  DescribeContactCommand,
+  type Contact,
+  type DescribeContactCommandInput,
+  type DescribeContactCommandOutput,
+} from "@aws-sdk/client-connect";
+import type { FinalizeRequestMiddleware } from "@smithy/types";
 import type { ContactRef } from "./contactRef.js";
+import type { QuotaScope } from "./limiter.js";
+
+/** Per-call options of an upstream read. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * Awaited before every attempt the SDK makes, retries included, so each request that reaches
+   * Connect has been granted by the quota limiter. `attempt` counts from 1. May reject to stop the
+   * call (the rejection is not retried).
+   */
+  beforeAttempt?: ((scope: QuotaScope, attempt: number) => Promise<void>) | undefined;
+}
 
 /**
  * The upstream API as the gateway uses it. The gateway depends on this interface, not on the SDK,
@@ -7,7 +26,7 @@ import type { ContactRef } from "./contactRef.js";
  */
 export interface Upstream {
   /** DescribeContact. Resolves the contact or rejects with the SDK's exception. */
-  describeContact(ref: ContactRef, signal?: AbortSignal): Promise<Contact>;
+  describeContact(ref: ContactRef, options?: CallOptions): Promise<Contact>;
   /** Closes keep-alive connections. */
   destroy(): void;
 }
@@ -46,10 +65,28 @@ export class ConnectUpstream implements Upstream {
 
   constructor(private readonly options: ConnectUpstreamOptions = {}) {}
 
-  describeContact(ref: ContactRef, signal?: AbortSignal): Promise<Contact> {
+  describeContact(ref: ContactRef, options: CallOptions = {}): Promise<Contact> {
     const command = new DescribeContactCommand({ InstanceId: ref.instanceId, ContactId: ref.contactId });
-    return this.client(ref.region)
-      .send(command, { abortSignal: signal })
+    const client = this.client(ref.region);
+    const { beforeAttempt } = options;
+    if (beforeAttempt) {
+      // After the retry middleware, so it runs once per attempt; before signing, so the signature
+      // is made after the wait.
+      let attempt = 0;
+      const gate: FinalizeRequestMiddleware<DescribeContactCommandInput, DescribeContactCommandOutput> = (next) => async (args) => {
+        const credentials = await client.config.credentials();
+        const identity = credentials.accountId ?? credentials.accessKeyId;
+        await beforeAttempt({ api: "DescribeContact", region: ref.region, identity }, ++attempt);
+        return next(args);
+      };
+      command.middlewareStack.addRelativeTo(gate, {
+        relation: "before",
+        toMiddleware: "httpSigningMiddleware",
+        name: "quotaLimiterMiddleware",
+      });
+    }
+    return client
+      .send(command, { abortSignal: options.signal })
       .then((output) => {
         if (!output.Contact) throw Object.assign(new Error("DescribeContact returned no contact"), { name: "EmptyResponse" });
         return output.Contact;

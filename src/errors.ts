@@ -43,6 +43,8 @@ const UPSTREAM_CODES: Readonly<Record<string, ErrorCode>> = {
   AccessDeniedException: ErrorCode.FORBIDDEN,
   ThrottlingException: ErrorCode.UPSTREAM_THROTTLED,
   TooManyRequestsException: ErrorCode.UPSTREAM_THROTTLED,
+  // The gateway's own quota limiter: the call would have waited longer than CONNECT_MAX_WAIT_MS.
+  QuotaWaitExceeded: ErrorCode.UPSTREAM_THROTTLED,
 };
 
 /** The GraphQL code for an error thrown by the SDK (or by the gateway's own upstream layer). */
@@ -86,7 +88,9 @@ function upstreamMessage(code: ErrorCode, resource: string, errorType: string): 
     case ErrorCode.FORBIDDEN:
       return `The gateway's AWS identity may not read ${resource} (${errorType}).`;
     case ErrorCode.UPSTREAM_THROTTLED:
-      return `Amazon Connect's request quota is exhausted; ${resource} could not be read. Retry later.`;
+      return errorType === "QuotaWaitExceeded"
+        ? `Amazon Connect's request quota is booked up for longer than the gateway may wait; ${resource} was not read. Retry later.`
+        : `Amazon Connect's request quota is exhausted; ${resource} could not be read. Retry later.`;
     default:
       return isTimeout(errorType)
         ? `Amazon Connect did not answer in time for ${resource}.`

@@ -4,8 +4,14 @@ import pLimit from "p-limit";
 import { contactKey, toContactModel, type ContactModel, type ContactRef } from "./contactRef.js";
 import { describeRef, toUpstreamGraphQLError } from "./errors.js";
 
+/** Per-request choices a loader passes down with every read. */
+export interface FetchOptions {
+  /** Skip cached contacts and read Connect (the HTTP request said `Cache-Control: no-cache`). */
+  noCache?: boolean;
+}
+
 /** How a loader reads one contact: the cache and limiter stack in production, anything in tests. */
-export type FetchContact = (ref: ContactRef) => Promise<Contact>;
+export type FetchContact = (ref: ContactRef, options?: FetchOptions) => Promise<Contact>;
 
 export interface LoaderOptions {
   /** Upstream calls one batch keeps in flight at once. Default 10 (Connect's default rate). */
@@ -14,6 +20,8 @@ export interface LoaderOptions {
   beforeFetch?: (ref: ContactRef) => void;
   /** Observes each dispatched batch (metrics). */
   onBatch?: (size: number) => void;
+  /** Passed to every `fetchContact` call of this request. */
+  fetchOptions?: FetchOptions;
 }
 
 /** The per-request loaders. A new set is made for every GraphQL request, never shared. */
@@ -50,7 +58,7 @@ async function loadContacts(
       limit(async () => {
         try {
           options.beforeFetch?.(ref);
-          return toContactModel(await fetchContact(ref), ref);
+          return toContactModel(await fetchContact(ref, options.fetchOptions), ref);
         } catch (error) {
           return toUpstreamGraphQLError(error, describeRef(ref));
         }

@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { applyInstanceAuthorization, createAuthenticator, registerAuth, requestPrincipal } from "./auth.js";
@@ -15,6 +16,8 @@ import { exampleOperation, graphiqlLandingPage } from "./graphiql.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { createQueryLimits, upstreamGuard } from "./limits.js";
 import { createLoaders, type FetchContact } from "./loaders.js";
+import { requestBypassesCache } from "./cache.js";
+import { createContactSource, type ContactSource } from "./contactSource.js";
 import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
 import { operationLog } from "./operationLog.js";
 import { enterOperationScope } from "./operationScope.js";
@@ -28,10 +31,12 @@ export interface GatewayOptions {
   upstream: Upstream;
   logger: Logger;
   /**
-   * How a loader reads one contact. Default: straight to `upstream`. The cache and quota limiter
-   * wrap this.
+   * How a loader reads one contact. Default: `createContactSource` from the configuration (the
+   * cross-request cache, the quota limiter and, with `REDIS_URL`, Redis) over `upstream`.
    */
   fetchContact?: FetchContact;
+  /** Apollo's cache (persisted queries). Default: the contact source's, or Apollo's own with a custom `fetchContact`. */
+  apolloCache?: KeyValueCache<string>;
   /** Extra Apollo plugins (landing page, metrics, limits). */
   plugins?: ApolloServerPlugin<GatewayContext>[];
   /** Where every part records its metrics (`GET /metrics`). Default: a fresh registry. */
@@ -43,6 +48,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly apollo: ApolloServer<GatewayContext>;
+  /** The cache, limiter and Redis link behind `fetchContact` (absent with a custom `fetchContact`). */
+  readonly contactSource: ContactSource | undefined;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -59,7 +66,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = options.metrics ?? createMetrics();
   // Every upstream call is counted, in the metrics and in its operation's log line.
   const upstream = meteredUpstream(options.upstream, metrics);
-  const fetchContact: FetchContact = options.fetchContact ?? ((ref) => upstream.describeContact(ref));
+  const source: ContactSource | undefined = options.fetchContact ? undefined : createContactSource({ config, upstream, logger, metrics });
+  const fetchContact: FetchContact = options.fetchContact ?? source!.fetchContact;
+  const apolloCache = options.apolloCache ?? source?.apolloCache;
 
   const app = Fastify({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -95,6 +104,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // the drain.
     stopOnTerminationSignals: false,
     logger,
+    ...(apolloCache && { cache: apolloCache }),
     formatError: maskUnexpectedErrors(logger),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
@@ -113,6 +123,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     path: "/graphql",
     context: async (request) => ({
       loaders: createLoaders(fetchContact, {
+        fetchOptions: { noCache: requestBypassesCache(request.headers) },
         concurrency: config.CONNECT_MAX_CONCURRENCY,
         onBatch: metrics.observeBatch,
         beforeFetch: upstreamGuard(requestPrincipal(request, config.AUTH_MODE), config.MAX_UPSTREAM_CALLS),
@@ -133,6 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app,
     apollo,
+    contactSource: source,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
       const address = app.server.address();
@@ -143,6 +155,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await app.close(); // runs Apollo's drain plugin: in-flight operations finish first
       await apollo.stop();
       upstream.destroy();
+      await source?.close();
     },
   };
 }

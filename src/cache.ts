@@ -1,0 +1,242 @@
+import type { Contact } from "@aws-sdk/client-connect";
+import { KeyvAdapter } from "@apollo/utils.keyvadapter";
+import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from "@apollo/utils.keyvaluecache";
+import { createKeyv, type Keyv } from "@keyv/redis";
+import { LRUCache } from "lru-cache";
+import { contactKey, type ContactRef } from "./contactRef.js";
+import type { FetchContact, FetchOptions } from "./loaders.js";
+import type { RedisLink } from "./redis.js";
+
+/**
+ * When a cached contact is fresh enough. Connect keeps changing a contact while it is in progress
+ * (queue, agent, timestamps) and during after-contact work; once both are over it changes rarely
+ * (tags, evaluations), so it is kept much longer.
+ */
+export interface FreshnessPolicy {
+  /** A finished contact: disconnected, after-contact work (if any) ended (`CACHE_TTL_SECONDS`). 0 turns the cache off. */
+  ttlSeconds: number;
+  /** A contact in progress or in after-contact work (`CACHE_ACTIVE_TTL_SECONDS`); 0 never caches it. */
+  activeTtlSeconds: number;
+  /** A contact id Connect answered ResourceNotFoundException for (`CACHE_NEGATIVE_TTL_SECONDS`); 0 never caches it. */
+  negativeTtlSeconds: number;
+}
+
+export interface ContactCacheOptions extends FreshnessPolicy {
+  /** Most contacts held in process (`CACHE_MAX_ENTRIES`). */
+  maxEntries: number;
+  /** Most bytes of serialized contacts held in process (`CACHE_MAX_MB` × 2^20). */
+  maxBytes: number;
+  /** The second tier shared with every replica; unset keeps the cache in process. */
+  redis?: RedisLink | undefined;
+  /** Prefix of the cache's Redis keys (`REDIS_KEY_PREFIX`). */
+  keyPrefix?: string;
+  /** Observes every lookup (metrics). */
+  observeLookup?: ((result: "hit" | "miss", layer: "memory" | "redis") => void) | undefined;
+}
+
+/** Seconds a contact may be served from cache under `policy`. */
+export function contactTtlSeconds(contact: Contact, policy: FreshnessPolicy): number {
+  const agent = contact.AgentInfo;
+  const inAfterContactWork = agent?.AfterContactWorkStartTimestamp !== undefined && agent.AfterContactWorkEndTimestamp === undefined;
+  return contact.DisconnectTimestamp !== undefined && !inAfterContactWork ? policy.ttlSeconds : policy.activeTtlSeconds;
+}
+
+/**
+ * Whether an HTTP request asks to skip cached contacts: `Cache-Control: no-cache` (or `max-age=0`),
+ * or HTTP/1.0's `Pragma: no-cache`. Such a request reads Connect and refreshes the cache.
+ */
+export function requestBypassesCache(headers: Record<string, string | string[] | undefined>): boolean {
+  const values = [headers["cache-control"], headers["pragma"]].flat().filter((v): v is string => typeof v === "string");
+  return values.some((v) => /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(v));
+}
+
+/** What a cache entry holds: a contact, or the fact that Connect had no such contact. */
+type Entry = { contact: Contact; expiresAt: number; size: number } | { notFound: true; expiresAt: number; size: number };
+
+/**
+ * The cross-request contact cache. It sits under the per-request DataLoader (which de-duplicates
+ * within one operation) and above the quota limiter:
+ *
+ * 1. in process, an LRU bounded by entry count and by serialized size;
+ * 2. with Redis, a second tier shared by every replica (Keyv on `@keyv/redis`), read on a local miss
+ *    and written on every upstream read, each entry carrying its absolute expiry so a copy made
+ *    from Redis expires when the original does;
+ * 3. concurrent loads of one contact, from any number of GraphQL requests, share one upstream call.
+ *
+ * Not-found answers are cached briefly (negative cache) so a hot missing id cannot drain the quota;
+ * every other error is never cached. Redis failures are cache misses, never query failures.
+ */
+export class ContactCache {
+  private readonly policy: FreshnessPolicy;
+  private readonly local: LRUCache<string, Entry>;
+  private readonly shared: Keyv<string> | undefined;
+  private readonly redis: RedisLink | undefined;
+  private readonly inFlight = new Map<string, Promise<Contact>>();
+  private readonly observeLookup: ContactCacheOptions["observeLookup"];
+
+  constructor(options: ContactCacheOptions) {
+    this.policy = options;
+    this.local = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (entry) => Math.max(1, entry.size),
+    });
+    this.redis = options.redis;
+    if (options.redis) {
+      this.shared = createKeyv(options.redis.client, { namespace: `${options.keyPrefix ?? ""}contact`, throwOnErrors: true });
+      this.shared.on("error", () => {}); // failures reach `run` as rejections; RedisLink logs them
+    }
+    this.observeLookup = options.observeLookup;
+  }
+
+  /** Whether contacts are cached at all (`CACHE_TTL_SECONDS` > 0); coalescing happens regardless. */
+  get enabled(): boolean {
+    return this.policy.ttlSeconds > 0;
+  }
+
+  /**
+   * A `FetchContact` that answers from the cache and otherwise calls `load` (the quota-limited
+   * upstream), at most once at a time per contact. With `noCache` it skips cached answers and
+   * in-flight calls that started earlier, and refreshes the cache with what it reads.
+   */
+  wrap(load: (ref: ContactRef) => Promise<Contact>): FetchContact {
+    return async (ref: ContactRef, options: FetchOptions = {}) => {
+      const key = contactKey(ref);
+      if (!options.noCache) {
+        const cached = this.enabled ? this.getLocal(key) : undefined;
+        if (cached) return answer(cached);
+        const pending = this.inFlight.get(key);
+        if (pending) return pending;
+      }
+      const call = this.readThrough(key, ref, load, options.noCache === true);
+      this.inFlight.set(key, call);
+      try {
+        return await call;
+      } finally {
+        if (this.inFlight.get(key) === call) this.inFlight.delete(key);
+      }
+    };
+  }
+
+  /** Drops everything held in process (the shared tier is left to its TTLs). */
+  clear(): void {
+    this.local.clear();
+  }
+
+  // Private: the slow path, shared by every caller of one contact.
+  private async readThrough(key: string, ref: ContactRef, load: (ref: ContactRef) => Promise<Contact>, noCache: boolean): Promise<Contact> {
+    if (this.enabled && !noCache) {
+      const shared = await this.getShared(key);
+      if (shared) return answer(shared);
+    }
+    let contact: Contact;
+    try {
+      contact = await load(ref);
+    } catch (error) {
+      if (isNotFound(error)) await this.store(key, { notFound: true }, this.policy.negativeTtlSeconds);
+      throw error;
+    }
+    await this.store(key, { contact }, contactTtlSeconds(contact, this.policy));
+    return contact;
+  }
+
+  private getLocal(key: string): Entry | undefined {
+    const entry = this.local.get(key);
+    this.observeLookup?.(entry ? "hit" : "miss", "memory");
+    return entry;
+  }
+
+  private async getShared(key: string): Promise<Entry | undefined> {
+    if (!this.shared || !this.redis?.available) return undefined;
+    let text: string | undefined;
+    try {
+      text = await this.redis.run(() => this.shared!.get(key));
+    } catch {
+      return undefined;
+    }
+    const entry = text === undefined ? undefined : deserialize(text);
+    const ttl = entry ? entry.expiresAt - Date.now() : 0;
+    this.observeLookup?.(entry && ttl > 0 ? "hit" : "miss", "redis");
+    if (!entry || ttl <= 0) return undefined;
+    this.local.set(key, entry, { ttl });
+    return entry;
+  }
+
+  private async store(key: string, value: { contact: Contact } | { notFound: true }, ttlSeconds: number): Promise<void> {
+    if (!this.enabled || ttlSeconds <= 0) return;
+    const ttl = ttlSeconds * 1000;
+    const expiresAt = Date.now() + ttl;
+    const text = serialize({ ...value, expiresAt });
+    this.local.set(key, { ...value, expiresAt, size: text.length }, { ttl });
+    if (!this.shared || !this.redis?.available) return;
+    // Awaited (within REDIS_TIMEOUT_MS) so another replica asked right after this answer finds it.
+    await this.redis.run(() => this.shared!.set(key, text, ttl)).catch(() => {});
+  }
+}
+
+/**
+ * Apollo Server's cache (automatic persisted queries) on the same store: in process always, and
+ * through Redis when configured, so a query registered on one replica is known to all. Redis errors
+ * and timeouts are misses; the in-process copy keeps persisted queries working while Redis is down.
+ */
+export function createApolloCache(redis: RedisLink | undefined, keyPrefix = ""): KeyValueCache<string> {
+  const local = new InMemoryLRUCache<string>();
+  if (!redis) return local;
+  const keyv = createKeyv(redis.client, { namespace: `${keyPrefix}apollo`, throwOnErrors: true }) as Keyv<string>;
+  keyv.on("error", () => {});
+  // (The adapter is CommonJS and types `keyv` from its CommonJS build; the instance is the same.)
+  const shared = new KeyvAdapter<string>(keyv as never, { disableBatchReads: true });
+  const remote = <T>(operation: () => Promise<T>) =>
+    redis.available ? redis.run(operation).catch(() => undefined) : Promise.resolve(undefined);
+  return {
+    async get(key) {
+      const value = (await local.get(key)) ?? (await remote(() => shared.get(key)));
+      if (value !== undefined) await local.set(key, value);
+      return value;
+    },
+    async set(key, value, options?: KeyValueCacheSetOptions) {
+      await local.set(key, value, options);
+      await remote(() => shared.set(key, value, options));
+    },
+    async delete(key) {
+      await local.delete(key);
+      await remote(() => shared.delete(key));
+    },
+  };
+}
+
+// Private: entries to values. A cached not-found is rethrown as the exception Connect sent, so the
+// error table maps it to NOT_FOUND exactly as a live answer.
+function answer(entry: Entry): Contact {
+  if ("contact" in entry) return entry.contact;
+  throw Object.assign(new Error("Contact not found (cached answer)"), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 404 } });
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ResourceNotFoundException";
+}
+
+// Private: JSON that keeps the SDK's Date members Dates across Redis.
+function serialize(value: { contact?: Contact; notFound?: true; expiresAt: number }): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? { $date: raw.getTime() } : v;
+  });
+}
+
+function deserialize(text: string): Entry | undefined {
+  try {
+    const value = JSON.parse(text, (_key, v: unknown) => {
+      if (v && typeof v === "object" && "$date" in v && typeof (v as { $date: unknown }).$date === "number") {
+        return new Date((v as { $date: number }).$date);
+      }
+      return v;
+    }) as { contact?: Contact; notFound?: true; expiresAt?: unknown };
+    if (typeof value.expiresAt !== "number") return undefined;
+    if (value.notFound) return { notFound: true, expiresAt: value.expiresAt, size: text.length };
+    if (value.contact && typeof value.contact === "object") return { contact: value.contact, expiresAt: value.expiresAt, size: text.length };
+  } catch {
+    // An unreadable entry (another version's format) is a miss.
+  }
+  return undefined;
+}

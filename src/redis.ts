@@ -1,0 +1,106 @@
+import { createClient, type RedisClientType } from "@keyv/redis";
+import type { Logger } from "pino";
+
+export interface RedisLinkOptions {
+  /** `redis://[user:password@]host:port[/db]` (`REDIS_URL`). */
+  url: string;
+  /** A command slower than this counts as Redis being down, ms (`REDIS_TIMEOUT_MS`). */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** Thrown (and caught by every user of the link) when Redis cannot serve a command right now. */
+export class RedisUnavailableError extends Error {
+  override readonly name = "RedisUnavailableError";
+}
+
+/**
+ * The gateway's one connection to Redis, shared by the contact cache, the quota limiter and
+ * Apollo's persisted-query cache. Redis is an accelerator, never a dependency: `run` fails fast
+ * (no offline queue, a timeout on every command, a short back-off after a failure) and callers fall
+ * back to their local state. An outage is logged once when it starts and once when it ends; the
+ * client reconnects on its own, with back-off, for as long as the process lives.
+ */
+export class RedisLink {
+  readonly client: RedisClientType;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  /** Commands are not sent before this (performance.now) after a failure, so a dead Redis costs nothing. */
+  private retryAt = 0;
+  private down = false;
+  private closed = false;
+
+  constructor(options: RedisLinkOptions) {
+    this.timeoutMs = options.timeoutMs;
+    this.logger = options.logger;
+    this.client = createClient({
+      url: options.url,
+      // Commands issued while disconnected fail at once instead of queueing until Redis returns.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: Math.max(options.timeoutMs, 1000),
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+      },
+    }) as RedisClientType;
+    // node-redis reports every failed reconnection as an `error` event; one log line per outage.
+    this.client.on("error", (error: Error) => this.markDown(error));
+    this.client.on("ready", () => this.markUp());
+    // Connects in the background: the gateway starts and serves whether or not Redis is there.
+    this.client.connect().catch((error: unknown) => this.markDown(error));
+  }
+
+  /** Whether commands are being sent to Redis (connected and not backing off after a failure). */
+  get available(): boolean {
+    return !this.closed && this.client.isReady && performance.now() >= this.retryAt;
+  }
+
+  /**
+   * Runs one Redis operation within the timeout. Rejects with `RedisUnavailableError` at once while
+   * Redis is down, and when the operation fails or times out (which also starts a short back-off).
+   */
+  async run<T>(operation: (client: RedisClientType) => Promise<T>): Promise<T> {
+    if (!this.available) throw new RedisUnavailableError("Redis is unavailable");
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        operation(this.client),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+      if (this.down) this.markUp();
+      return result;
+    } catch (error) {
+      this.markDown(error);
+      throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError("Redis command failed", { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.client.isOpen) await this.client.close();
+    } catch {
+      this.client.destroy();
+    }
+  }
+
+  // Private: outage bookkeeping. The error's message only (no URL, which may hold a password).
+  private markDown(error: unknown): void {
+    this.retryAt = performance.now() + 1000;
+    if (this.down || this.closed) return;
+    this.down = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn({ reason }, "Redis unavailable: serving from the local cache and limiter until it returns");
+  }
+
+  private markUp(): void {
+    this.retryAt = 0;
+    if (!this.down) return;
+    this.down = false;
+    this.logger.info("Redis is back: cache and quota are shared again");
+  }
+}
