@@ -67,12 +67,13 @@ export function exampleOperation(config: Pick<Config, "CONNECT_MODE" | "AUTH_MOD
   };
 }
 
-const EXAMPLE_QUERY = `# A contact and its transfer chain: previousContact walks back
-# one transfer at a time, initialContact jumps to the first
-# contact. Each distinct contact costs one DescribeContact call
-# per request, however often the query names it.
-# Run it with the pink button (Ctrl+Enter); the book icon on the
-# left opens the docs.
+const EXAMPLE_QUERY = `# A contact and its transfer chain:
+# previousContact goes back one transfer,
+# initialContact to the first contact.
+# Each distinct contact is one DescribeContact
+# call per request, however often it is named.
+# Run: the pink button or Ctrl+Enter.
+# Docs: the book icon on the left.
 query ContactWithTransferChain($instanceId: ID!, $contactId: ID!) {
   contact(instanceId: $instanceId, contactId: $contactId) {
     id
