@@ -95,6 +95,11 @@ function banner(graphqlUrl: string, emulatorUrl: string): string {
 }
 
 main().catch((error: unknown) => {
+  // A setting found bad only while starting (an unreadable AUTH_JWKS_FILE) exits like any bad setting.
+  if (error instanceof ConfigError) {
+    console.error(`connect-graphql: ${error.message}`);
+    process.exit(2);
+  }
   console.error(`connect-graphql: failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
