@@ -1,13 +1,23 @@
 import {
   ConnectClient,
   DescribeContactCommand,
+  DescribeQueueCommand,
+  DescribeUserCommand,
+  GetContactAttributesCommand,
+  ListContactReferencesCommand,
+  SearchContactsCommand,
   type Contact,
-  type DescribeContactCommandInput,
-  type DescribeContactCommandOutput,
+  type Queue,
+  type ReferenceSummary,
+  type ReferenceType,
+  type SearchContactsRequest,
+  type SearchContactsResponse,
+  type User,
 } from "@aws-sdk/client-connect";
-import type { FinalizeRequestMiddleware } from "@smithy/types";
+import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
 import type { ContactRef } from "./contactRef.js";
 import type { QuotaScope } from "./limiter.js";
+import type { ResourceRef } from "./resourceRef.js";
 
 /** Per-call options of an upstream read. */
 export interface CallOptions {
@@ -27,8 +37,24 @@ export interface CallOptions {
 export interface Upstream {
   /** DescribeContact. Resolves the contact or rejects with the SDK's exception. */
   describeContact(ref: ContactRef, options?: CallOptions): Promise<Contact>;
+  /** DescribeQueue. */
+  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<Queue>;
+  /** DescribeUser. */
+  describeUser(ref: ResourceRef, options?: CallOptions): Promise<User>;
+  /** GetContactAttributes of the chain whose initial contact `ref` names; `{}` when it has none. */
+  getContactAttributes(ref: ContactRef, options?: CallOptions): Promise<Record<string, string>>;
+  /** One page of ListContactReferences. */
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined, options?: CallOptions): Promise<ReferencesPage>;
+  /** One page of SearchContacts in `region`. */
+  searchContacts(region: string, input: SearchContactsRequest, options?: CallOptions): Promise<SearchContactsResponse>;
   /** Closes keep-alive connections. */
   destroy(): void;
+}
+
+/** One page of a contact's references. */
+export interface ReferencesPage {
+  references: ReferenceSummary[];
+  nextToken?: string | undefined;
 }
 
 export interface ConnectUpstreamOptions {
@@ -57,8 +83,8 @@ export interface ConnectUpstreamOptions {
 }
 
 /**
- * DescribeContact over the real SDK. One `ConnectClient` per region for the life of the process,
- * so connections are kept alive and reused; never one per request.
+ * Connect's read APIs over the real SDK. One `ConnectClient` per region for the life of the
+ * process, so connections are kept alive and reused; never one per request.
  */
 export class ConnectUpstream implements Upstream {
   private readonly clients = new Map<string, ConnectClient>();
@@ -67,16 +93,67 @@ export class ConnectUpstream implements Upstream {
 
   describeContact(ref: ContactRef, options: CallOptions = {}): Promise<Contact> {
     const command = new DescribeContactCommand({ InstanceId: ref.instanceId, ContactId: ref.contactId });
-    const client = this.client(ref.region);
+    return this.send(ref.region, "DescribeContact", command, options).then((output) => {
+      if (!output.Contact) throw emptyResponse("DescribeContact returned no contact");
+      return output.Contact;
+    });
+  }
+
+  describeQueue(ref: ResourceRef, options: CallOptions = {}): Promise<Queue> {
+    const command = new DescribeQueueCommand({ InstanceId: ref.instanceId, QueueId: ref.id });
+    return this.send(ref.region, "DescribeQueue", command, options).then((output) => {
+      if (!output.Queue) throw emptyResponse("DescribeQueue returned no queue");
+      return output.Queue;
+    });
+  }
+
+  describeUser(ref: ResourceRef, options: CallOptions = {}): Promise<User> {
+    const command = new DescribeUserCommand({ InstanceId: ref.instanceId, UserId: ref.id });
+    return this.send(ref.region, "DescribeUser", command, options).then((output) => {
+      if (!output.User) throw emptyResponse("DescribeUser returned no user");
+      return output.User;
+    });
+  }
+
+  getContactAttributes(ref: ContactRef, options: CallOptions = {}): Promise<Record<string, string>> {
+    const command = new GetContactAttributesCommand({ InstanceId: ref.instanceId, InitialContactId: ref.contactId });
+    return this.send(ref.region, "GetContactAttributes", command, options).then((output) => output.Attributes ?? {});
+  }
+
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined, options: CallOptions = {}): Promise<ReferencesPage> {
+    const command = new ListContactReferencesCommand({
+      InstanceId: ref.instanceId,
+      ContactId: ref.contactId,
+      ReferenceTypes: types as ReferenceType[],
+      ...(nextToken !== undefined && { NextToken: nextToken }),
+    });
+    return this.send(ref.region, "ListContactReferences", command, options).then((output) => ({
+      references: output.ReferenceSummaryList ?? [],
+      nextToken: output.NextToken,
+    }));
+  }
+
+  searchContacts(region: string, input: SearchContactsRequest, options: CallOptions = {}): Promise<SearchContactsResponse> {
+    return this.send(region, "SearchContacts", new SearchContactsCommand(input), options);
+  }
+
+  // Private: sends `command` with the region's client; `beforeAttempt` gates every attempt.
+  private send<I extends object, O extends object>(
+    region: string,
+    api: string,
+    command: { middlewareStack: MiddlewareStack<I, O> },
+    options: CallOptions,
+  ): Promise<O> {
+    const client = this.client(region);
     const { beforeAttempt } = options;
     if (beforeAttempt) {
       // After the retry middleware, so it runs once per attempt; before signing, so the signature
       // is made after the wait.
       let attempt = 0;
-      const gate: FinalizeRequestMiddleware<DescribeContactCommandInput, DescribeContactCommandOutput> = (next) => async (args) => {
+      const gate: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
         const credentials = await client.config.credentials();
         const identity = credentials.accountId ?? credentials.accessKeyId;
-        await beforeAttempt({ api: "DescribeContact", region: ref.region, identity }, ++attempt);
+        await beforeAttempt({ api, region, identity }, ++attempt);
         return next(args);
       };
       command.middlewareStack.addRelativeTo(gate, {
@@ -85,12 +162,7 @@ export class ConnectUpstream implements Upstream {
         name: "quotaLimiterMiddleware",
       });
     }
-    return client
-      .send(command, { abortSignal: options.signal })
-      .then((output) => {
-        if (!output.Contact) throw Object.assign(new Error("DescribeContact returned no contact"), { name: "EmptyResponse" });
-        return output.Contact;
-      });
+    return client.send(command as never, { abortSignal: options.signal }) as unknown as Promise<O>;
   }
 
   /** The client for `region`, created on first use. */
@@ -108,6 +180,8 @@ export class ConnectUpstream implements Upstream {
         requestHandler: {
           connectionTimeout: o.connectionTimeoutMs ?? 1000,
           requestTimeout: o.requestTimeoutMs ?? 3000,
+          // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
+          throwOnRequestTimeout: true,
           httpAgent: agent,
           httpsAgent: agent,
         },
@@ -121,4 +195,8 @@ export class ConnectUpstream implements Upstream {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
   }
+}
+
+function emptyResponse(message: string): Error {
+  return Object.assign(new Error(message), { name: "EmptyResponse" });
 }
