@@ -21,7 +21,7 @@ let emulator: Emulator;
 let open: Stack;
 /** Production posture: aws mode (introspection and GraphiQL off, JWT required), pointed at the emulator. */
 let prod: Stack;
-/** Small limits: 3 contacts per operation, 3 ids per list, CORS for one origin. */
+/** Small limits: 3 contacts per operation, 3 ids per list, CORS for one origin, HTTP batching on. */
 let tight: Stack;
 let token: string;
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   tight = await startStack({
     sharedEmulator: emulator,
-    env: { CACHE_TTL_SECONDS: "0", MAX_UPSTREAM_CALLS: "3", MAX_CONTACT_IDS: "3", CORS_ORIGINS: "https://app.example.com" },
+    env: { CACHE_TTL_SECONDS: "0", MAX_UPSTREAM_CALLS: "3", MAX_CONTACT_IDS: "3", CORS_ORIGINS: "https://app.example.com", HTTP_BATCHING: "true" },
   });
   token = await new SignJWT({ scope: "contacts:read contacts:pii", connect_instances: ["*"] })
     .setProtectedHeader({ alg: "HS256" })
@@ -357,6 +357,21 @@ describe("upstream budget", () => {
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0].extensions.code).toBe("UPSTREAM_BUDGET_EXCEEDED");
     expect(body.errors[0].path).toEqual(["contact", "previousContact", "previousContact", "previousContact"]);
+  });
+});
+
+describe("HTTP batching (HTTP_BATCHING=true)", () => {
+  it("accepts a batch, and the operations of one HTTP request share one upstream budget", async () => {
+    const ids = chain()
+      .filter((_, i) => i % 2 === 0)
+      .map((c) => c.Id!);
+    const op = (a: string, b: string) => ({ query: `{ a: contact(instanceId: "${I}", contactId: "${a}") { id } b: contact(instanceId: "${I}", contactId: "${b}") { id } }` });
+    const { status, body } = await send(tight, post(JSON.stringify([op(ids[0]!, ids[1]!), op(ids[2]!, ids[3]!)])));
+    expect(status).toBe(200);
+    expect(body).toHaveLength(2);
+    expect(emulator.calls.byApi.DescribeContact).toBe(3);
+    const codes = body.flatMap((r: any) => (r.errors ?? []).map((e: any) => e.extensions.code));
+    expect(codes).toEqual(["UPSTREAM_BUDGET_EXCEEDED"]);
   });
 });
 
