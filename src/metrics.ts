@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Upstream } from "./connectClient.js";
+import type { CallOptions, Upstream } from "./connectClient.js";
 import { ErrorCode, upstreamErrorCode } from "./errors.js";
+import type { QuotaScope } from "./limiter.js";
 import { countUpstreamCall } from "./operationScope.js";
 
 /**
@@ -16,6 +17,7 @@ import { countUpstreamCall } from "./operationScope.js";
  * | `graphql_errors_total` | counter | `code` (the `extensions.code` of each error sent) |
  * | `connect_upstream_calls_total` | counter | `api`, `outcome` (ok, not_found, bad_request, forbidden, throttled, timeout, error) |
  * | `connect_upstream_call_duration_seconds` | histogram | `api`, `outcome` |
+ * | `connect_upstream_retries_total` | counter | `api` |
  * | `connect_cache_lookups_total` | counter | `layer` (memory, redis), `result` (hit, miss) |
  * | `graphql_dataloader_batch_size` | histogram | none: contacts per DataLoader batch |
  * | `connect_limiter_wait_seconds` | histogram | `outcome` (acquired, rejected) |
@@ -28,8 +30,8 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** One finished GraphQL operation. */
   observeOperation(operationName: string | null | undefined, outcome: OperationOutcome, seconds: number, errorCodes?: readonly string[]): void;
-  /** One upstream call, after the SDK's retries. */
-  observeUpstreamCall(api: string, outcome: UpstreamOutcome, seconds: number): void;
+  /** One upstream call: its final outcome, its duration and how many times the SDK retried it. */
+  observeUpstreamCall(api: string, outcome: UpstreamOutcome, seconds: number, retries?: number): void;
   /** One cache lookup. */
   observeCacheLookup(result: "hit" | "miss", layer?: "memory" | "redis"): void;
   /** One DataLoader batch (pass as `LoaderOptions.onBatch`). */
@@ -82,6 +84,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     buckets: SECONDS_BUCKETS,
     registers,
   });
+  const upstreamRetries = new Counter({
+    name: "connect_upstream_retries_total",
+    help: "Attempts the SDK repeated after a throttled, failed or timed-out attempt, by API.",
+    labelNames: ["api"],
+    registers,
+  });
   const cacheLookups = new Counter({ name: "connect_cache_lookups_total", help: "Contact cache lookups by layer and result.", labelNames: ["layer", "result"], registers });
   const batchSize = new Histogram({
     name: "graphql_dataloader_batch_size",
@@ -106,9 +114,10 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       operationDuration.observe(labels, seconds);
       for (const code of errorCodes) errors.inc({ code });
     },
-    observeUpstreamCall(api, outcome, seconds) {
+    observeUpstreamCall(api, outcome, seconds, retries = 0) {
       upstreamCalls.inc({ api, outcome });
       upstreamDuration.observe({ api, outcome }, seconds);
+      if (retries > 0) upstreamRetries.inc({ api }, retries);
     },
     observeCacheLookup(result, layer = "memory") {
       cacheLookups.inc({ layer, result });
@@ -128,28 +137,66 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
 const METERED = Symbol("metered");
 
 /**
- * Wraps the upstream so every call is counted: in the metrics by API and outcome, and in the
- * current operation's upstream call count (see `operationScope`). Wrapping twice counts once.
+ * The upstream methods that are calls to Connect, and where each takes its `CallOptions` (its last
+ * parameter). A method missing here is passed through uncounted.
  */
-export function meteredUpstream(upstream: Upstream, metrics: GatewayMetrics): Upstream {
-  if ((upstream as { [METERED]?: true })[METERED]) return upstream;
-  return {
-    [METERED]: true,
-    async describeContact(ref, signal) {
-      countUpstreamCall();
+const UPSTREAM_CALLS: Readonly<Record<string, number>> = {
+  describeContact: 1,
+  describeQueue: 1,
+  describeUser: 1,
+  getContactAttributes: 1,
+  listContactReferences: 3,
+  searchContacts: 2,
+};
+
+/**
+ * Wraps the upstream so every request sent to Connect is counted: in the metrics by API and outcome
+ * (one per call, with the SDK's retries in `connect_upstream_retries_total`) and in the current
+ * operation's upstream call count (see `operationScope`), which counts every attempt, as Connect
+ * and the emulator do. Attempts are seen through `CallOptions.beforeAttempt`; a call the quota
+ * limiter refused before its first attempt never reached Connect and is not counted here (the
+ * limiter's own metric has it). Wrapping twice counts once.
+ */
+export function meteredUpstream<U extends Upstream>(upstream: U, metrics: GatewayMetrics): U {
+  if (METERED in upstream) return upstream;
+  // Methods not listed (destroy, client) are inherited unchanged.
+  const metered = Object.create(upstream) as Record<string | symbol, unknown>;
+  metered[METERED] = true;
+  for (const [method, optionsAt] of Object.entries(UPSTREAM_CALLS)) {
+    const call = (upstream as unknown as Record<string, unknown>)[method];
+    if (typeof call !== "function") continue;
+    const api = method[0]!.toUpperCase() + method.slice(1);
+    metered[method] = async (...args: unknown[]) => {
+      let attempts = 0;
+      const options = (args[optionsAt] ?? {}) as CallOptions;
+      args[optionsAt] = {
+        ...options,
+        beforeAttempt: async (scope: QuotaScope, attempt: number) => {
+          await options.beforeAttempt?.(scope, attempt);
+          attempts = attempt;
+          countUpstreamCall();
+        },
+      } satisfies CallOptions;
       const started = process.hrtime.bigint();
-      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+      const record = (outcome: UpstreamOutcome) => {
+        // An upstream that does not report attempts (a test double) made one.
+        if (attempts === 0) {
+          attempts = 1;
+          countUpstreamCall();
+        }
+        metrics.observeUpstreamCall(api, outcome, Number(process.hrtime.bigint() - started) / 1e9, attempts - 1);
+      };
       try {
-        const contact = await upstream.describeContact(ref, signal);
-        metrics.observeUpstreamCall("DescribeContact", "ok", seconds());
-        return contact;
+        const result: unknown = await (call as (...a: unknown[]) => Promise<unknown>).apply(upstream, args);
+        record("ok");
+        return result;
       } catch (error) {
-        metrics.observeUpstreamCall("DescribeContact", upstreamOutcome(error), seconds());
+        if (!(attempts === 0 && (error as { name?: unknown } | null)?.name === "QuotaWaitExceeded")) record(upstreamOutcome(error));
         throw error;
       }
-    },
-    destroy: () => upstream.destroy(),
-  } as Upstream;
+    };
+  }
+  return metered as unknown as U;
 }
 
 /** The outcome label of a failed upstream call, from the gateway's one error table. */

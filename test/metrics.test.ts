@@ -104,6 +104,61 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("GET /metrics with the cache, the quota limiter and the SDK's retries at work", () => {
+  /** A second gateway on the same emulator, with its own metrics. */
+  async function gatewayWith(env: Record<string, string>): Promise<{ other: Stack; m: GatewayMetrics }> {
+    const m = createMetrics();
+    const other = await startStack({ env, sharedEmulator: stack.emulator, gateway: { metrics: m } });
+    return { other, m };
+  }
+
+  it("counts cache misses and hits: a finished contact read twice is one call", async () => {
+    const { other, m } = await gatewayWith({});
+    try {
+      for (let i = 0; i < 2; i++) await other.query(`query Full($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: I, c: DEMO.fullContactId });
+      const { body } = await m.scrape();
+      expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "miss" })).toBe(1);
+      expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBe(1);
+      expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "ok" })).toBe(1);
+      expect(stack.describeContactCalls()).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("records the limiter's wait for each call it lets through and each it refuses; refused calls are not upstream calls", async () => {
+    const { other, m } = await gatewayWith({ CACHE_TTL_SECONDS: "0", CONNECT_MAX_RPS: "0.01", CONNECT_BURST: "1", CONNECT_MAX_WAIT_MS: "0" });
+    try {
+      const ids = [DEMO.fullContactId, DEMO.longChainTailId, DEMO.inProgressContactId];
+      const { body: result } = await other.query(`query List($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, { i: I, ids });
+      expect(result.errors?.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual(["UPSTREAM_THROTTLED", "UPSTREAM_THROTTLED"]);
+      expect(stack.describeContactCalls()).toBe(1);
+      const { body } = await m.scrape();
+      expect(sample(body, "connect_limiter_wait_seconds_count", { outcome: "acquired" })).toBe(1);
+      expect(sample(body, "connect_limiter_wait_seconds_count", { outcome: "rejected" })).toBe(2);
+      expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "ok" })).toBe(1);
+      expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "throttled" })).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("counts a call the SDK retried once, with its retry", async () => {
+    const { other, m } = await gatewayWith({ CACHE_TTL_SECONDS: "0", CONNECT_MAX_ATTEMPTS: "3" });
+    try {
+      stack.emulator.failNext(1, 500, "DescribeContact");
+      const { body: result } = await other.query(`query Retried($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: I, c: DEMO.fullContactId });
+      expect(result.data.contact.id).toBe(DEMO.fullContactId);
+      expect(stack.describeContactCalls()).toBe(2);
+      const { body } = await m.scrape();
+      expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "ok" })).toBe(1);
+      expect(sample(body, "connect_upstream_retries_total", { api: "DescribeContact" })).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("createMetrics", () => {
   it("bounds the operation label: anonymous, invalid and, past the limit, other", async () => {
     const m = createMetrics({ maxOperationNames: 2 });

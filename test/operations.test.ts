@@ -163,6 +163,14 @@ describe("operation log", () => {
     expect(emulator.calls.byApi.DescribeContact).toBe(5);
   });
 
+  it("counts every request sent to Connect, the SDK's retries included", async () => {
+    emulator.failNext(1, 500, "DescribeContact");
+    const { body } = await post(`${base}/graphql`, { query: `query Retried { contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }` });
+    expect(body.data.contact.id).toBe(DEMO.fullContactId);
+    expect(emulator.calls.byApi.DescribeContact).toBe(2);
+    expect(operationLines()[0]).toMatchObject({ operationName: "Retried", upstreamCalls: 2, outcome: "ok" });
+  });
+
   it("records errors by code, with outcome partial when data came back alongside them", async () => {
     await post(`${base}/graphql`, { query: `query Missing { contact(instanceId: "${I}", contactId: "${DEMO.missingContactId}") { id } }` });
     await post(`${base}/graphql`, { query: `query Invalid { contact { id } }` });
