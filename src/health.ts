@@ -11,6 +11,12 @@ export interface HealthOptions {
   timeoutMs?: number;
   /** A passed check is not run again for this long, so frequent probes cost nothing upstream. Default 5000 ms. */
   cacheMs?: number;
+  /**
+   * Named states `/readyz` reports without judging readiness by them: parts the gateway serves
+   * without, such as Redis (when it is down, the cache and limiter fall back to local state, and
+   * taking every replica out of the load balancer would turn a slowdown into an outage).
+   */
+  info?: Record<string, () => string>;
 }
 
 /**
@@ -44,10 +50,11 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
       }),
     );
     const ready = Object.values(results).every((r) => r === "ok");
+    const info = Object.fromEntries(Object.entries(options.info ?? {}).map(([name, state]) => [name, state()]));
     return reply
       .code(ready ? 200 : 503)
       .header("cache-control", "no-store")
-      .send({ status: ready ? "ready" : "not ready", checks: results });
+      .send({ status: ready ? "ready" : "not ready", checks: results, ...(Object.keys(info).length > 0 && { info }) });
   });
 }
 

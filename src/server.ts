@@ -87,7 +87,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const limits = createQueryLimits(config);
   app.addHook("preHandler", enterOperationScope);
   closeConnectionsAfterLastResponse(app);
-  registerHealthRoutes(app, { checks: options.readinessChecks ?? {} });
+  const redis = source?.redis;
+  registerHealthRoutes(app, {
+    checks: options.readinessChecks ?? {},
+    info: redis ? { redis: () => (redis.available ? "ok" : "unavailable: cache and quota limiter run on local state") } : {},
+  });
   registerMetricsRoute(app, metrics);
   const plugins = [
     ...(config.GRAPHIQL ? [graphiqlLandingPage({ example: exampleOperation(config), showHeaders: config.AUTH_MODE === "jwt" })] : []),

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -15,6 +15,7 @@ import { DEMO, buildDataset, findContact } from "../src/emulatorData.js";
 import { connectReachable } from "../src/health.js";
 import { createGateway, type Gateway } from "../src/server.js";
 import { runGateway, spawnGateway, type GatewayProcess } from "./support/processes.js";
+import { startStack, type Stack } from "./support/stack.js";
 
 const I = DEMO.instanceId;
 const CHAIN = `query Chain($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id previousContact { id } } initialContact { id } } }`;
@@ -109,6 +110,30 @@ describe("health", () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     } finally {
       await unready.close();
+    }
+  });
+
+  it("reports Redis in /readyz without making readiness depend on it (the gateway serves without Redis)", async () => {
+    const redisUp = await new Promise<boolean>((resolve) => {
+      const socket = connect(6379, "127.0.0.1", () => (socket.destroy(), resolve(true))).once("error", () => resolve(false));
+    });
+    if (!redisUp) throw new Error("This test needs a real Redis at 127.0.0.1:6379 and none answers (CI's .ci/run starts one).");
+    const [up, down] = await Promise.all([
+      startStack({ env: { REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: `readyz-${process.pid}:` }, sharedEmulator: emulator }),
+      startStack({ env: { REDIS_URL: `redis://127.0.0.1:${await deadPort()}` }, sharedEmulator: emulator }),
+    ]);
+    try {
+      const readyz = async (stack: Stack) => {
+        const response = await fetch(stack.url.replace(/\/graphql$/, "/readyz"));
+        return { status: response.status, body: (await response.json()) as { status: string; info?: Record<string, string> } };
+      };
+      await expect.poll(async () => (await readyz(up)).body.info?.redis).toBe("ok");
+      expect((await readyz(up)).status).toBe(200);
+      const unavailable = await readyz(down);
+      expect(unavailable.status).toBe(200);
+      expect(unavailable.body.info?.redis).toMatch(/^unavailable/);
+    } finally {
+      await Promise.all([up.close(), down.close()]);
     }
   });
 
