@@ -12,7 +12,7 @@ import type { Config } from "./config.js";
 import type { Upstream } from "./connectClient.js";
 import type { GatewayContext } from "./context.js";
 import { ErrorCode } from "./errors.js";
-import { exampleOperation, graphiqlLandingPage } from "./graphiql.js";
+import { compressGraphiQL, exampleOperation, graphiqlLandingPage } from "./graphiql.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { createQueryLimits, upstreamGuard } from "./limits.js";
 import { createLoaders, type FetchContact } from "./loaders.js";
@@ -93,6 +93,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     info: redis ? { redis: () => (redis.available ? "ok" : "unavailable: cache and quota limiter run on local state") } : {},
   });
   registerMetricsRoute(app, metrics);
+  if (config.GRAPHIQL) compressGraphiQL(app);
   const plugins = [
     ...(config.GRAPHIQL ? [graphiqlLandingPage({ example: exampleOperation(config), showHeaders: config.AUTH_MODE === "jwt" })] : []),
     ...(options.plugins ?? []),

@@ -90,7 +90,8 @@ async function run(operationName: string) {
 
 describe("GraphiQL at GET /graphql", () => {
   it("loads from the gateway alone and runs the example query, showing the contact's transfer chain", async () => {
-    await page.goto(stack.url);
+    const loaded = await page.goto(stack.url);
+    expect(loaded?.headers()["content-encoding"]).toBe("gzip");
     const runButton = page.getByRole("button", { name: /Execute query/ });
     await runButton.waitFor({ timeout: 30_000 });
     // The example and its variables are in place before anything is typed.
@@ -154,6 +155,20 @@ describe("the offline guard", () => {
 });
 
 describe("the GraphiQL page", () => {
+  it("is sent gzip-compressed with an ETag, so a reload costs a 304", async () => {
+    const first = await fetch(stack.url, { headers: { accept: "text/html", "accept-encoding": "gzip" } });
+    expect(first.headers.get("content-encoding")).toBe("gzip");
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(await first.text()).toContain("<title>connect-graphql</title>"); // fetch decompresses
+    const again = await fetch(stack.url, { headers: { accept: "text/html", "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    // GraphQL responses are not touched.
+    const { headers } = await stack.query("{ __typename }");
+    expect(headers.get("content-encoding")).toBeNull();
+    expect(headers.get("etag")).toBeNull();
+  });
+
   it("references no other host for scripts, styles, fonts or images", async () => {
     const html = await (await fetch(stack.url, { headers: { accept: "text/html" } })).text();
     expect(html).toContain("<title>connect-graphql</title>");
