@@ -273,7 +273,7 @@ describe("per-instance authorization", () => {
       await hsToken(onlySecond),
     );
     expect(body.data).toEqual({ mine: { id: DEMO.secondInstanceContactId, instanceId: DEMO.secondInstanceId }, theirs: null });
-    expect(body.errors.map((e: any) => [e.path, e.extensions.code])).toEqual([[["theirs"], "FORBIDDEN"]]);
+    expect(body.errors!.map((e: any) => [e.path, e.extensions.code])).toEqual([[["theirs"], "FORBIDDEN"]]);
     expect(emulator.calls.byContact).toEqual({ [`${DEMO.secondInstanceId}/${DEMO.secondInstanceContactId}`]: 1 });
   });
 
@@ -281,19 +281,19 @@ describe("per-instance authorization", () => {
     const { body } = await ask(hs, `{ contacts(instanceId: "${I}", contactIds: ["${DEMO.fullContactId}", "${DEMO.longChainTailId}"]) { id } }`, await hsToken(onlySecond));
     expect(body.data?.contacts ?? null).toBeNull(); // the list is non-null, so `data` itself may be null
     expect(body.errors).toHaveLength(1);
-    expect(body.errors[0].extensions.code).toBe("FORBIDDEN");
+    expect(body.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     expect(emulator.calls.total).toBe(0);
   });
 
   it("refuses a contact ARN of another instance, naming the arn argument", async () => {
     const { body } = await ask(hs, `{ contactByArn(arn: "${DEMO.instanceArn}/contact/${DEMO.fullContactId}") { id } }`, await hsToken(onlySecond));
-    expect(body.errors[0].extensions).toEqual({ code: "FORBIDDEN", argument: "arn" });
+    expect(body.errors![0]!.extensions).toEqual({ code: "FORBIDDEN", argument: "arn" });
     expect(emulator.calls.total).toBe(0);
   });
 
   it("refuses every instance when the token has no connect_instances claim", async () => {
     const { body } = await ask(hs, contactQuery(), await hsToken({ scope: "contacts:read" }));
-    expect(body.errors[0].extensions.code).toBe("FORBIDDEN");
+    expect(body.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     expect(emulator.calls.total).toBe(0);
   });
 

@@ -86,7 +86,7 @@ describe("without the contacts:pii scope", () => {
 
   it("lists what was masked in extensions.redacted, as sorted schema coordinates", async () => {
     const { body } = await stack.query(query(), undefined, { authorization: `Bearer ${await token(READ)}` });
-    expect(body.extensions.redacted).toEqual([
+    expect(body.extensions!.redacted).toEqual([
       "Contact.additionalEmailRecipients",
       "Contact.attributes",
       "Contact.customerEndpoint",
