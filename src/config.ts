@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseApiQuotas, type ApiQuota, type RelatedApi } from "./apiQuotas.js";
 
 /**
  * Every setting the gateway reads, in one table: the environment variable, its schema, its default
@@ -14,6 +15,14 @@ const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(type
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+const apiQuotas = z.string().transform((v, ctx) => {
+  const parsed = parseApiQuotas(v);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 interface Setting<S extends z.ZodType> {
   schema: S;
@@ -48,6 +57,11 @@ export const SETTINGS = {
   CONNECT_BURST: setting({ schema: int(1), default: "15", help: "Burst of the DescribeContact quota." }),
   CONNECT_MAX_WAIT_MS: setting({ schema: int(0), default: "10000", help: "A call that would wait longer than this for quota fails fast with UPSTREAM_THROTTLED." }),
   CONNECT_MAX_CONCURRENCY: setting({ schema: int(1), default: "10", help: "Upstream calls in flight at once per process." }),
+  CONNECT_API_QUOTAS: setting({
+    schema: apiQuotas,
+    default: "",
+    help: "Quotas of the other Connect APIs as Api=rps/burst pairs, e.g. SearchContacts=2/5,DescribeUser=20/30. Unlisted APIs keep Connect's defaults: DescribeQueue, DescribeUser, GetContactAttributes, ListContactReferences 10/s burst 15; SearchContacts 0.5/s burst 1.",
+  }),
 
   // Emulator (CONNECT_MODE=emulator)
   EMULATOR_PORT: setting({ schema: int(0, 65535), default: "0", help: "Port of the embedded emulator; 0 picks a free one." }),
@@ -59,6 +73,7 @@ export const SETTINGS = {
   // Cache
   CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),
   CACHE_ACTIVE_TTL_SECONDS: setting({ schema: int(0), default: "5", help: "How long a contact still in progress is served from cache." }),
+  CACHE_RESOURCE_TTL_SECONDS: setting({ schema: int(0), default: "3600", help: "How long a queue or user (DescribeQueue, DescribeUser) is served from cache; they change rarely. 0 disables it." }),
   CACHE_NEGATIVE_TTL_SECONDS: setting({ schema: int(0), default: "10", help: "How long a not-found contact id is remembered." }),
   CACHE_MAX_ENTRIES: setting({ schema: int(1), default: "100000", help: "Most contacts held in the in-process cache." }),
   CACHE_MAX_MB: setting({ schema: int(1), default: "512", help: "Most memory (serialized size) the in-process cache holds." }),
@@ -106,12 +121,14 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   CONNECT_BURST: number;
   CONNECT_MAX_WAIT_MS: number;
   CONNECT_MAX_CONCURRENCY: number;
+  CONNECT_API_QUOTAS: Partial<Record<RelatedApi, ApiQuota>>;
   EMULATOR_PORT: number;
   EMULATOR_LATENCY_MS: number;
   EMULATOR_QUOTA_RPS: number;
   EMULATOR_QUOTA_BURST: number;
   CACHE_TTL_SECONDS: number;
   CACHE_ACTIVE_TTL_SECONDS: number;
+  CACHE_RESOURCE_TTL_SECONDS: number;
   CACHE_NEGATIVE_TTL_SECONDS: number;
   CACHE_MAX_ENTRIES: number;
   CACHE_MAX_MB: number;

@@ -1,4 +1,5 @@
 import type { Contact } from "@aws-sdk/client-connect";
+import { badUserInput } from "./errors.js";
 
 /**
  * Where a contact lives: the region selects the Connect endpoint (and its quota), the instance and
@@ -81,4 +82,41 @@ export function parseContactArn(arn: string): ParsedContactArn | null {
     instanceId: instanceId!,
     contactId: contactId!,
   };
+}
+
+const INSTANCE_ARN = /^arn:(aws[a-z-]*):connect:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):instance\/([^/]+)$/;
+
+/** Where an instance lives: the region of its endpoint and quota, and its id. */
+export interface InstanceRef {
+  readonly region: string;
+  readonly instanceId: string;
+}
+
+/**
+ * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}`; returns `null` for
+ * anything else. Arguments that take an instance id take its ARN too, so one query can address
+ * instances of several regions.
+ */
+export function parseInstanceArn(arn: string): (InstanceRef & { readonly partition: string; readonly accountId: string }) | null {
+  if (arn.length > 2048) return null;
+  const match = INSTANCE_ARN.exec(arn);
+  if (!match) return null;
+  const [, partition, region, accountId, instanceId] = match as unknown as string[];
+  if (idProblem(instanceId!, INSTANCE_ID_MAX)) return null;
+  return { partition: partition!, region: region!, accountId: accountId!, instanceId: instanceId! };
+}
+
+/**
+ * The instance an `instanceId` argument names: an instance id (in `defaultRegion`) or an instance
+ * ARN (in its own region). Anything else is BAD_USER_INPUT naming the argument, before any call.
+ */
+export function instanceArgument(argument: string, value: string, defaultRegion: string): InstanceRef {
+  if (value.startsWith("arn:")) {
+    const ref = parseInstanceArn(value);
+    if (!ref) throw badUserInput(argument, "must be an instance id or an instance ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}");
+    return { region: ref.region, instanceId: ref.instanceId };
+  }
+  const problem = idProblem(value, INSTANCE_ID_MAX);
+  if (problem) throw badUserInput(argument, problem);
+  return { region: defaultRegion, instanceId: value };
 }

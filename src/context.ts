@@ -20,4 +20,6 @@ export interface GatewayContext {
   readonly redaction: Redaction;
   /** Most ids one `contacts(contactIds:)` field may name (`MAX_CONTACT_IDS`). */
   readonly maxContactIds: number;
+  /** Most transfers `Contact.transferChain` follows back (`MAX_CONTACT_HOPS`). */
+  readonly maxContactHops: number;
 }

@@ -1,8 +1,12 @@
-import type { Contact } from "@aws-sdk/client-connect";
+import type { Contact, Queue, ReferenceSummary, SearchContactsResponse, User } from "@aws-sdk/client-connect";
 import DataLoader from "dataloader";
+import { GraphQLError } from "graphql";
 import pLimit from "p-limit";
+import type { ReferencesPage } from "./connectClient.js";
 import { contactKey, toContactModel, type ContactModel, type ContactRef } from "./contactRef.js";
-import { describeRef, toUpstreamGraphQLError } from "./errors.js";
+import { describeRef, ErrorCode, toUpstreamGraphQLError } from "./errors.js";
+import { resourceKey, type ResourceRef } from "./resourceRef.js";
+import type { SearchPageRequest } from "./searchContacts.js";
 
 /** Per-request choices a loader passes down with every read. */
 export interface FetchOptions {
@@ -22,6 +26,29 @@ export interface LoaderOptions {
   onBatch?: (size: number) => void;
   /** Passed to every `fetchContact` call of this request. */
   fetchOptions?: FetchOptions;
+  /** How the queue, user, attribute, reference and search loaders read; without it they fail. */
+  related?: RelatedFetch | undefined;
+}
+
+/**
+ * How loaders read the APIs besides DescribeContact: quota-limited (and, for queues and users,
+ * cached) in production (`createRelatedSource`), anything in tests.
+ */
+export interface RelatedFetch {
+  describeQueue(ref: ResourceRef, options?: FetchOptions): Promise<Queue>;
+  describeUser(ref: ResourceRef, options?: FetchOptions): Promise<User>;
+  /** GetContactAttributes; `ref` names the chain's initial contact. */
+  getContactAttributes(ref: ContactRef): Promise<Record<string, string>>;
+  /** One page of ListContactReferences. */
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined): Promise<ReferencesPage>;
+  /** One page of SearchContacts. */
+  searchContacts(request: SearchPageRequest): Promise<SearchContactsResponse>;
+}
+
+/** What the references loader is asked for: a contact and the reference types to list. */
+export interface ReferencesRequest {
+  readonly ref: ContactRef;
+  readonly types: readonly string[];
 }
 
 /** The per-request loaders. A new set is made for every GraphQL request, never shared. */
@@ -31,17 +58,80 @@ export interface Loaders {
    * of one request: a contact named at several places or depths of a query is fetched once.
    */
   readonly contact: DataLoader<ContactRef, ContactModel, string>;
+  /** DescribeQueue, one call per distinct (region, instance, queue) per request. */
+  readonly queue: DataLoader<ResourceRef, Queue, string>;
+  /** DescribeUser, one call per distinct (region, instance, user) per request. */
+  readonly user: DataLoader<ResourceRef, User, string>;
+  /** GetContactAttributes, one call per chain (keyed by its initial contact) per request. */
+  readonly contactAttributes: DataLoader<ContactRef, Record<string, string>, string>;
+  /** ListContactReferences, every page, once per (contact, reference types) per request. */
+  readonly contactReferences: DataLoader<ReferencesRequest, ReferenceSummary[], string>;
+  /** SearchContacts pages, once per distinct request (aliases of one search share it). */
+  readonly search: DataLoader<SearchPageRequest, SearchContactsResponse, string>;
 }
 
 export function createLoaders(fetchContact: FetchContact, options: LoaderOptions = {}): Loaders {
   const concurrency = options.concurrency ?? 10;
+  const related = options.related ?? unconfigured;
+  // Private: a loader whose batch reads each key on its own (Connect has no batch reads), at most
+  // `concurrency` at a time, one result or one coded error per key.
+  const each = <K, V>(cacheKeyFn: (key: K) => string, read: (key: K) => Promise<V>, describe: (key: K) => string) =>
+    new DataLoader<K, V, string>(
+      (keys) => {
+        const limit = pLimit(concurrency);
+        return Promise.all(keys.map((key) => limit(() => read(key).catch((error: unknown) => toUpstreamGraphQLError(error, describe(key))))));
+      },
+      { cacheKeyFn },
+    );
   return {
     contact: new DataLoader<ContactRef, ContactModel, string>(
       (refs) => loadContacts(refs, fetchContact, concurrency, options),
       { cacheKeyFn: contactKey },
     ),
+    queue: each(resourceKey, (ref) => related.describeQueue(ref, options.fetchOptions), (ref) => `Queue ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
+    user: each(resourceKey, (ref) => related.describeUser(ref, options.fetchOptions), (ref) => `User ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
+    contactAttributes: each(contactKey, (ref) => related.getContactAttributes(ref), (ref) => `The attributes of ${describeRef(ref)}`),
+    contactReferences: each(
+      (r) => `${contactKey(r.ref)}|${r.types.join(",")}`,
+      (r) => allReferences(related, r),
+      (r) => `The references of ${describeRef(r.ref)}`,
+    ),
+    search: each(
+      (r) => `${r.region}|${JSON.stringify(r.input)}`,
+      (r) => related.searchContacts(r),
+      (r) => `The contact search in instance ${r.input.InstanceId} (${r.region})`,
+    ),
   };
 }
+
+/** Pages of ListContactReferences one contact may take (Connect documents a single page). */
+const MAX_REFERENCE_PAGES = 20;
+
+// Private: every page of a contact's references, in order; stops on a repeated or missing token.
+async function allReferences(related: RelatedFetch, { ref, types }: ReferencesRequest): Promise<ReferenceSummary[]> {
+  const references: ReferenceSummary[] = [];
+  const seen = new Set<string>();
+  let token: string | undefined;
+  for (let page = 0; page < MAX_REFERENCE_PAGES; page++) {
+    const result = await related.listContactReferences(ref, types, token);
+    references.push(...result.references);
+    if (!result.nextToken || seen.has(result.nextToken)) break;
+    seen.add(result.nextToken);
+    token = result.nextToken;
+  }
+  return references;
+}
+
+// Private: what the related loaders do when the gateway was built without them.
+const notConfigured = (): Promise<never> =>
+  Promise.reject(new GraphQLError("This field is not available: the gateway was built without the related Connect APIs.", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }));
+const unconfigured: RelatedFetch = {
+  describeQueue: notConfigured,
+  describeUser: notConfigured,
+  getContactAttributes: notConfigured,
+  listContactReferences: notConfigured,
+  searchContacts: notConfigured,
+};
 
 // Private: one result or one Error per ref, in order, so one failing contact never fails the
 // others. Errors are GraphQL errors with codes; the field they land on becomes null.

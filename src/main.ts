@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     emulator = await startEmulator({
       port: config.EMULATOR_PORT,
       latencyMs: config.EMULATOR_LATENCY_MS,
-      quota: config.EMULATOR_QUOTA_RPS > 0 ? { rps: config.EMULATOR_QUOTA_RPS, burst: config.EMULATOR_QUOTA_BURST } : false,
+      // EMULATOR_QUOTA_* set DescribeContact's quota; the other APIs keep Connect's defaults
+      // (SearchContacts 0.5/s burst 1), as the gateway's limiter assumes.
+      quota: config.EMULATOR_QUOTA_RPS > 0 ? { perApi: { DescribeContact: { rps: config.EMULATOR_QUOTA_RPS, burst: config.EMULATOR_QUOTA_BURST } } } : false,
     });
   }
   // Emulator mode talks to the embedded emulator, or to one running elsewhere (EMULATOR_URL).

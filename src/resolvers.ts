@@ -2,16 +2,20 @@ import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
 import { GraphQLScalarType } from "graphql";
 import {
   CONTACT_ID_MAX,
-  INSTANCE_ID_MAX,
   idProblem,
+  instanceArgument,
   parseContactArn,
   relatedRef,
   type ContactModel,
   type ContactRef,
 } from "./contactRef.js";
+import { referenceTypeOf, referenceTypesArgument } from "./contactReferences.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput } from "./errors.js";
 import type { Resolvers } from "./generated/graphql.js";
+import { resourceRefOf, withRef } from "./resourceRef.js";
+import { searchContacts } from "./searchContacts.js";
+import { transferChain } from "./transferChain.js";
 
 /**
  * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
@@ -25,19 +29,19 @@ export const resolvers: Resolvers = {
 
   Query: {
     contact: (_, args, ctx) => {
-      const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
-      return ctx.loaders.contact.load({ region: ctx.defaultRegion, instanceId, contactId });
+      return ctx.loaders.contact.load({ region, instanceId, contactId });
     },
 
     contacts: (_, args, ctx) => {
-      const instanceId = checkId("instanceId", args.instanceId, INSTANCE_ID_MAX);
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
       // Connect has no batch read: each id is one call, so the list length is bounded (MAX_CONTACT_IDS).
       if (args.contactIds.length > ctx.maxContactIds) {
         throw badUserInput("contactIds", `may name at most ${ctx.maxContactIds} contacts (got ${args.contactIds.length})`);
       }
       const refs = args.contactIds.map((contactId, i) => ({
-        region: ctx.defaultRegion,
+        region,
         instanceId,
         contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
       }));
@@ -56,21 +60,61 @@ export const resolvers: Resolvers = {
       }
       return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
     },
+
+    searchContacts: (_, args, ctx) => searchContacts(args, ctx),
   },
 
   Contact: {
     instanceId: (contact) => contact.$ref.instanceId,
+    region: (contact) => contact.$ref.region,
+    // Nested objects that join another resource take the contact's ref along (see resourceRef.ts).
+    queueInfo: (contact) => withRef(contact.QueueInfo, contact.$ref),
+    agentInfo: (contact) => withRef(contact.AgentInfo, contact.$ref),
+    transferChain: (contact, _, ctx) => transferChain(contact, ctx.loaders.contact, ctx.maxContactHops),
     previousContact: (contact, _, ctx) => loadRelated(contact, contact.PreviousContactId, ctx),
     initialContact: (contact, _, ctx) => loadRelated(contact, contact.InitialContactId, ctx),
     relatedContact: (contact, _, ctx) => loadRelated(contact, contact.RelatedContactId, ctx),
     tags: (contact) => entries(contact.Tags),
-    attributes: (contact) => entries(contact.Attributes),
+    // DescribeContact's own attributes when it returned them; otherwise GetContactAttributes of
+    // the chain's initial contact, which every contact of the chain shares (one call per chain).
+    attributes: (contact, _, ctx) => {
+      if (contact.Attributes) return entries(contact.Attributes);
+      const initial = relatedRef(contact.$ref, contact.InitialContactId ?? contact.Id ?? contact.$ref.contactId)!;
+      return ctx.loaders.contactAttributes.load(initial).then(entries);
+    },
+    references: (contact, args, ctx) => ctx.loaders.contactReferences.load({ ref: contact.$ref, types: referenceTypesArgument(args.referenceTypes) }),
     segmentAttributes: (contact) => entries(contact.SegmentAttributes),
     contactEvaluations: (contact) => entries(contact.ContactEvaluations),
   },
 
   SegmentAttributeValue: {
     valueMap: (value) => entries(value.ValueMap),
+  },
+
+  QueueInfo: {
+    queue: (info, _, ctx) => {
+      const ref = resourceRefOf(info.$ref, info.Id);
+      return ref && ctx.loaders.queue.load(ref);
+    },
+  },
+
+  AgentInfo: {
+    agent: (info, _, ctx) => {
+      const ref = resourceRefOf(info.$ref, info.Id);
+      return ref && ctx.loaders.user.load(ref);
+    },
+  },
+
+  Queue: {
+    tags: (queue) => entries(queue.Tags),
+  },
+
+  User: {
+    tags: (user) => entries(user.Tags),
+  },
+
+  ReferenceSummary: {
+    type: (reference) => referenceTypeOf(reference),
   },
 };
 

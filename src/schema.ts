@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import { resolvers } from "./resolvers.js";
+import { serveSearchSummaries } from "./summaryContact.js";
 
 /** schema.graphql at the package root; the same relative path from src/ and from dist/. */
 export const SCHEMA_PATH = new URL("../schema.graphql", import.meta.url);
@@ -14,7 +15,17 @@ export function readTypeDefs(): string {
  * Types whose values the gateway builds itself (camelCase members) rather than receiving from the
  * SDK. Every other object type's source is an SDK shape.
  */
-const GATEWAY_SHAPED = new Set(["Query", "Mutation", "Subscription", "StringEntry", "SegmentAttributeValueEntry", "ContactEvaluationEntry"]);
+const GATEWAY_SHAPED = new Set([
+  "Query",
+  "Mutation",
+  "Subscription",
+  "StringEntry",
+  "SegmentAttributeValueEntry",
+  "ContactEvaluationEntry",
+  "ContactConnection",
+  "ContactEdge",
+  "PageInfo",
+]);
 
 /**
  * The executable schema: schema.graphql plus the resolver map. Fields of SDK-shaped types without a
@@ -30,7 +41,8 @@ export function loadSchema(typeDefs: string = readTypeDefs()): GraphQLSchema {
       field.resolve ??= memberResolver(field.name[0]!.toUpperCase() + field.name.slice(1));
     }
   }
-  return schema;
+  // Search results hold only the search summary; fields beyond it read the full contact.
+  return serveSearchSummaries(schema);
 }
 
 // Private: reads one SDK member; absent members are null.

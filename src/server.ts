@@ -18,6 +18,7 @@ import { createQueryLimits, upstreamGuard } from "./limits.js";
 import { createLoaders, type FetchContact } from "./loaders.js";
 import { requestBypassesCache } from "./cache.js";
 import { createContactSource, type ContactSource } from "./contactSource.js";
+import { createRelatedSource, type RelatedSource } from "./relatedSource.js";
 import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
 import { operationLog } from "./operationLog.js";
 import { enterOperationScope } from "./operationScope.js";
@@ -50,6 +51,8 @@ export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   /** The cache, limiter and Redis link behind `fetchContact` (absent with a custom `fetchContact`). */
   readonly contactSource: ContactSource | undefined;
+  /** The quota limiters and queue/user cache of the other Connect APIs. */
+  readonly relatedSource: RelatedSource;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -69,6 +72,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const source: ContactSource | undefined = options.fetchContact ? undefined : createContactSource({ config, upstream, logger, metrics });
   const fetchContact: FetchContact = options.fetchContact ?? source!.fetchContact;
   const apolloCache = options.apolloCache ?? source?.apolloCache;
+  // Queues, users, attributes, references and search: each API its own quota, sharing the contact
+  // source's concurrency slots and Redis.
+  const related = createRelatedSource({ config, upstream, slots: source?.limiter, redis: source?.redis });
 
   const app = Fastify({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -128,6 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     path: "/graphql",
     context: async (request) => ({
       loaders: createLoaders(fetchContact, {
+        related: related.fetch,
         fetchOptions: { noCache: requestBypassesCache(request.headers) },
         concurrency: config.CONNECT_MAX_CONCURRENCY,
         onBatch: metrics.observeBatch,
@@ -139,6 +146,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       auth: requestPrincipal(request, config.AUTH_MODE),
       redaction: { masked: new Set<string>() },
       maxContactIds: config.MAX_CONTACT_IDS,
+      maxContactHops: config.MAX_CONTACT_HOPS,
     }),
   });
 
@@ -150,6 +158,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     apollo,
     contactSource: source,
+    relatedSource: related,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
       const address = app.server.address();
