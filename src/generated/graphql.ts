@@ -445,8 +445,9 @@ export type Contact = {
   /**
    * The references of the contact (ListContactReferences), every page read, in the order Amazon
    * Connect returns them: one call per page (Connect pages are small; its documentation says one).
+   * `null`, with an error, when they could not be read (the rest of the contact is unaffected).
    */
-  references: Array<ReferenceSummary>;
+  references?: Maybe<Array<ReferenceSummary>>;
   /**
    * The AWS Region the contact was read from: the region of the ARN it was addressed by, or
    * `AWS_REGION`. Related contacts, queues and agents are read in the same region.
@@ -1119,9 +1120,10 @@ export type Query = {
    * from the search result; selecting any other field of a node reads that contact with
    * DescribeContact, once per contact per request. SearchContacts has a low quota (0.5 requests/s
    * by default), so pages wait their turn. A cursor is valid only for the search that produced it
-   * and only while Amazon Connect keeps its page token.
+   * and only while Amazon Connect keeps its page token. `null`, with an error, when the search could
+   * not be made (other root fields of the operation are unaffected).
    */
-  searchContacts: ContactConnection;
+  searchContacts?: Maybe<ContactConnection>;
 };
 
 
@@ -1247,7 +1249,7 @@ export type Range = {
 /** Information about a voice recording, chat transcript, or screen recording. */
 export type RecordingInfo = {
   __typename?: 'RecordingInfo';
-  /** If the recording/transcript was deleted, this is the reason entered for the deletion. */
+  /** If the recording/transcript was deleted, this is the reason entered for the deletion (free text). */
   deletionReason?: Maybe<Scalars['String']['output']>;
   /**
    * The number that identifies the Kinesis Video Streams fragment where the customer audio stream
@@ -1986,7 +1988,7 @@ export type ContactResolvers<ContextType = GatewayContext, ParentType extends Re
   queuePriority?: Resolver<Maybe<ResolversTypes['Long']>, ParentType, ContextType>;
   queueTimeAdjustmentSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   recordings?: Resolver<Maybe<Array<ResolversTypes['RecordingInfo']>>, ParentType, ContextType>;
-  references?: Resolver<Array<ResolversTypes['ReferenceSummary']>, ParentType, ContextType, Partial<ContactReferencesArgs>>;
+  references?: Resolver<Maybe<Array<ResolversTypes['ReferenceSummary']>>, ParentType, ContextType, Partial<ContactReferencesArgs>>;
   region?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   relatedContact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType>;
   relatedContactId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2218,7 +2220,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'contactId' | 'instanceId'>>;
   contactByArn?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactByArnArgs, 'arn'>>;
   contacts?: Resolver<Array<Maybe<ResolversTypes['Contact']>>, ParentType, ContextType, RequireFields<QueryContactsArgs, 'contactIds' | 'instanceId'>>;
-  searchContacts?: Resolver<ResolversTypes['ContactConnection'], ParentType, ContextType, RequireFields<QuerySearchContactsArgs, 'first' | 'instanceId' | 'timeRange'>>;
+  searchContacts?: Resolver<Maybe<ResolversTypes['ContactConnection']>, ParentType, ContextType, RequireFields<QuerySearchContactsArgs, 'first' | 'instanceId' | 'timeRange'>>;
 };
 
 export type QueueResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Queue'] = ResolversParentTypes['Queue']> = {
