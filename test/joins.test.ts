@@ -1,4 +1,5 @@
-import type { Contact } from "@aws-sdk/client-connect";
+import { Queue$, ReferenceSummary$, User$, type Contact } from "@aws-sdk/client-connect";
+import { GraphQLObjectType, GraphQLString, getNamedType, isObjectType } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildDataset, DEMO, findContact, type Dataset } from "../src/emulatorData.js";
 import { piiFields } from "../src/redaction.js";
@@ -306,5 +307,45 @@ describe("personal data of agents", () => {
       expect(pii).toContain(field);
     }
     expect(pii).not.toContain("Queue.name");
+  });
+});
+
+describe("schema.graphql against the SDK's Queue, User and ReferenceSummary shapes", () => {
+  const schema = loadSchema();
+
+  // The SDK's runtime schema (see schemaCoverage.test.ts): [kind, ns, name, traits, members, schemas]
+  // for structures (3) and unions (4), [1, …, member] for lists, [2, …, key, value] for maps.
+  function resolve(s: unknown): unknown {
+    while (typeof s === "function") s = (s as () => unknown)();
+    if (Array.isArray(s) && (typeof s[0] === "function" || (Array.isArray(s[0]) && s.length === 2))) return resolve(s[0]);
+    return s;
+  }
+
+  /** Member paths of `sdk` with no field on `type`, following nested structures, lists and maps. */
+  function missing(sdk: unknown, type: GraphQLObjectType, path: string): string[] {
+    const r = resolve(sdk) as unknown[];
+    if (!Array.isArray(r) || (r[0] !== 3 && r[0] !== 4)) return [];
+    const names = r[4] as string[];
+    const schemas = r[5] as unknown[];
+    return names.flatMap((member, i) => {
+      const field = type.getFields()[member[0]!.toLowerCase() + member.slice(1)];
+      if (!field) return [`${path}.${member}`];
+      let child = resolve(schemas[i]) as unknown[];
+      if (Array.isArray(child) && child[0] === 1) child = resolve(child[4]) as unknown[];
+      if (Array.isArray(child) && child[0] === 2) child = resolve(child[5]) as unknown[];
+      const named = getNamedType(field.type);
+      return isObjectType(named) ? missing(child, named, `${path}.${member}`) : [];
+    });
+  }
+
+  it("has a field for every member of Queue, User and ReferenceSummary, nested structures included", () => {
+    expect(missing(Queue$, schema.getType("Queue") as GraphQLObjectType, "Queue")).toEqual([]);
+    expect(missing(User$, schema.getType("User") as GraphQLObjectType, "User")).toEqual([]);
+    expect(missing(ReferenceSummary$, schema.getType("ReferenceSummary") as GraphQLObjectType, "ReferenceSummary")).toEqual([]);
+  });
+
+  it("finds members this test walks (sanity check of the walker)", () => {
+    const bare = new GraphQLObjectType({ name: "Bare", fields: { username: { type: GraphQLString } } });
+    expect(missing(User$, bare, "User")).toContain("User.IdentityInfo");
   });
 });
