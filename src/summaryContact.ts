@@ -68,11 +68,6 @@ export function toSummaryContact(summary: ContactSearchSummary, ref: ContactRef)
   return contact;
 }
 
-/** Whether `value` was built from a search summary (and may lack members of the full shape). */
-export function isSummaryBacked(value: unknown): boolean {
-  return typeof value === "object" && value !== null && PARTIAL in value;
-}
-
 /**
  * Makes the types of `SUMMARY_FIELDS` serve summary-backed objects: a field outside the summary
  * runs its own resolver against the full object instead (the contact from the request's loader, or
