@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -23,6 +25,9 @@ export interface ServerProcess {
 
 const running = new Set<ServerProcess>();
 
+/** Where the processes' output goes (one file per process, overwritten each run). */
+export const LOG_DIR = join(tmpdir(), "connect-graphql-bench");
+
 /**
  * Starts `node [nodeArgs] --import tsx <script>` with `env` (over PATH and HOME only), and resolves
  * once a stdout line yields a URL through `readUrl`. Rejects with the output if it exits first.
@@ -35,36 +40,39 @@ export async function startProcess(
   nodeArgs: string[] = [],
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
+  // Output goes to a file, as production logs go to a collector: a pipe the busy benchmark process
+  // drains late would fill and block the server's synchronous log writes.
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${name.replace(/[^a-z0-9]+/gi, "-")}.log`);
+  const fd = openSync(logFile, "w");
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", fd, fd],
   });
-  let out = "";
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  closeSync(fd);
+  const output = () => readFileSync(logFile, "utf8");
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
+      clearInterval(poll);
       child.kill("SIGKILL");
-      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
-    let pending = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      const text = d.toString();
-      out += text;
-      pending += text;
-      const lines = pending.split("\n");
-      pending = lines.pop()!;
-      for (const line of lines) {
+    const poll = setInterval(() => {
+      for (const line of output().split("\n")) {
         const found = safe(() => readUrl(line));
         if (found) {
           clearTimeout(timer);
+          clearInterval(poll);
           resolve(found);
+          return;
         }
       }
-    });
+    }, 50);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
+      clearInterval(poll);
+      reject(new Error(`${name} exited with ${code} before listening:\n${output()}`));
     });
   });
   const proc: ServerProcess = {
@@ -72,7 +80,7 @@ export async function startProcess(
     child,
     url,
     rssMb: () => rssMb(child.pid!),
-    output: () => out,
+    output,
     async stop() {
       running.delete(proc);
       if (child.exitCode !== null || child.signalCode !== null) return;
