@@ -79,7 +79,7 @@ export const SETTINGS = {
   CACHE_MAX_MB: setting({ schema: int(1), default: "512", help: "Most memory (serialized size) the in-process cache holds." }),
   REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
-  REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "250", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
+  REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
 
   // Security
   AUTH_MODE: setting({ schema: z.enum(["jwt", "none"]), help: "jwt: require a bearer token; none: no authentication. Default: jwt in aws mode, none in emulator mode." }),

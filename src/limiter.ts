@@ -28,7 +28,7 @@ export interface QuotaLimiterOptions {
   observeWait?: ((seconds: number, outcome: "acquired" | "rejected") => void) | undefined;
   /**
    * Slack for the time between a call being granted and its request reaching Connect (event-loop
-   * lag, sockets, the network), ms. Default 200. See `QuotaLimiter`.
+   * lag, sockets, the network), ms. Default 300. See `QuotaLimiter`.
    */
   slackMs?: number;
 }
@@ -46,6 +46,8 @@ export interface LimiterStats {
   localGrants: number;
   /** Calls refused because they would have waited too long. */
   refused: number;
+  /** Calls that woke too late for their slot and booked another. */
+  rebooked: number;
 }
 
 /**
@@ -61,8 +63,10 @@ export interface LimiterStats {
  *
  * The booked schedule conforms to a slightly smaller bucket than Connect's: a request that reaches
  * Connect up to `slackMs` later than booked can compress the schedule by that much, so
- * `rps × slackMs` tokens of the burst are held back (with the defaults, 13 of 15). Connect's bucket
- * then never runs dry, while a cold start still sends 13 calls at once.
+ * `rps × slackMs` tokens of the burst are held back (with the defaults, 3 of 15). A call that wakes
+ * up more than half the slack late (a busy event loop) books a new slot rather than go out bunched
+ * with later ones. Connect's bucket then never runs dry, while a cold start still sends 12 calls at
+ * once.
  *
  * With Redis, the booking is one Lua script on a key per quota scope, using Redis's clock, so every
  * replica shares one schedule. If Redis is unreachable each replica books from its own bucket
@@ -72,8 +76,9 @@ export interface LimiterStats {
  * restarts empty rather than full for the same reason.
  */
 export class QuotaLimiter {
-  readonly stats: LimiterStats = { sharedGrants: 0, localGrants: 0, refused: 0 };
+  readonly stats: LimiterStats = { sharedGrants: 0, localGrants: 0, refused: 0, rebooked: 0 };
   private readonly maxWaitMs: number;
+  private readonly slackMs: number;
   private readonly slots: LimitFunction;
   private readonly redis: RedisLink | undefined;
   private readonly keyPrefix: string;
@@ -92,10 +97,10 @@ export class QuotaLimiter {
     this.observeWait = options.observeWait;
     // Hold back the tokens that late arrivals could use; with a burst too small for that, space
     // the calls further apart instead (a burst of 1 needs gaps of at least 1/rps on arrival).
-    const slackTokens = (options.rps * (options.slackMs ?? 200)) / 1000;
-    const usable = Math.floor(options.burst - slackTokens);
+    this.slackMs = options.slackMs ?? 300;
+    const usable = Math.floor(options.burst - (options.rps * this.slackMs) / 1000);
     this.burst = Math.max(1, usable);
-    this.interval = 1000 / options.rps + (usable >= 1 ? 0 : options.slackMs ?? 200);
+    this.interval = 1000 / options.rps + (usable >= 1 ? 0 : this.slackMs);
   }
 
   /**
@@ -134,18 +139,27 @@ export class QuotaLimiter {
    */
   async acquire(scope: QuotaScope, deadline = performance.now() + this.maxWaitMs): Promise<void> {
     const key = scopeKey(scope);
-    const maxWait = Math.max(0, deadline - performance.now());
     const bucket = this.bucket(key);
-    let wait: number | null | undefined;
-    if (this.redis?.available) wait = await this.bookShared(key, bucket, maxWait).catch(() => undefined);
-    if (wait === undefined) wait = this.bookLocal(bucket, maxWait);
-    if (wait === null) {
-      this.stats.refused++;
-      this.observeWait?.(0, "rejected");
-      throw new QuotaWaitExceededError(`the quota for ${scope.api} in ${scope.region} would make this call wait more than ${Math.round(maxWait)} ms`);
+    for (let booking = 1; ; booking++) {
+      const bookedAt = performance.now();
+      const maxWait = Math.max(0, deadline - bookedAt);
+      let wait: number | null | undefined;
+      if (this.redis?.available) wait = await this.bookShared(key, bucket, maxWait).catch(() => undefined);
+      if (wait === undefined) wait = this.bookLocal(bucket, maxWait);
+      if (wait === null) {
+        this.stats.refused++;
+        this.observeWait?.(0, "rejected");
+        throw new QuotaWaitExceededError(`the quota for ${scope.api} in ${scope.region} would make this call wait more than ${Math.round(maxWait)} ms`);
+      }
+      this.observeWait?.(wait / 1000, "acquired");
+      if (wait >= 1) await sleep(wait);
+      // A busy event loop can wake a call well after its slot; sent that late it could bunch up with
+      // calls booked after it. It books a new slot instead (the missed one goes unused, which only
+      // leaves Connect's bucket fuller). A late rebooking gets a wait bound of its own.
+      if (performance.now() - bookedAt - wait <= this.slackMs / 2 || booking === 3) return;
+      this.stats.rebooked++;
+      deadline = Math.max(deadline, performance.now() + this.maxWaitMs);
     }
-    this.observeWait?.(wait / 1000, "acquired");
-    if (wait >= 1) await sleep(wait);
   }
 
   // Private: one quota scope's local state.

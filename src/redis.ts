@@ -39,7 +39,7 @@ export class RedisLink {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: Math.max(options.timeoutMs, 1000),
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
       },
     }) as RedisClientType;
     // node-redis reports every failed reconnection as an `error` event; one log line per outage.
@@ -65,7 +65,12 @@ export class RedisLink {
       const result = await Promise.race([
         operation(this.client),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+          // Decided after the event loop's next I/O phase: when the loop was blocked past the
+          // timeout, an answer already waiting on the socket wins instead of a false timeout.
+          timer = setTimeout(
+            () => setImmediate(() => reject(new RedisUnavailableError(`Redis did not answer within ${this.timeoutMs} ms`))),
+            this.timeoutMs,
+          );
         }),
       ]);
       if (this.down) this.markUp();
