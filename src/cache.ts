@@ -174,6 +174,9 @@ export class ContactCache {
   }
 }
 
+/** How long an Apollo cache entry without a TTL of its own (a persisted query) is kept in Redis. */
+export const APOLLO_SHARED_TTL_SECONDS = 86_400;
+
 /**
  * Apollo Server's cache (automatic persisted queries) on the same store: in process always, and
  * through Redis when configured, so a query registered on one replica is known to all. Redis errors
@@ -196,7 +199,9 @@ export function createApolloCache(redis: RedisLink | undefined, keyPrefix = ""):
     },
     async set(key, value, options?: KeyValueCacheSetOptions) {
       await local.set(key, value, options);
-      await remote(() => shared.set(key, value, options));
+      // Apollo stores persisted queries without a TTL; in Redis that would let clients grow it
+      // without bound, so entries without one expire after a day (in process the LRU bounds them).
+      await remote(() => shared.set(key, value, { ttl: options?.ttl ?? APOLLO_SHARED_TTL_SECONDS }));
     },
     async delete(key) {
       await local.delete(key);

@@ -6,7 +6,7 @@ import { startEmulator, type Emulator } from "../src/emulator.js";
 import { QuotaLimiter, type QuotaScope } from "../src/limiter.js";
 import { RedisLink } from "../src/redis.js";
 import { spawnGateway, type GatewayProcess } from "./support/processes.js";
-import { deleteKeys, freePort, PrivateRedis, requireSharedRedis, SHARED_REDIS_URL } from "./support/redisServer.js";
+import { deleteKeys, freePort, PrivateRedis, requireSharedRedis, SHARED_REDIS_URL, withRedis } from "./support/redisServer.js";
 import { startStack } from "./support/stack.js";
 
 const I = DEMO.instanceId;
@@ -148,6 +148,13 @@ describe("two gateway processes sharing Redis and one emulator (quota 10/s, burs
     const byHash = await post(gateways[1]!.url, { variables, extensions });
     expect(byHash.body.errors).toBeUndefined();
     expect(byHash.body.data).toEqual(registered.body.data);
+    // Stored with an expiry, so clients cannot grow Redis without bound.
+    const ttls = await withRedis(async (client) => {
+      const keys = await client.keys(`${PREFIX}apollo*${sha256Hash}`);
+      return Promise.all(keys.map((k) => client.pTTL(k)));
+    });
+    expect(ttls).toHaveLength(1);
+    expect(ttls[0]).toBeGreaterThan(0);
   });
 });
 

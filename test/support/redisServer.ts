@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { createClient } from "@keyv/redis";
+import { createClient, type RedisClientType } from "@keyv/redis";
 
 /** The shared Redis of the machine (CI starts one where it is missing). */
 export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
@@ -29,18 +29,25 @@ export async function requireSharedRedis(): Promise<void> {
   }
 }
 
-/** Deletes every key under `prefix` in the shared Redis (test clean-up). */
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = createClient({ url });
+/** Runs `use` with a client of the shared Redis. */
+export async function withRedis<T>(use: (client: RedisClientType) => Promise<T>, url = SHARED_REDIS_URL): Promise<T> {
+  const client = createClient({ url }) as RedisClientType;
   client.on("error", () => {});
   try {
     await client.connect();
+    return await use(client);
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
+}
+
+/** Deletes every key under `prefix` in the shared Redis (test clean-up). */
+export function deleteKeys(url: string, prefix: string): Promise<void> {
+  return withRedis(async (client) => {
     for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
       if (keys.length > 0) await client.del(keys);
     }
-  } finally {
-    client.destroy();
-  }
+  }, url);
 }
 
 /** A port nobody listens on right now. */
