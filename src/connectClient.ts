@@ -69,9 +69,10 @@ export interface ConnectUpstreamOptions {
   /** Attempts per call including the first, with the SDK's backoff between them. Default 3. */
   maxAttempts?: number;
   /**
-   * The SDK's retry mode. `standard` (the default) retries throttling and 5xx with jittered
-   * exponential backoff; `adaptive` adds client-side rate limiting of its own, which the gateway's
-   * quota limiter already does across replicas.
+   * The SDK's retry mode. `standard` (the default) retries throttling (429), 5xx and timeouts with
+   * jittered exponential backoff and never a 4xx; `adaptive` adds a client-side rate limiter per
+   * process that slows down after throttling, which the gateway's quota limiter already does,
+   * exactly and for all replicas together (and two limiters in series would only add latency).
    */
   retryMode?: "standard" | "adaptive";
   /** TCP connect timeout per attempt, ms. Default 1000. */
