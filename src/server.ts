@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
@@ -78,9 +78,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = Fastify({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    // Request ids come from x-request-id when the caller sends one, so logs correlate across hops.
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
+    // Request ids come from x-request-id when the caller sends a sane one, so logs correlate across
+    // hops; anything else (too long, odd characters) is replaced rather than written to every log line.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const sent = request.headers["x-request-id"];
+      return typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
+    },
     logger: false,
     forceCloseConnections: "idle",
   });
@@ -137,22 +141,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => ({
-      loaders: createLoaders(fetchContact, {
-        related: related.fetch,
-        fetchOptions: { noCache: requestBypassesCache(request.headers) },
-        concurrency: config.CONNECT_MAX_CONCURRENCY,
-        onBatch: metrics.observeBatch,
-        beforeFetch: upstreamGuard(requestPrincipal(request, config.AUTH_MODE), config.MAX_UPSTREAM_CALLS),
-      }),
-      defaultRegion: config.AWS_REGION,
-      requestId: request.id,
-      logger: logger.child({ requestId: request.id }),
-      auth: requestPrincipal(request, config.AUTH_MODE),
-      redaction: { masked: new Set<string>() },
-      maxContactIds: config.MAX_CONTACT_IDS,
-      maxContactHops: config.MAX_CONTACT_HOPS,
-    }),
+    context: async (request) => {
+      const auth = requestPrincipal(request, config.AUTH_MODE);
+      return {
+        loaders: createLoaders(fetchContact, {
+          related: related.fetch,
+          fetchOptions: { noCache: requestBypassesCache(request.headers) },
+          concurrency: config.CONNECT_MAX_CONCURRENCY,
+          onBatch: metrics.observeBatch,
+          beforeFetch: upstreamGuard(auth, config.MAX_UPSTREAM_CALLS),
+        }),
+        defaultRegion: config.AWS_REGION,
+        requestId: request.id,
+        logger: logger.child({ requestId: request.id }),
+        auth,
+        redaction: { masked: new Set<string>() },
+        maxContactIds: config.MAX_CONTACT_IDS,
+        maxContactHops: config.MAX_CONTACT_HOPS,
+      };
+    },
   });
 
   app.addHook("onSend", async (request, reply) => {
@@ -179,6 +186,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
+/** A caller-supplied request id worth keeping: printable, no spaces, at most 128 characters. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Every GraphQL response says `Cache-Control: no-store`: contact data must not stay in browsers or proxies. */
 const noStore: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
@@ -191,11 +201,6 @@ const noStore: ApolloServerPlugin<GatewayContext> = {
 };
 
 /**
- * Errors with a known code reach the client as they are. Anything else is a bug or an unexpected
- * failure: the client gets INTERNAL_SERVER_ERROR with no message detail and no stack, and the log
- * gets the rest. GraphQL validation and parse errors carry Apollo's own codes and pass through.
- */
-/**
  * Errors Fastify raises before Apollo sees the request (body too large, malformed JSON, unknown
  * content type) answered in GraphQL's shape, `{"errors":[{"message","extensions":{"code"}}]}`,
  * with their HTTP status: 413 PAYLOAD_TOO_LARGE, 400/415 BAD_REQUEST. Messages are the gateway's
@@ -203,7 +208,7 @@ const noStore: ApolloServerPlugin<GatewayContext> = {
  * INTERNAL_SERVER_ERROR with no detail.
  */
 function httpErrorHandler(config: Pick<Config, "BODY_LIMIT_BYTES">, logger: Logger) {
-  return (error: FastifyError, request: { id: string }, reply: import("fastify").FastifyReply) => {
+  return (error: FastifyError, request: { id: string }, reply: FastifyReply) => {
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     let code: ErrorCode = ErrorCode.BAD_REQUEST;
     let message: string;
@@ -227,6 +232,11 @@ function httpErrorHandler(config: Pick<Config, "BODY_LIMIT_BYTES">, logger: Logg
   };
 }
 
+/**
+ * Errors with a known code reach the client as they are. Anything else is a bug or an unexpected
+ * failure: the client gets INTERNAL_SERVER_ERROR with no message detail and no stack, and the log
+ * gets the rest. GraphQL validation and parse errors carry Apollo's own codes and pass through.
+ */
 function maskUnexpectedErrors(logger: Logger) {
   const known = new Set<string>([
     ...Object.values(ErrorCode),

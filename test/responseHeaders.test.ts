@@ -27,4 +27,16 @@ describe("GraphQL response headers", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(stack.describeContactCalls()).toBe(0);
   });
+
+  it("echoes a caller's x-request-id so logs correlate across hops", async () => {
+    const res = await stack.query(`{ __typename }`, undefined, { "x-request-id": "lb-7f3a.42:retry-1" });
+    expect(res.headers.get("x-request-id")).toBe("lb-7f3a.42:retry-1");
+  });
+
+  it("replaces an x-request-id that is too long or has odd characters instead of logging it", async () => {
+    for (const sent of ["x".repeat(129), "id with spaces", "a/b;c", "id\u0007bell", "{\"json\":1}"]) {
+      const res = await stack.query(`{ __typename }`, undefined, { "x-request-id": sent });
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
 });
