@@ -482,6 +482,11 @@ function log(message: string): void {
   console.log(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}`);
 }
 
+// The SDK warns once that its 2027 releases need Node 22; the table is easier to read without it.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name !== "NodeVersionSupportWarning") console.warn(warning);
+});
 process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
 main().catch(async (error: unknown) => {
   console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
