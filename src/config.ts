@@ -68,7 +68,7 @@ export const SETTINGS = {
   EMULATOR_LATENCY_MS: setting({ schema: int(0), default: "0", help: "Latency the emulator adds to every answer." }),
   EMULATOR_QUOTA_RPS: setting({ schema: num(0), default: "10", help: "Emulated DescribeContact quota (requests/s); 0 turns it off." }),
   EMULATOR_QUOTA_BURST: setting({ schema: int(1), default: "15", help: "Emulated quota burst." }),
-  EMULATOR_URL: setting({ schema: z.url(), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the EMULATOR_* settings above are then ignored." }),
+  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the EMULATOR_* settings above are then ignored." }),
 
   // Cache
   CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, mode: config.CONNECT_MODE, auth: config.AUTH_MODE }, "connect-graphql listening");
-  if (emulatorUrl) console.log(banner(`${url}/graphql`, emulatorUrl));
+  if (emulatorUrl) console.log(banner(`${url}/graphql`, emulatorUrl, emulator !== undefined));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -79,10 +79,10 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-function banner(graphqlUrl: string, emulatorUrl: string): string {
+function banner(graphqlUrl: string, emulatorUrl: string, embedded: boolean): string {
   return [
     "",
-    "  connect-graphql is running against the embedded Amazon Connect emulator.",
+    `  connect-graphql is running against ${embedded ? "the embedded" : "an external"} Amazon Connect emulator.`,
     "  The data is SYNTHETIC: generated from a fixed seed, no real customer is in it.",
     "",
     `  GraphiQL:     ${graphqlUrl}`,
