@@ -99,7 +99,7 @@ export class ContactCache {
    * upstream), at most once at a time per contact. With `noCache` it skips cached answers and
    * in-flight calls that started earlier, and refreshes the cache with what it reads.
    */
-  wrap(load: (ref: ContactRef) => Promise<Contact>): FetchContact {
+  wrap(load: (ref: ContactRef, options: FetchOptions) => Promise<Contact>): FetchContact {
     return async (ref: ContactRef, options: FetchOptions = {}) => {
       const key = contactKey(ref);
       if (!options.noCache) {
@@ -108,7 +108,7 @@ export class ContactCache {
         const pending = this.inFlight.get(key);
         if (pending) return pending;
       }
-      const call = this.readThrough(key, ref, load, options.noCache === true);
+      const call = this.readThrough(key, ref, load, options);
       this.inFlight.set(key, call);
       try {
         return await call;
@@ -124,14 +124,14 @@ export class ContactCache {
   }
 
   // Private: the slow path, shared by every caller of one contact.
-  private async readThrough(key: string, ref: ContactRef, load: (ref: ContactRef) => Promise<Contact>, noCache: boolean): Promise<Contact> {
-    if (this.enabled && !noCache) {
+  private async readThrough(key: string, ref: ContactRef, load: (ref: ContactRef, options: FetchOptions) => Promise<Contact>, options: FetchOptions): Promise<Contact> {
+    if (this.enabled && !options.noCache) {
       const shared = await this.getShared(key);
       if (shared) return answer(shared);
     }
     let contact: Contact;
     try {
-      contact = await load(ref);
+      contact = await load(ref, options);
     } catch (error) {
       if (isNotFound(error)) await this.store(key, { notFound: true }, this.policy.negativeTtlSeconds);
       throw error;

@@ -18,6 +18,7 @@ import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
 import type { ContactRef } from "./contactRef.js";
 import type { QuotaScope } from "./limiter.js";
 import type { ResourceRef } from "./resourceRef.js";
+import type { OperationScope } from "./operationScope.js";
 
 /** Per-call options of an upstream read. */
 export interface CallOptions {
@@ -28,6 +29,8 @@ export interface CallOptions {
    * call (the rejection is not retried).
    */
   beforeAttempt?: ((scope: QuotaScope, attempt: number) => Promise<void>) | undefined;
+  /** The GraphQL request this call is made for: every attempt counts toward its log line. */
+  operation?: OperationScope | undefined;
 }
 
 /**

@@ -73,9 +73,10 @@ export function createContactSource({ config, upstream, logger, metrics }: Conta
     keyPrefix: config.REDIS_KEY_PREFIX,
     observeLookup: metrics?.observeCacheLookup?.bind(metrics),
   });
-  const fetchContact = cache.wrap((ref) =>
+  const fetchContact = cache.wrap((ref, options) =>
     limiter.run((deadline) =>
       upstream.describeContact(ref, {
+        operation: options.operation,
         // The first attempt shares the call's wait budget with the wait for a slot; a retry gets its own.
         beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined),
       }),

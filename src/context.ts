@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Principal } from "./auth.js";
 import type { Loaders } from "./loaders.js";
+import type { OperationScope } from "./operationScope.js";
 import type { Redaction } from "./redaction.js";
 
 /**
@@ -22,4 +23,6 @@ export interface GatewayContext {
   readonly maxContactIds: number;
   /** Most transfers `Contact.transferChain` follows back (`MAX_CONTACT_HOPS`). */
   readonly maxContactHops: number;
+  /** What this request cost upstream (its log line's `upstreamCalls`); the loaders pass it down with every read. */
+  readonly operationScope: OperationScope;
 }

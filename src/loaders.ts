@@ -7,11 +7,14 @@ import { contactKey, toContactModel, type ContactModel, type ContactRef } from "
 import { describeRef, ErrorCode, toUpstreamGraphQLError } from "./errors.js";
 import { resourceKey, type ResourceRef } from "./resourceRef.js";
 import type { SearchPageRequest } from "./searchContacts.js";
+import type { OperationScope } from "./operationScope.js";
 
 /** Per-request choices a loader passes down with every read. */
 export interface FetchOptions {
   /** Skip cached contacts and read Connect (the HTTP request said `Cache-Control: no-cache`). */
   noCache?: boolean;
+  /** The request the read is for; the upstream calls it causes are counted there. */
+  operation?: OperationScope | undefined;
 }
 
 /** How a loader reads one contact: the cache and limiter stack in production, anything in tests. */
@@ -38,11 +41,11 @@ export interface RelatedFetch {
   describeQueue(ref: ResourceRef, options?: FetchOptions): Promise<Queue>;
   describeUser(ref: ResourceRef, options?: FetchOptions): Promise<User>;
   /** GetContactAttributes; `ref` names the chain's initial contact. */
-  getContactAttributes(ref: ContactRef): Promise<Record<string, string>>;
+  getContactAttributes(ref: ContactRef, options?: FetchOptions): Promise<Record<string, string>>;
   /** One page of ListContactReferences. */
-  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined): Promise<ReferencesPage>;
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined, options?: FetchOptions): Promise<ReferencesPage>;
   /** One page of SearchContacts. */
-  searchContacts(request: SearchPageRequest): Promise<SearchContactsResponse>;
+  searchContacts(request: SearchPageRequest, options?: FetchOptions): Promise<SearchContactsResponse>;
 }
 
 /** What the references loader is asked for: a contact and the reference types to list. */
@@ -90,15 +93,15 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
     ),
     queue: each(resourceKey, (ref) => related.describeQueue(ref, options.fetchOptions), (ref) => `Queue ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
     user: each(resourceKey, (ref) => related.describeUser(ref, options.fetchOptions), (ref) => `User ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
-    contactAttributes: each(contactKey, (ref) => related.getContactAttributes(ref), (ref) => `The attributes of ${describeRef(ref)}`),
+    contactAttributes: each(contactKey, (ref) => related.getContactAttributes(ref, options.fetchOptions), (ref) => `The attributes of ${describeRef(ref)}`),
     contactReferences: each(
       (r) => `${contactKey(r.ref)}|${r.types.join(",")}`,
-      (r) => allReferences(related, r),
+      (r) => allReferences(related, r, options.fetchOptions),
       (r) => `The references of ${describeRef(r.ref)}`,
     ),
     search: each(
       (r) => `${r.region}|${JSON.stringify(r.input)}`,
-      (r) => related.searchContacts(r),
+      (r) => related.searchContacts(r, options.fetchOptions),
       (r) => `The contact search in instance ${r.input.InstanceId} (${r.region})`,
     ),
   };
@@ -108,12 +111,12 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
 const MAX_REFERENCE_PAGES = 20;
 
 // Private: every page of a contact's references, in order; stops on a repeated or missing token.
-async function allReferences(related: RelatedFetch, { ref, types }: ReferencesRequest): Promise<ReferenceSummary[]> {
+async function allReferences(related: RelatedFetch, { ref, types }: ReferencesRequest, options?: FetchOptions): Promise<ReferenceSummary[]> {
   const references: ReferenceSummary[] = [];
   const seen = new Set<string>();
   let token: string | undefined;
   for (let page = 0; page < MAX_REFERENCE_PAGES; page++) {
-    const result = await related.listContactReferences(ref, types, token);
+    const result = await related.listContactReferences(ref, types, token, options);
     references.push(...result.references);
     if (!result.nextToken || seen.has(result.nextToken)) break;
     seen.add(result.nextToken);

@@ -152,7 +152,7 @@ const UPSTREAM_CALLS: Readonly<Record<string, number>> = {
 /**
  * Wraps the upstream so every request sent to Connect is counted: in the metrics by API and outcome
  * (one per call, with the SDK's retries in `connect_upstream_retries_total`) and in the current
- * operation's upstream call count (see `operationScope`), which counts every attempt, as Connect
+ * operation's upstream call count (`CallOptions.operation`), which counts every attempt, as Connect
  * and the emulator do. Attempts are seen through `CallOptions.beforeAttempt`; a call the quota
  * limiter refused before its first attempt never reached Connect and is not counted here (the
  * limiter's own metric has it). Wrapping twice counts once.
@@ -174,7 +174,7 @@ export function meteredUpstream<U extends Upstream>(upstream: U, metrics: Gatewa
         beforeAttempt: async (scope: QuotaScope, attempt: number) => {
           await options.beforeAttempt?.(scope, attempt);
           attempts = attempt;
-          countUpstreamCall();
+          countUpstreamCall(options.operation);
         },
       } satisfies CallOptions;
       const started = process.hrtime.bigint();
@@ -182,7 +182,7 @@ export function meteredUpstream<U extends Upstream>(upstream: U, metrics: Gatewa
         // An upstream that does not report attempts (a test double) made one.
         if (attempts === 0) {
           attempts = 1;
-          countUpstreamCall();
+          countUpstreamCall(options.operation);
         }
         metrics.observeUpstreamCall(api, outcome, Number(process.hrtime.bigint() - started) / 1e9, attempts - 1);
       };

@@ -2,7 +2,6 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "
 import { getOperationAST, type GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context.js";
 import type { GatewayMetrics, OperationOutcome } from "./metrics.js";
-import { currentOperationScope } from "./operationScope.js";
 
 /**
  * One structured log line and one metrics observation per GraphQL operation:
@@ -33,7 +32,7 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
               operationName: operationName?.slice(0, 100) ?? null,
               operationType: rc.operation?.operation ?? null,
               durationMs: Math.round(durationMs * 10) / 10,
-              upstreamCalls: currentOperationScope()?.upstreamCalls ?? 0,
+              upstreamCalls: rc.contextValue.operationScope?.upstreamCalls ?? 0,
               outcome,
               ...(errorCodes.length > 0 && { errorCodes }),
             },

@@ -1,34 +1,22 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
-
 /**
- * What one HTTP request to `/graphql` cost upstream, for its log line. Upstream calls happen deep
- * below the cache and the limiter, which are shared by all requests, so the count travels with
- * the request's async context rather than through every layer's arguments.
+ * What one HTTP request to `/graphql` cost upstream, for its log line. The scope is made with the
+ * request's context and travels down with every read the request makes (the loaders'
+ * `FetchOptions.scope`, through the caches and the quota limiters, to the upstream's
+ * `CallOptions.scope`), so a call that several requests share (coalesced in a cache) counts for the
+ * request that sent it. It is passed explicitly rather than through `AsyncLocalStorage`: on Node 20
+ * an active `AsyncLocalStorage` turns on promise hooks for every promise in the process, which cost
+ * 17% of a cached query's CPU (bench/README.md, finding 2).
  */
 export interface OperationScope {
   /** Calls that reached Amazon Connect (cache hits and refused calls are not counted). */
   upstreamCalls: number;
 }
 
-const storage = new AsyncLocalStorage<OperationScope>();
-
-/**
- * Fastify `preHandler` hook: everything the route handler does for this request, including
- * DataLoader batches and upstream calls, runs inside a fresh scope. (`preHandler` because body
- * parsing, earlier, runs in the socket's async context.)
- */
-export function enterOperationScope(_request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  storage.run({ upstreamCalls: 0 }, done);
+export function createOperationScope(): OperationScope {
+  return { upstreamCalls: 0 };
 }
 
-/** The current request's scope, or undefined outside a request (start-up checks, tests). */
-export function currentOperationScope(): OperationScope | undefined {
-  return storage.getStore();
-}
-
-/** Counts one upstream call against the current request, if there is one. */
-export function countUpstreamCall(): void {
-  const scope = storage.getStore();
+/** Counts one upstream call against `scope`; calls made outside a request (start-up checks) have none. */
+export function countUpstreamCall(scope: OperationScope | undefined): void {
   if (scope) scope.upstreamCalls++;
 }

@@ -67,23 +67,27 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
   ) as Record<RelatedApi, QuotaLimiter>;
 
   // Runs one upstream call in a concurrency slot, each attempt granted by its API's bucket.
-  const limited = <T>(api: RelatedApi, call: (options: CallOptions) => Promise<T>): Promise<T> =>
+  const limited = <T>(api: RelatedApi, options: FetchOptions | undefined, call: (options: CallOptions) => Promise<T>): Promise<T> =>
     (slots ?? limiters[api]).run((deadline) =>
-      call({ beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined) }),
+      call({
+        operation: options?.operation,
+        beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined),
+      }),
     );
 
   const queues = resourceCache<Queue>("queue", config, redis);
   const users = resourceCache<User>("user", config, redis);
-  const describeQueue = queues.wrap((ref) => limited("DescribeQueue", (o) => upstream.describeQueue(ref, o)));
-  const describeUser = users.wrap((ref) => limited("DescribeUser", (o) => upstream.describeUser(ref, o)));
+  const describeQueue = queues.wrap((ref, options) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)));
+  const describeUser = users.wrap((ref, options) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o)));
 
   return {
     fetch: {
       describeQueue,
       describeUser,
-      getContactAttributes: (ref: ContactRef) => limited("GetContactAttributes", (o) => upstream.getContactAttributes(ref, o)),
-      listContactReferences: (ref, types, nextToken) => limited("ListContactReferences", (o) => upstream.listContactReferences(ref, types, nextToken, o)),
-      searchContacts: (request) => limited("SearchContacts", (o) => upstream.searchContacts(request.region, request.input, o)),
+      getContactAttributes: (ref: ContactRef, options) => limited("GetContactAttributes", options, (o) => upstream.getContactAttributes(ref, o)),
+      listContactReferences: (ref, types, nextToken, options) =>
+        limited("ListContactReferences", options, (o) => upstream.listContactReferences(ref, types, nextToken, o)),
+      searchContacts: (request, options) => limited("SearchContacts", options, (o) => upstream.searchContacts(request.region, request.input, o)),
     },
     limiters,
     clear() {
@@ -109,10 +113,10 @@ function resourceCache<T>(kind: "queue" | "user", config: RelatedSourceOptions["
   });
   const asContactRef = (ref: ResourceRef): ContactRef => ({ region: ref.region, instanceId: ref.instanceId, contactId: `${kind}/${ref.id}` });
   return {
-    wrap(load: (ref: ResourceRef) => Promise<T>): (ref: ResourceRef, options?: FetchOptions) => Promise<T> {
-      const fetch = cache.wrap((contactRef) => {
+    wrap(load: (ref: ResourceRef, options: FetchOptions) => Promise<T>): (ref: ResourceRef, options?: FetchOptions) => Promise<T> {
+      const fetch = cache.wrap((contactRef, options) => {
         const id = contactRef.contactId.slice(kind.length + 1);
-        return load({ region: contactRef.region, instanceId: contactRef.instanceId, id }) as unknown as Promise<Contact>;
+        return load({ region: contactRef.region, instanceId: contactRef.instanceId, id }, options) as unknown as Promise<Contact>;
       });
       return (ref, options) => fetch(asContactRef(ref), options) as unknown as Promise<T>;
     },

@@ -21,7 +21,7 @@ import { createContactSource, type ContactSource } from "./contactSource.js";
 import { createRelatedSource, type RelatedSource } from "./relatedSource.js";
 import { createMetrics, meteredUpstream, registerMetricsRoute, type GatewayMetrics } from "./metrics.js";
 import { operationLog } from "./operationLog.js";
-import { enterOperationScope } from "./operationScope.js";
+import { createOperationScope } from "./operationScope.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { applyPiiRedaction, redactionPlugin } from "./redaction.js";
 import { loadSchema } from "./schema.js";
@@ -95,7 +95,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   if (config.AUTH_MODE === "jwt") registerAuth(app, createAuthenticator(config), logger);
   const limits = createQueryLimits(config);
-  app.addHook("preHandler", enterOperationScope);
   closeConnectionsAfterLastResponse(app);
   const redis = source?.redis;
   registerHealthRoutes(app, {
@@ -143,10 +142,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     path: "/graphql",
     context: async (request) => {
       const auth = requestPrincipal(request, config.AUTH_MODE);
+      const operationScope = createOperationScope();
       return {
         loaders: createLoaders(fetchContact, {
           related: related.fetch,
-          fetchOptions: { noCache: requestBypassesCache(request.headers) },
+          fetchOptions: { noCache: requestBypassesCache(request.headers), operation: operationScope },
           concurrency: config.CONNECT_MAX_CONCURRENCY,
           onBatch: metrics.observeBatch,
           beforeFetch: upstreamGuard(auth, config.MAX_UPSTREAM_CALLS),
@@ -158,6 +158,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         redaction: { masked: new Set<string>() },
         maxContactIds: config.MAX_CONTACT_IDS,
         maxContactHops: config.MAX_CONTACT_HOPS,
+        operationScope,
       };
     },
   });
