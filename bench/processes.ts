@@ -19,6 +19,8 @@ export interface ServerProcess {
   readonly url: string;
   /** Resident set size now, MB (from /proc). */
   rssMb(): number;
+  /** CPU time the process has used so far, user and system, ms (from /proc). */
+  cpuMs(): number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startProcess(
     child,
     url,
     rssMb: () => rssMb(child.pid!),
+    cpuMs: () => cpuMs(child.pid!),
     output,
     async stop() {
       running.delete(proc);
@@ -141,6 +144,15 @@ function safe<T>(f: () => T): T | undefined {
     return undefined;
   }
 }
+
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesized command name): utime, stime in ticks.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in hundredths of a second. */
+const CLOCK_TICKS = 100;
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
