@@ -1,16 +1,17 @@
 /**
- * `tsx bench/profile.ts [warm|uncached] [seconds]`: CPU-profiles a gateway process under the load of
+ * `tsx bench/profile.ts [warm|uncached|chain] [seconds]`: CPU-profiles a gateway process under the load of
  * one figure (`warm`: figure 3's cached realistic query under autocannon; `uncached`: figure 4's
- * single contact with the cache bypassed, sequential) and prints where its time goes, by function
+ * single contact with the cache bypassed, sequential; `chain`: figure 2's chain, cache bypassed, no
+ * upstream latency) and prints where its time goes, by function
  * and by package. The profile itself is kept in bench/profiles/ (open it in Chrome DevTools).
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { DEMO } from "../src/emulatorData.js";
 import { graphql, sequentialLatencies, throughput } from "./load.js";
 import { ROOT, startEmulatorProcess, startGatewayProcess, stopAll } from "./processes.js";
-import { plan, REALISTIC_QUERY, SINGLE_QUERY } from "./workload.js";
+import { CHAIN_DEPTH, chainQuery, plan, REALISTIC_QUERY, SINGLE_QUERY } from "./workload.js";
 
-const mode = process.argv[2] === "uncached" ? "uncached" : "warm";
+const mode = process.argv[2] === "uncached" || process.argv[2] === "chain" ? process.argv[2] : "warm";
 const seconds = Number(process.argv[3] ?? 8);
 const dir = `${ROOT}bench/profiles/${mode}-${Date.now()}`;
 mkdirSync(dir, { recursive: true });
@@ -24,6 +25,12 @@ try {
     await graphql(gateway.url, REALISTIC_QUERY, variables);
     const t = await throughput(gateway.url, JSON.stringify({ query: REALISTIC_QUERY, variables }), seconds);
     console.log(`${Math.round(t.requestsPerSecond)} req/s, p50 ${t.latencyP50Ms} ms, p99 ${t.latencyP99Ms} ms, failures ${t.failures}`);
+  } else if (mode === "chain") {
+    const variables = { instanceId: DEMO.instanceId, contactId: p.latencyChains[0] };
+    const end = Date.now() + seconds * 1000;
+    let n = 0;
+    while (Date.now() < end) n += (await sequentialLatencies(20, () => graphql(gateway.url, chainQuery(CHAIN_DEPTH), variables, { "cache-control": "no-cache" }))).length;
+    console.log(`${n} sequential chains of ${CHAIN_DEPTH}`);
   } else {
     const variables = { instanceId: DEMO.instanceId, contactId: p.singleContactId };
     const end = Date.now() + seconds * 1000;
