@@ -75,6 +75,7 @@ export function exampleOperation(config: Pick<Config, "CONNECT_MODE" | "AUTH_MOD
 const EXAMPLE_QUERY = `# A contact and its transfer chain:
 # previousContact goes back one transfer,
 # initialContact to the first contact.
+# queueInfo.queue joins the queue (DescribeQueue).
 # Each distinct contact is one DescribeContact
 # call per request, however often it is named.
 # Run: the pink button or Ctrl+Enter.
@@ -88,6 +89,9 @@ query ContactWithTransferChain($instanceId: ID!, $contactId: ID!) {
     disconnectTimestamp
     queueInfo {
       id
+      queue {
+        name
+      }
     }
     previousContact {
       id

@@ -109,8 +109,12 @@ describe("GraphiQL at GET /graphql", () => {
     const text = await pane.innerText();
     for (const id of shown) expect(text).toContain(id);
     expect(text).not.toContain('"errors"');
-    // The tail, two previous contacts and the initial one: one DescribeContact each.
+    // The tail, two previous contacts and the initial one: one DescribeContact each; the queue's
+    // name through one DescribeQueue.
     expect(stack.describeContactCalls()).toBe(4);
+    expect(stack.emulator.calls.byApi.DescribeQueue).toBe(1);
+    const tailQueue = stack.emulator.dataset.instances.get(DEMO.instanceId)!.queues.get(chain[0]!.QueueInfo!.Id!)!;
+    expect(text).toMatch(new RegExp(`"name":\\s*"${tailQueue.Name}"`)); // Monaco shows spaces as U+00A0
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "graphiql.png") });
