@@ -13,6 +13,22 @@ import { loadSchema } from "../src/schema.js";
 import { createGateway, type Gateway } from "../src/server.js";
 import { startStack, type Stack } from "./support/stack.js";
 
+/** The personal fields of a contact: what the SDK marks sensitive, the API reference calls personal, and free text. */
+const CONTACT_PII_FIELDS = [
+  "Contact.additionalEmailRecipients",
+  "Contact.attributes",
+  "Contact.customerEndpoint",
+  "Contact.customerId",
+  "Contact.description",
+  "Contact.name",
+  "ContactDetails.description",
+  "ContactDetails.name",
+  "ContactEvaluation.exportLocation",
+  "RecordingInfo.deletionReason",
+  "RecordingInfo.location",
+  "RecordingInfo.unprocessedTranscriptLocation",
+];
+
 const I = DEMO.instanceId;
 const SECRET = "redaction-test-secret-0123456789abcdef-0123456789";
 const READ: JWTPayload = { scope: "contacts:read", connect_instances: ["*"] };
@@ -86,20 +102,7 @@ describe("without the contacts:pii scope", () => {
 
   it("lists what was masked in extensions.redacted, as sorted schema coordinates", async () => {
     const { body } = await stack.query(query(), undefined, { authorization: `Bearer ${await token(READ)}` });
-    expect(body.extensions!.redacted).toEqual([
-      "Contact.additionalEmailRecipients",
-      "Contact.attributes",
-      "Contact.customerEndpoint",
-      "Contact.customerId",
-      "Contact.description",
-      "Contact.name",
-      "ContactDetails.description",
-      "ContactDetails.name",
-      "ContactEvaluation.exportLocation",
-      "RecordingInfo.deletionReason",
-      "RecordingInfo.location",
-      "RecordingInfo.unprocessedTranscriptLocation",
-    ].sort());
+    expect(body.extensions!.redacted).toEqual([...CONTACT_PII_FIELDS].sort());
   });
 
   it("leaves absent values null and adds no extension when nothing personal was selected", async () => {
@@ -158,20 +161,7 @@ describe("AUTH_MODE=none", () => {
 
 describe("the @pii fields", () => {
   it("include every personal member of the contact the API reference and the README name", () => {
-    expect(piiFields(loadSchema())).toEqual(expect.arrayContaining([
-      "Contact.additionalEmailRecipients",
-      "Contact.attributes",
-      "Contact.customerEndpoint",
-      "Contact.customerId",
-      "Contact.description",
-      "Contact.name",
-      "ContactDetails.description",
-      "ContactDetails.name",
-      "ContactEvaluation.exportLocation",
-      "RecordingInfo.deletionReason",
-      "RecordingInfo.location",
-      "RecordingInfo.unprocessedTranscriptLocation",
-    ]));
+    expect(piiFields(loadSchema())).toEqual(expect.arrayContaining(CONTACT_PII_FIELDS));
   });
 
   it("mask strings, keep shapes and entry keys, null other scalars, and leave null alone", () => {
