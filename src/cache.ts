@@ -24,8 +24,17 @@ export interface FreshnessPolicy {
 export interface ContactCacheOptions extends FreshnessPolicy {
   /** Most contacts held in process (`CACHE_MAX_ENTRIES`). */
   maxEntries: number;
-  /** Most bytes of serialized contacts held in process (`CACHE_MAX_MB` × 2^20). */
+  /**
+   * Most resident memory the entries held in process may cost, bytes (`CACHE_MAX_MB` × 2^20): each
+   * is charged `residentBytes` (its contact's JSON, held outside V8's heap, plus its overhead).
+   */
   maxBytes: number;
+  /**
+   * The object handed to requests for a contact read upstream, from Redis or from the entry's JSON,
+   * made once per read and shared by every request while it lives (`createContactSource` hands out
+   * the resolvers' model, so readers make no copy of their own). Default: the contact as read.
+   */
+  keep?: ((contact: Contact, ref: ContactRef) => Contact) | undefined;
   /** The second tier shared with every replica; unset keeps the cache in process. */
   redis?: RedisLink | undefined;
   /** Prefix of the cache's Redis keys (`REDIS_KEY_PREFIX`). */
@@ -50,14 +59,58 @@ export function requestBypassesCache(headers: Record<string, string | string[] |
   return values.some((v) => /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(v));
 }
 
-/** What a cache entry holds: a contact, or the fact that Connect had no such contact. */
-type Entry = { contact: Contact; expiresAt: number; size: number } | { notFound: true; expiresAt: number; size: number };
+/**
+ * What one entry costs besides its contact's JSON: on V8's heap its key, record and WeakRef, its
+ * slots in the LRU's map and lists, and the Buffer and ArrayBuffer objects (about 490 bytes,
+ * measured with `heapUsed`), which V8's headroom multiplies (below); outside it the allocator's and
+ * V8's bookkeeping of the Buffer's memory. Calibrated on resident memory: 100,000 contacts of the
+ * emulator's data set (2.65 KB of JSON each) grew the gateway's RSS by 4.16 KB each in the
+ * benchmark (`npm run bench -- --memory`, less the 81 MB the same load grows it without a cache),
+ * and a quiet process by 4.0 KB each.
+ */
+export const ENTRY_OVERHEAD_BYTES = 1_536;
+
+/**
+ * What one entry costs in resident memory, bytes (what `CACHE_MAX_MB` bounds): its contact's JSON
+ * (`jsonBytes`; 0 for a not-found answer) plus its overhead.
+ *
+ * Why JSON outside V8's heap rather than the objects: between two full collections V8 lets its heap
+ * grow to a multiple of what survived the last one (up to 4× on a machine this size), and keeps that
+ * resident. Filling a cache of objects with 100,000 contacts (`npm run bench -- --memory`) grew the
+ * gateway's RSS by 820 MB for about 480 MB of live objects, and with the cache bounded to half of
+ * them, evicting as it went, by 830 MB all the same (the same fill without a cache: 81 MB). No
+ * per-entry estimate of an object's heap bounds that; bytes in a Buffer cost what they are.
+ */
+export function residentBytes(jsonBytes: number): number {
+  return jsonBytes + ENTRY_OVERHEAD_BYTES;
+}
+
+/**
+ * A cached contact. The JSON (the shared tier's format) is what the cache holds; the object handed
+ * to requests (`keep`) is made from it on demand and held weakly, so a hot contact is parsed once
+ * and shared by every request while the collector keeps it (in practice while it is in use or
+ * recently used), and a contact nobody reads costs only its bytes.
+ */
+interface ContactEntry {
+  readonly json: Buffer;
+  kept: WeakRef<Contact>;
+  readonly size: number;
+}
+
+/** A not-found answer Connect gave for the key (one instance serves every key). */
+class NotFound {
+  readonly size = residentBytes(0);
+}
+const NOT_FOUND = new NotFound();
+
+type Entry = ContactEntry | NotFound;
 
 /**
  * The cross-request contact cache. It sits under the per-request DataLoader (which de-duplicates
  * within one operation) and above the quota limiter:
  *
- * 1. in process, an LRU bounded by entry count and by serialized size;
+ * 1. in process, an LRU bounded by entry count and by the resident memory its entries cost
+ *    (`residentBytes`: each contact's JSON, kept in a Buffer outside V8's heap, plus overhead);
  * 2. with Redis, a second tier shared by every replica (Keyv on `@keyv/redis`), read on a local miss
  *    and written on every upstream read, each entry carrying its absolute expiry so a copy made
  *    from Redis expires when the original does;
@@ -73,13 +126,15 @@ export class ContactCache {
   private readonly redis: RedisLink | undefined;
   private readonly inFlight = new Map<string, Promise<Contact>>();
   private readonly observeLookup: ContactCacheOptions["observeLookup"];
+  private readonly keep: (contact: Contact, ref: ContactRef) => Contact;
 
   constructor(options: ContactCacheOptions) {
     this.policy = options;
+    this.keep = options.keep ?? ((contact) => contact);
     this.local = new LRUCache<string, Entry>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry) => Math.max(1, entry.size),
+      sizeCalculation: (entry) => entry.size,
     });
     this.redis = options.redis;
     if (options.redis) {
@@ -103,7 +158,7 @@ export class ContactCache {
     return async (ref: ContactRef, options: FetchOptions = {}) => {
       const key = contactKey(ref);
       if (!options.noCache) {
-        const cached = this.enabled ? this.getLocal(key) : undefined;
+        const cached = this.enabled ? this.getLocal(key, ref) : undefined;
         if (cached) return answer(cached);
         const pending = this.inFlight.get(key);
         if (pending) return pending;
@@ -123,30 +178,50 @@ export class ContactCache {
     this.local.clear();
   }
 
+  /** What is held in process: entries, and the resident memory they are charged (≤ `maxBytes`). */
+  usage(): { entries: number; bytes: number } {
+    return { entries: this.local.size, bytes: this.local.calculatedSize };
+  }
+
   // Private: the slow path, shared by every caller of one contact.
   private async readThrough(key: string, ref: ContactRef, load: (ref: ContactRef, options: FetchOptions) => Promise<Contact>, options: FetchOptions): Promise<Contact> {
     if (this.enabled && !options.noCache) {
-      const shared = await this.getShared(key);
+      const shared = await this.getShared(key, ref);
       if (shared) return answer(shared);
     }
     let contact: Contact;
     try {
       contact = await load(ref, options);
     } catch (error) {
-      if (isNotFound(error)) await this.store(key, { notFound: true }, this.policy.negativeTtlSeconds);
+      if (isNotFound(error)) await this.store(key, undefined, undefined, this.policy.negativeTtlSeconds);
       throw error;
     }
-    await this.store(key, { contact }, contactTtlSeconds(contact, this.policy));
-    return contact;
+    const kept = this.keep(contact, ref);
+    await this.store(key, contact, kept, contactTtlSeconds(contact, this.policy));
+    return kept;
   }
 
-  private getLocal(key: string): Entry | undefined {
+  // The warm path: a hit whose object is alive costs a map lookup and a `deref`.
+  private getLocal(key: string, ref: ContactRef): Contact | NotFound | undefined {
     const entry = this.local.get(key);
     this.observeLookup?.(entry ? "hit" : "miss", "memory");
-    return entry;
+    if (entry === undefined || entry instanceof NotFound) return entry;
+    return entry.kept.deref() ?? this.revive(key, entry, ref);
   }
 
-  private async getShared(key: string): Promise<Entry | undefined> {
+  // A hit whose object the collector dropped: made again from the entry's JSON (~30 µs a contact).
+  private revive(key: string, entry: ContactEntry, ref: ContactRef): Contact | undefined {
+    const read = deserialize(entry.json.toString("utf8"));
+    if (!read || !("contact" in read)) {
+      this.local.delete(key);
+      return undefined;
+    }
+    const kept = this.keep(read.contact, ref);
+    entry.kept = new WeakRef(kept);
+    return kept;
+  }
+
+  private async getShared(key: string, ref: ContactRef): Promise<Contact | NotFound | undefined> {
     if (!this.shared || !this.redis?.available) return undefined;
     let text: string | undefined;
     try {
@@ -154,20 +229,29 @@ export class ContactCache {
     } catch {
       return undefined;
     }
-    const entry = text === undefined ? undefined : deserialize(text);
-    const ttl = entry ? entry.expiresAt - Date.now() : 0;
-    this.observeLookup?.(entry && ttl > 0 ? "hit" : "miss", "redis");
-    if (!entry || ttl <= 0) return undefined;
-    this.local.set(key, entry, { ttl });
-    return entry;
+    const read = text === undefined ? undefined : deserialize(text);
+    const ttl = read ? read.expiresAt - Date.now() : 0;
+    this.observeLookup?.(read && ttl > 0 ? "hit" : "miss", "redis");
+    if (!read || ttl <= 0) return undefined;
+    if (!("contact" in read)) {
+      this.local.set(key, NOT_FOUND, { ttl });
+      return NOT_FOUND;
+    }
+    const kept = this.keep(read.contact, ref);
+    this.local.set(key, contactEntry(text!, kept), { ttl });
+    return kept;
   }
 
-  private async store(key: string, value: { contact: Contact } | { notFound: true }, ttlSeconds: number): Promise<void> {
+  /**
+   * Holds a contact (`read`, as Connect sent it, handed out as `kept`) or, without one, a not-found
+   * answer, in process and, with Redis, in the shared tier.
+   */
+  private async store(key: string, read: Contact | undefined, kept: Contact | undefined, ttlSeconds: number): Promise<void> {
     if (!this.enabled || ttlSeconds <= 0) return;
     const ttl = ttlSeconds * 1000;
     const expiresAt = Date.now() + ttl;
-    const text = serialize({ ...value, expiresAt });
-    this.local.set(key, { ...value, expiresAt, size: text.length }, { ttl });
+    const text = serialize(read ? { contact: read, expiresAt } : { notFound: true, expiresAt });
+    this.local.set(key, read ? contactEntry(text, kept!) : NOT_FOUND, { ttl });
     if (!this.shared || !this.redis?.available) return;
     // Awaited (within REDIS_TIMEOUT_MS) so another replica asked right after this answer finds it.
     await this.redis.run(() => this.shared!.set(key, text, ttl)).catch(() => {});
@@ -210,10 +294,18 @@ export function createApolloCache(redis: RedisLink | undefined, keyPrefix = ""):
   };
 }
 
-// Private: entries to values. A cached not-found is rethrown as the exception Connect sent, so the
-// error table maps it to NOT_FOUND exactly as a live answer.
-function answer(entry: Entry): Contact {
-  if ("contact" in entry) return entry.contact;
+// Private: a contact's entry. The Buffer gets memory of its own (`allocUnsafeSlow`): a small
+// `Buffer.from` is a slice of a shared 8 KB pool, which would stay allocated while any slice lives.
+function contactEntry(text: string, kept: Contact): ContactEntry {
+  const json = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  json.write(text, "utf8");
+  return { json, kept: new WeakRef(kept), size: residentBytes(json.length) };
+}
+
+// Private: cached values to answers. A cached not-found is rethrown as the exception Connect sent,
+// so the error table maps it to NOT_FOUND exactly as a live answer.
+function answer(cached: Contact | NotFound): Contact {
+  if (!(cached instanceof NotFound)) return cached;
   throw Object.assign(new Error("Contact not found (cached answer)"), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 404 } });
 }
 
@@ -229,7 +321,7 @@ function serialize(value: { contact?: Contact; notFound?: true; expiresAt: numbe
   });
 }
 
-function deserialize(text: string): Entry | undefined {
+function deserialize(text: string): { contact: Contact; expiresAt: number } | { notFound: true; expiresAt: number } | undefined {
   try {
     const value = JSON.parse(text, (_key, v: unknown) => {
       if (v && typeof v === "object" && "$date" in v && typeof (v as { $date: unknown }).$date === "number") {
@@ -238,8 +330,8 @@ function deserialize(text: string): Entry | undefined {
       return v;
     }) as { contact?: Contact; notFound?: true; expiresAt?: unknown };
     if (typeof value.expiresAt !== "number") return undefined;
-    if (value.notFound) return { notFound: true, expiresAt: value.expiresAt, size: text.length };
-    if (value.contact && typeof value.contact === "object") return { contact: value.contact, expiresAt: value.expiresAt, size: text.length };
+    if (value.notFound) return { notFound: true, expiresAt: value.expiresAt };
+    if (value.contact && typeof value.contact === "object") return { contact: value.contact, expiresAt: value.expiresAt };
   } catch {
     // An unreadable entry (another version's format) is a miss.
   }

@@ -76,7 +76,11 @@ export const SETTINGS = {
   CACHE_RESOURCE_TTL_SECONDS: setting({ schema: int(0), default: "3600", help: "How long a queue or user (DescribeQueue, DescribeUser) is served from cache; they change rarely. 0 disables it." }),
   CACHE_NEGATIVE_TTL_SECONDS: setting({ schema: int(0), default: "10", help: "How long a not-found contact id is remembered." }),
   CACHE_MAX_ENTRIES: setting({ schema: int(1), default: "100000", help: "Most contacts held in the in-process cache." }),
-  CACHE_MAX_MB: setting({ schema: int(1), default: "512", help: "Most memory (serialized size) the in-process cache holds." }),
+  CACHE_MAX_MB: setting({
+    schema: int(1),
+    default: "512",
+    help: "Most resident memory the in-process contact cache may cost. Contacts are held as JSON outside V8's heap and each is charged its JSON plus 1.5 KB of bookkeeping: about 4 KB for a contact of 2.6 KB of JSON, so the default holds CACHE_MAX_ENTRIES such contacts.",
+  }),
   REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
   REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { ContactCache, createApolloCache } from "./cache.js";
 import type { Config } from "./config.js";
 import type { Upstream } from "./connectClient.js";
+import { toContactModel } from "./contactRef.js";
 import { QuotaLimiter } from "./limiter.js";
 import type { FetchContact } from "./loaders.js";
 import { RedisLink } from "./redis.js";
@@ -69,6 +70,8 @@ export function createContactSource({ config, upstream, logger, metrics }: Conta
     negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
     maxEntries: config.CACHE_MAX_ENTRIES,
     maxBytes: config.CACHE_MAX_MB * 1024 * 1024,
+    // One object per cached contact: the model resolvers read, shared by every request.
+    keep: toContactModel,
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
     observeLookup: metrics?.observeCacheLookup?.bind(metrics),

@@ -166,15 +166,13 @@ function limiter(size: number, concurrency: number): <T>(run: () => Promise<T>) 
   return size > concurrency ? pLimit(concurrency) : async (run) => run();
 }
 
-// Private: the model of each contact object a read returned, made once. The cache hands out the same
-// object to every request, so a cached contact costs no copy of its ~48 members per request (the
-// copy was ~4% of a cached query's CPU, bench/README.md). Models are never mutated; one shared by
-// several requests carries the same region, instance and id in `$ref`.
-const models = new WeakMap<Contact, ContactModel>();
+// Private: the model resolvers read. The contact source's cache hands out each contact as its model
+// (`ContactCacheOptions.keep`), made once per read and shared by every request while it lives: a
+// cached contact costs no copy of its ~48 members per request (~4% of a cached query's CPU,
+// bench/README.md). Anything else (a fetcher without that cache) is copied here. Models are never
+// mutated.
 function modelOf(contact: Contact, ref: ContactRef): ContactModel {
-  const known = models.get(contact);
-  if (known && known.$ref.contactId === ref.contactId && known.$ref.instanceId === ref.instanceId && known.$ref.region === ref.region) return known;
-  const model = toContactModel(contact, ref);
-  models.set(contact, model);
-  return model;
+  const own = (contact as Partial<ContactModel>).$ref;
+  if (own && own.contactId === ref.contactId && own.instanceId === ref.instanceId && own.region === ref.region) return contact as ContactModel;
+  return toContactModel(contact, ref);
 }

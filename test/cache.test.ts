@@ -1,8 +1,12 @@
 import type { Contact } from "@aws-sdk/client-connect";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
-import { ContactCache, contactTtlSeconds, requestBypassesCache, type ContactCacheOptions } from "../src/cache.js";
-import type { ContactRef } from "../src/contactRef.js";
-import { DEMO } from "../src/emulatorData.js";
+import { ContactCache, contactTtlSeconds, requestBypassesCache, residentBytes, type ContactCacheOptions } from "../src/cache.js";
+import { SETTINGS } from "../src/config.js";
+import { toContactModel, type ContactRef } from "../src/contactRef.js";
+import { buildDataset, DEMO } from "../src/emulatorData.js";
+import { createLoaders } from "../src/loaders.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const I = DEMO.instanceId;
@@ -66,14 +70,65 @@ describe("ContactCache", () => {
     expect(calls).toEqual(["a", "b", "c", "b"]);
   });
 
-  it("holds at most CACHE_MAX_MB of serialized contacts", async () => {
-    const big = (id: string): Contact => ({ ...finished(id), Description: "x".repeat(600) });
-    const { fetch, calls } = cacheWithCalls({ maxBytes: 1000 }, (r) => big(r.contactId));
-    await fetch(ref("a"));
-    await fetch(ref("b")); // the two do not fit together: a goes
-    await fetch(ref("b"));
-    await fetch(ref("a"));
-    expect(calls).toEqual(["a", "b", "a"]);
+  it("holds contacts whose charged resident memory fits CACHE_MAX_MB, dropping the least recently used", async () => {
+    const texts = seededContactTexts();
+    const maxBytes = 1 << 20;
+    const { cache, fetch, calls } = cacheWithCalls({ maxBytes, maxEntries: 10_000, keep: toContactModel }, (r) => revive(texts[Number(r.contactId) % texts.length]!));
+    for (let i = 0; i < 1000; i++) await fetch(ref(String(i)));
+    const { entries, bytes } = cache.usage();
+    expect(bytes).toBeLessThanOrEqual(maxBytes);
+    // About 4 KB each: the bound, not the entry count, decides how many stay.
+    expect(entries).toBeGreaterThan(150);
+    expect(entries).toBeLessThan(400);
+    calls.length = 0;
+    await fetch(ref("999"));
+    await fetch(ref("0"));
+    expect(calls).toEqual(["0"]);
+  });
+
+  it("charges each contact at least the memory it takes, heap and outside it, measured for ordinary contacts and for attributes named per contact", async () => {
+    const texts = seededContactTexts();
+    const ownNames = texts.map((text, i) => {
+      const contact = revive(text);
+      contact.Attributes = Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`attribute-${k}-of-${i}`, `valeur ${k} du contact n° ${i}`]));
+      return serialize(contact);
+    });
+    for (const shape of [texts, ownNames]) {
+      const { measured, charged } = await memoryOfCache(3000, (i) => revive(shape[i % shape.length]!));
+      expect(charged).toBeGreaterThanOrEqual(measured);
+      // …and not wildly more, or CACHE_MAX_MB would hold far fewer contacts than it says.
+      expect(charged).toBeLessThan(2 * measured);
+    }
+  });
+
+  it("charges a contact of the emulator's data set about 4 KB, so the default CACHE_MAX_MB holds CACHE_MAX_ENTRIES of them", () => {
+    const texts = seededContactTexts();
+    const average = texts.reduce((sum, text) => sum + residentBytes(Buffer.byteLength(text)), 0) / texts.length;
+    expect(average).toBeGreaterThan(3_500);
+    expect(average).toBeLessThan(5_000);
+    expect(Number(SETTINGS.CACHE_MAX_ENTRIES.default) * average).toBeLessThanOrEqual(Number(SETTINGS.CACHE_MAX_MB.default) * 2 ** 20);
+  });
+
+  it("hands every request the one object it keeps per contact (no copy per request or per reader)", async () => {
+    const { fetch, calls } = cacheWithCalls({ keep: toContactModel });
+    const first = await createLoaders(fetch).contact.load(ref("a"));
+    const second = await createLoaders(fetch).contact.load(ref("a"));
+    expect(second).toBe(first);
+    expect(first.$ref).toEqual(ref("a"));
+    expect(calls).toEqual(["a"]);
+  });
+
+  it("makes a cached contact again from its JSON once the collector dropped its object: same data, Dates as Dates, no upstream call", async () => {
+    const texts = seededContactTexts();
+    const { fetch, calls } = cacheWithCalls({ keep: toContactModel }, () => revive(texts[0]!));
+    const expected = toContactModel(revive(texts[0]!), ref("a"));
+    const dropped = new WeakRef(await fetch(ref("a")));
+    await collectGarbage();
+    expect(dropped.deref()).toBeUndefined();
+    const again = await fetch(ref("a"));
+    expect(again).toEqual(expected);
+    expect(again.InitiationTimestamp).toBeInstanceOf(Date);
+    expect(calls).toEqual(["a"]);
   });
 
   it("never caches an upstream error other than not-found", async () => {
@@ -88,6 +143,59 @@ describe("ContactCache", () => {
     expect(calls).toEqual(["a", "a"]);
   });
 });
+
+// Private: the emulator's seeded contacts as JSON (Dates as { $date }, as the cache writes them to
+// Redis), and fresh objects made from it, as a contact read from Redis or the SDK would be.
+let seeded: string[] | undefined;
+function seededContactTexts(): string[] {
+  seeded ??= [...buildDataset(DEMO.seed).instances.get(DEMO.instanceId)!.contacts.values()].map(serialize);
+  return seeded;
+}
+
+function serialize(contact: Contact): string {
+  return JSON.stringify(contact, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? { $date: raw.getTime() } : value;
+  });
+}
+
+function revive(text: string): Contact {
+  return JSON.parse(text, (_key, value: unknown) => {
+    const date = (value as { $date?: unknown } | null)?.$date;
+    return typeof date === "number" ? new Date(date) : value;
+  }) as Contact;
+}
+
+/** Runs full collections once the current job is over (WeakRefs are cleared only then). */
+async function collectGarbage(): Promise<NodeJS.MemoryUsage> {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 4; i++) gc();
+  return process.memoryUsage();
+}
+
+/**
+ * The memory a cache of `n` contacts keeps alive (V8's heap: keys, LRU lists, records; outside it:
+ * the contacts' bytes), per entry, beside what the cache charges, per entry.
+ */
+async function memoryOfCache(n: number, make: (i: number) => Contact): Promise<{ measured: number; charged: number }> {
+  const holder: { cache?: ContactCache } = {};
+  // Filled inside a function of its own, so no stack slot of this one keeps a handed-out object alive.
+  const fill = async () => {
+    const cache = new ContactCache({ ...policy, maxEntries: n, maxBytes: 2 ** 40, keep: toContactModel });
+    const fetch = cache.wrap(async (r) => make(Number(r.contactId)));
+    for (let i = 0; i < n; i++) await fetch(ref(String(i)));
+    holder.cache = cache;
+  };
+  const before = await collectGarbage();
+  await fill();
+  const after = await collectGarbage();
+  const charged = holder.cache!.usage().bytes / n;
+  holder.cache = undefined;
+  const measured = (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / n;
+  return { measured, charged };
+}
 
 describe("the gateway's cross-request cache (emulator)", () => {
   it("answers a repeat query within the TTL with zero upstream calls and the same data, timestamps included", async () => {
