@@ -60,13 +60,13 @@ export function requestBypassesCache(headers: Record<string, string | string[] |
 }
 
 /**
- * What one entry costs besides its contact's JSON: on V8's heap its key, record and WeakRef, its
- * slots in the LRU's map and lists, and the Buffer and ArrayBuffer objects (about 490 bytes,
- * measured with `heapUsed`), which V8's headroom multiplies (below); outside it the allocator's and
- * V8's bookkeeping of the Buffer's memory. Calibrated on resident memory: 100,000 contacts of the
- * emulator's data set (2.65 KB of JSON each) grew the gateway's RSS by 4.16 KB each in the
- * benchmark (`npm run bench -- --memory`, less the 81 MB the same load grows it without a cache),
- * and a quiet process by 4.0 KB each.
+ * What one entry costs besides its contact's JSON: on V8's heap its key, its WeakRef-and-record,
+ * its ArrayBuffer object and its slots in the LRU's map and lists (about 380 bytes in a heap
+ * snapshot), which V8's headroom multiplies (below); outside it the allocator's and V8's
+ * bookkeeping of the bytes. Calibrated on resident memory: 100,000 contacts of the emulator's data
+ * set (2.65 KB of JSON each) grew the gateway's RSS by 3.6 KB each in the benchmark (`npm run bench
+ * -- --memory`, less the 81 MB the same load grows it without a cache), and a quiet process by
+ * 3.6 KB each; charged 4.2 KB.
  */
 export const ENTRY_OVERHEAD_BYTES = 1_536;
 
@@ -79,7 +79,7 @@ export const ENTRY_OVERHEAD_BYTES = 1_536;
  * resident. Filling a cache of objects with 100,000 contacts (`npm run bench -- --memory`) grew the
  * gateway's RSS by 820 MB for about 480 MB of live objects, and with the cache bounded to half of
  * them, evicting as it went, by 830 MB all the same (the same fill without a cache: 81 MB). No
- * per-entry estimate of an object's heap bounds that; bytes in a Buffer cost what they are.
+ * per-entry estimate of an object's heap bounds that; bytes in an ArrayBuffer cost what they are.
  */
 export function residentBytes(jsonBytes: number): number {
   return jsonBytes + ENTRY_OVERHEAD_BYTES;
@@ -87,14 +87,22 @@ export function residentBytes(jsonBytes: number): number {
 
 /**
  * A cached contact. The JSON (the shared tier's format) is what the cache holds; the object handed
- * to requests (`keep`) is made from it on demand and held weakly, so a hot contact is parsed once
- * and shared by every request while the collector keeps it (in practice while it is in use or
- * recently used), and a contact nobody reads costs only its bytes.
+ * to requests (`keep`) is made from it on demand and held weakly (the entry is that WeakRef, one
+ * object less per entry), so a hot contact is parsed once and shared by every request while the
+ * collector keeps it (in practice while it is in use or recently used), and a contact nobody reads
+ * costs only its bytes.
  */
-interface ContactEntry {
-  readonly json: Buffer;
-  kept: WeakRef<Contact>;
+class ContactEntry extends WeakRef<Contact> {
   readonly size: number;
+
+  constructor(
+    kept: Contact,
+    /** UTF-8; an ArrayBuffer, not a Buffer, which would add a view object per entry. */
+    readonly json: ArrayBuffer,
+  ) {
+    super(kept);
+    this.size = residentBytes(json.byteLength);
+  }
 }
 
 /** A not-found answer Connect gave for the key (one instance serves every key). */
@@ -110,7 +118,7 @@ type Entry = ContactEntry | NotFound;
  * within one operation) and above the quota limiter:
  *
  * 1. in process, an LRU bounded by entry count and by the resident memory its entries cost
- *    (`residentBytes`: each contact's JSON, kept in a Buffer outside V8's heap, plus overhead);
+ *    (`residentBytes`: each contact's JSON, kept outside V8's heap, plus overhead);
  * 2. with Redis, a second tier shared by every replica (Keyv on `@keyv/redis`), read on a local miss
  *    and written on every upstream read, each entry carrying its absolute expiry so a copy made
  *    from Redis expires when the original does;
@@ -206,18 +214,18 @@ export class ContactCache {
     const entry = this.local.get(key);
     this.observeLookup?.(entry ? "hit" : "miss", "memory");
     if (entry === undefined || entry instanceof NotFound) return entry;
-    return entry.kept.deref() ?? this.revive(key, entry, ref);
+    return entry.deref() ?? this.revive(key, entry, ref);
   }
 
   // A hit whose object the collector dropped: made again from the entry's JSON (~30 µs a contact).
   private revive(key: string, entry: ContactEntry, ref: ContactRef): Contact | undefined {
-    const read = deserialize(entry.json.toString("utf8"));
+    const read = deserialize(Buffer.from(entry.json).toString("utf8"));
     if (!read || !("contact" in read)) {
       this.local.delete(key);
       return undefined;
     }
     const kept = this.keep(read.contact, ref);
-    entry.kept = new WeakRef(kept);
+    this.local.set(key, new ContactEntry(kept, entry.json), { ttl: this.local.getRemainingTTL(key) });
     return kept;
   }
 
@@ -294,12 +302,12 @@ export function createApolloCache(redis: RedisLink | undefined, keyPrefix = ""):
   };
 }
 
-// Private: a contact's entry. The Buffer gets memory of its own (`allocUnsafeSlow`): a small
-// `Buffer.from` is a slice of a shared 8 KB pool, which would stay allocated while any slice lives.
+// Private: a contact's entry. Its bytes get an ArrayBuffer of their own: a small `Buffer.from` is a
+// slice of a shared 8 KB pool, which would stay allocated while any slice lives.
 function contactEntry(text: string, kept: Contact): ContactEntry {
-  const json = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-  json.write(text, "utf8");
-  return { json, kept: new WeakRef(kept), size: residentBytes(json.length) };
+  const json = new ArrayBuffer(Buffer.byteLength(text));
+  Buffer.from(json).write(text, "utf8");
+  return new ContactEntry(kept, json);
 }
 
 // Private: cached values to answers. A cached not-found is rethrown as the exception Connect sent,

@@ -128,6 +128,7 @@ describe("ContactCache", () => {
     const again = await fetch(ref("a"));
     expect(again).toEqual(expected);
     expect(again.InitiationTimestamp).toBeInstanceOf(Date);
+    expect(await fetch(ref("a"))).toBe(again);
     expect(calls).toEqual(["a"]);
   });
 
