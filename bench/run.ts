@@ -10,7 +10,9 @@
  *
  * Every figure is a count or a ratio of two measurements taken in the same run, so it holds on a
  * noisy shared machine. `--quick` shortens durations and repetitions (under a minute in all);
- * `--profile` writes CPU profiles of the main gateway to bench/profiles/.
+ * `--profile` writes CPU profiles of the main gateway to bench/profiles/; `--memory` runs figure 5
+ * alone and prints it (results.json and results.md keep the last run of every figure), and
+ * `--memory --cache-max-mb=N` does so with `CACHE_MAX_MB=N` (to watch the bound at work).
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -30,6 +32,8 @@ import { CHAIN_DEPTH, chainQuery, chains, plan, REALISTIC_QUERY, SINGLE_QUERY, t
 
 const QUICK = process.argv.includes("--quick");
 const PROFILE = process.argv.includes("--profile");
+const MEMORY_ONLY = process.argv.includes("--memory");
+const CACHE_MAX_MB = process.argv.find((a) => a.startsWith("--cache-max-mb="))?.slice("--cache-max-mb=".length);
 
 /** Durations and repetitions: `--quick` keeps the whole run under a minute. */
 const RUN = QUICK
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
   log(`connect-graphql bench (${QUICK ? "quick" : "full"}): starting processes`);
   if (PROFILE) mkdirSync(new URL("profiles/", import.meta.url), { recursive: true });
   const emulator = await startEmulatorProcess(RUN.bulkContacts);
+  if (MEMORY_ONLY) return memoryOnly(emulator, started);
   const [gateway, quotaGateway, memoryGateway, hello] = await Promise.all([
     startGatewayProcess("gateway", emulator.url, UNTHROTTLED, PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${ROOT}bench/profiles`] : []),
     startGatewayProcess("gateway (default quota)", emulator.url, {}),
@@ -84,6 +89,16 @@ async function main(): Promise<void> {
   writeFileSync(new URL("results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(new URL("results.md", import.meta.url), markdown(results));
   console.log(`\n${table(results)}\n\nWrote bench/results.json and bench/results.md (${results.run.seconds.toFixed(1)} s).`);
+}
+
+// `--memory`: figure 5 alone, printed, with the files of the last full or quick run left as they are.
+async function memoryOnly(emulator: ServerProcess, started: number): Promise<void> {
+  const memoryGateway = await startGatewayProcess("gateway (memory)", emulator.url, { ...UNTHROTTLED, ...(CACHE_MAX_MB && { CACHE_MAX_MB }) });
+  const figure = await memory(emulator, memoryGateway);
+  await Promise.all([memoryGateway, emulator].map((s) => s.stop()));
+  const label = ORDER.find(([key]) => key === "rssMbAt100kCached")![1];
+  console.log(`\n${label}: ${figure.value} (target ${figure.target}: ${figure.met ? "met" : "NOT met"}); ${brief("rssMbAt100kCached", figure)}`);
+  console.log(`${JSON.stringify(figure.detail)}\n(${((Date.now() - started) / 1000).toFixed(1)} s; results.json and results.md not written)`);
 }
 
 // Figure 1: DescribeContact calls per distinct contact over the mixed workload, through the gateway
@@ -290,6 +305,7 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
   };
   await fill(0, batch);
   const baselineMb = gateway.rssMb();
+  const baselineHeap = await heapMb(gateway);
   await admin(emulator, "reset");
   const fillStart = Date.now();
   let next = batch;
@@ -309,12 +325,13 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
   const upstream = (await stats(emulator)).byApi.DescribeContact;
   await new Promise((r) => setTimeout(r, 1000));
   const rss = gateway.rssMb();
+  const heap = await heapMb(gateway);
   const midMb = halfwayMb ?? baselineMb;
   // A sample of the earliest contacts again: with the cache holding all of them, no upstream call.
   await admin(emulator, "reset");
   await fill(batch, 2 * batch);
   const resampled = (await stats(emulator)).byApi.DescribeContact;
-  const config = loadConfig({}, false);
+  const config = loadConfig(MEMORY_ONLY && CACHE_MAX_MB ? { CACHE_MAX_MB } : {}, false);
   const boundMb = config.CACHE_MAX_MB;
   const scaled = RUN.bulkContacts !== CACHED_CONTACTS;
   const growthMb = scaled ? ((rss - midMb) * CACHED_CONTACTS) / (RUN.bulkContacts / 2) : rss - baselineMb;
@@ -327,6 +344,9 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
       ...(scaled && { extrapolatedFrom: RUN.bulkContacts, measuredRssMb: round(rss, 1), halfwayRssMb: round(midMb, 1) }),
       baselineRssMb: round(baselineMb, 1),
       growthMb: round(growthMb, 1),
+      // V8's heap as the gateway's /metrics reports it: live objects (used) and what V8 holds (total).
+      heapUsedMb: { baseline: baselineHeap.used, filled: heap.used },
+      heapTotalMb: { baseline: baselineHeap.total, filled: heap.total },
       cacheMaxEntries: config.CACHE_MAX_ENTRIES,
       cacheMaxMb: boundMb,
       fillSeconds,
@@ -334,6 +354,13 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
       upstreamCallsForResample: resampled,
     },
   };
+}
+
+// Private: the gateway's V8 heap, MB, from the process metrics on its /metrics.
+async function heapMb(gateway: ServerProcess): Promise<{ used: number; total: number }> {
+  const text = (await send(new URL("/metrics", gateway.url).href, "GET", {})).body;
+  const read = (name: string) => round(Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20, 1);
+  return { used: read("nodejs_heap_size_used_bytes"), total: read("nodejs_heap_size_total_bytes") };
 }
 
 // Private: the contrast without DataLoader. The real gateway, in this process, whose per-request
