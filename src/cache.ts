@@ -62,13 +62,18 @@ export function requestBypassesCache(headers: Record<string, string | string[] |
 /**
  * What one entry costs besides its contact's JSON: on V8's heap its key, its WeakRef-and-record,
  * its ArrayBuffer object and its slots in the LRU's map and lists (about 380 bytes in a heap
- * snapshot), which V8's headroom multiplies (below); outside it the allocator's and V8's
- * bookkeeping of the bytes. Calibrated on resident memory: 100,000 contacts of the emulator's data
- * set (2.65 KB of JSON each) grew the gateway's RSS by 3.6 KB each in the benchmark (`npm run bench
- * -- --memory`, less the 81 MB the same load grows it without a cache), and a quiet process by
- * 3.6 KB each; charged 4.2 KB.
+ * snapshot), charged at 4 times that, the largest multiple of its live data V8 lets its heap grow
+ * to (below); outside it the allocator's and V8's bookkeeping of the bytes (~150). Checked on
+ * resident memory: 100,000 contacts of the emulator's data set (2.65 KB of JSON each) grew the
+ * gateway's RSS by 3.6 KB each in the benchmark (`npm run bench -- --memory`, less the 81 MB the
+ * same load grows it without a cache), and a quiet process by 3.6 KB each; charged 4.4 KB.
+ *
+ * While the cache evicts, an evicted entry's memory is returned at V8's next collections, so the
+ * process may hold more than the bound by what was evicted in between: nothing at Connect's default
+ * quota (10 reads a second); in the benchmark's fill (1,500 reads a second, quota opened) with the
+ * bound at 256 MB, the cache cost 270 MB.
  */
-export const ENTRY_OVERHEAD_BYTES = 1_536;
+export const ENTRY_OVERHEAD_BYTES = 1_792;
 
 /**
  * What one entry costs in resident memory, bytes (what `CACHE_MAX_MB` bounds): its contact's JSON
