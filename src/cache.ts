@@ -230,7 +230,8 @@ export class ContactCache {
       return undefined;
     }
     const kept = this.keep(read.contact, ref);
-    this.local.set(key, new ContactEntry(kept, entry.json), { ttl: this.local.getRemainingTTL(key) });
+    // The same expiry (a ttl of 0 would mean none).
+    this.local.set(key, new ContactEntry(kept, entry.json), { ttl: Math.max(1, this.local.getRemainingTTL(key)) });
     return kept;
   }
 
