@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { CallOptions, Upstream } from "./connectClient.js";
 import { ErrorCode, upstreamErrorCode } from "./errors.js";
 import type { QuotaScope } from "./limiter.js";
@@ -38,6 +38,8 @@ export interface GatewayMetrics {
   observeBatch(size: number): void;
   /** Time one upstream call waited for quota; `rejected` when it gave up (UPSTREAM_THROTTLED). */
   observeLimiterWait(seconds: number, outcome?: "acquired" | "rejected"): void;
+  /** Reports the in-process contact cache's size at every scrape (`ContactCache.usage`). */
+  watchCache(usage: () => { entries: number; bytes: number }): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -106,8 +108,31 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
 
   const operationLabel = boundedOperationLabel(options.maxOperationNames ?? 200);
+  // Read at scrape time from the cache the gateway watches, so operators see how close the cache is
+  // to CACHE_MAX_ENTRIES and CACHE_MAX_MB.
+  let cacheUsage: (() => { entries: number; bytes: number }) | undefined;
+  new Gauge({
+    name: "connect_cache_entries",
+    help: "Contacts (and remembered not-found ids) held in the in-process cache.",
+    registers,
+    collect() {
+      if (cacheUsage) this.set(cacheUsage().entries);
+    },
+  });
+  new Gauge({
+    name: "connect_cache_bytes",
+    help: "Resident memory charged to the in-process cache, bounded by CACHE_MAX_MB.",
+    registers,
+    collect() {
+      if (cacheUsage) this.set(cacheUsage().bytes);
+    },
+  });
+
   return {
     registry,
+    watchCache(usage) {
+      cacheUsage = usage;
+    },
     observeOperation(operationName, outcome, seconds, errorCodes = []) {
       const labels = { operation: operationLabel(operationName), outcome };
       operations.inc(labels);

@@ -71,6 +71,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const upstream = meteredUpstream(options.upstream, metrics);
   const source: ContactSource | undefined = options.fetchContact ? undefined : createContactSource({ config, upstream, logger, metrics });
   const fetchContact: FetchContact = options.fetchContact ?? source!.fetchContact;
+  if (source) metrics.watchCache(() => source.cache.usage());
   const apolloCache = options.apolloCache ?? source?.apolloCache;
   // Queues, users, attributes, references and search: each API its own quota, sharing the contact
   // source's concurrency slots and Redis.

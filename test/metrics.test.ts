@@ -112,6 +112,23 @@ describe("GET /metrics with the cache, the quota limiter and the SDK's retries a
     return { other, m };
   }
 
+  it("reports the cache's entries and charged bytes at every scrape, within CACHE_MAX_MB", async () => {
+    const { other, m } = await gatewayWith({});
+    try {
+      const ids = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()].slice(0, 5);
+      await other.query(`query Five($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, { i: I, ids });
+      const { body } = await m.scrape();
+      expect(sample(body, "connect_cache_entries")).toBe(5);
+      const bytes = sample(body, "connect_cache_bytes")!;
+      expect(bytes).toBe(other.gateway.contactSource!.cache.usage().bytes);
+      expect(bytes).toBeGreaterThan(5 * 1024);
+      expect(bytes).toBeLessThanOrEqual(other.config.CACHE_MAX_MB * 1024 * 1024);
+      expect(stack.describeContactCalls()).toBe(5);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("counts cache misses and hits: a finished contact read twice is one call", async () => {
     const { other, m } = await gatewayWith({});
     try {
