@@ -1,11 +1,8 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { ConnectUpstream } from "../src/connectClient.js";
-import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../src/emulator.js";
+import { startEmulator, type Emulator } from "../src/emulator.js";
 import { DEMO } from "../src/emulatorData.js";
-import { createGateway, type Gateway } from "../src/server.js";
+import type { Gateway } from "../src/server.js";
+import { startLoggedGateway, type LogLine } from "./support/loggedGateway.js";
 
 // The operation log line's `upstreamCalls` comes from a scope each request passes down with its
 // reads (no AsyncLocalStorage, see src/operationScope.ts). These specs follow it through every path
@@ -14,20 +11,13 @@ describe("upstream calls counted per operation", () => {
   let emulator: Emulator;
   let gateway: Gateway;
   let url: string;
-  const lines: Array<{ msg: string; requestId?: string; upstreamCalls?: number }> = [];
+  const lines: Array<LogLine & { upstreamCalls?: number }> = [];
 
   beforeAll(async () => {
     emulator = await startEmulator({ quota: false });
-    const config = loadConfig({ CONNECT_MODE: "emulator", PORT: "0", HOST: "127.0.0.1" }, false);
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    const upstream = new ConnectUpstream({ endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS });
-    gateway = await createGateway({ config, upstream, logger: pino({ level: "info" }, stream) });
-    url = `${await gateway.listen(0, "127.0.0.1")}/graphql`;
+    // The contact cache on (its default TTL), so coalesced and cached reads are followed too.
+    ({ gateway, url } = await startLoggedGateway(emulator.url, lines, { CACHE_TTL_SECONDS: "300" }));
+    url = `${url}/graphql`;
   });
   afterAll(async () => {
     await gateway?.close();

@@ -3,48 +3,19 @@ import { mkdtempSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { Contact } from "@aws-sdk/client-connect";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SETTINGS, loadConfig } from "../src/config.js";
-import { ConnectUpstream } from "../src/connectClient.js";
+import { SETTINGS } from "../src/config.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../src/emulator.js";
 import { DEMO, buildDataset, findContact } from "../src/emulatorData.js";
-import { connectReachable } from "../src/health.js";
-import { createGateway, type Gateway } from "../src/server.js";
+import type { Gateway } from "../src/server.js";
 import { runGateway, spawnGateway, type GatewayProcess } from "./support/processes.js";
+import { startLoggedGateway, type LogLine } from "./support/loggedGateway.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const I = DEMO.instanceId;
 const CHAIN = `query Chain($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id previousContact { id } } initialContact { id } } }`;
-
-interface LogLine {
-  level: number;
-  msg: string;
-  requestId?: string;
-  [key: string]: unknown;
-}
-
-/** A gateway in this process whose JSON log lines land in `lines`. */
-async function startLoggedGateway(emulatorUrl: string, lines: LogLine[], settings: Record<string, string> = {}): Promise<{ gateway: Gateway; url: string }> {
-  const config = loadConfig({ CONNECT_MODE: "emulator", PORT: "0", HOST: "127.0.0.1", CACHE_TTL_SECONDS: "0", ...settings }, false);
-  const upstream = new ConnectUpstream({ endpoint: emulatorUrl, credentials: EMULATOR_CREDENTIALS });
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
-  const gateway = await createGateway({
-    config,
-    upstream,
-    logger: pino({ level: "info" }, stream),
-    readinessChecks: { connect: connectReachable(upstream, config.AWS_REGION) },
-  });
-  return { gateway, url: await gateway.listen(0, "127.0.0.1") };
-}
 
 /** `text` without terminal colour codes. */
 const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "");

@@ -1,0 +1,37 @@
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { loadConfig } from "../../src/config.js";
+import { ConnectUpstream } from "../../src/connectClient.js";
+import { EMULATOR_CREDENTIALS } from "../../src/emulator.js";
+import { connectReachable } from "../../src/health.js";
+import { createGateway, type Gateway } from "../../src/server.js";
+
+/** One JSON log line the gateway wrote. */
+export interface LogLine {
+  level: number;
+  msg: string;
+  requestId?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A gateway in this process, pointed at the emulator at `emulatorUrl`, whose JSON log lines land in
+ * `lines` (the contact cache is off unless `settings` turn it on).
+ */
+export async function startLoggedGateway(emulatorUrl: string, lines: LogLine[], settings: Record<string, string> = {}): Promise<{ gateway: Gateway; url: string }> {
+  const config = loadConfig({ CONNECT_MODE: "emulator", PORT: "0", HOST: "127.0.0.1", CACHE_TTL_SECONDS: "0", ...settings }, false);
+  const upstream = new ConnectUpstream({ endpoint: emulatorUrl, credentials: EMULATOR_CREDENTIALS });
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const gateway = await createGateway({
+    config,
+    upstream,
+    logger: pino({ level: "info" }, stream),
+    readinessChecks: { connect: connectReachable(upstream, config.AWS_REGION) },
+  });
+  return { gateway, url: await gateway.listen(0, "127.0.0.1") };
+}
