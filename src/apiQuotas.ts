@@ -11,6 +11,8 @@ export interface ApiQuota {
 /**
  * Connect's default quotas of the related APIs, per account and region (Service Quotas table;
  * bursts as commonly documented, see REFERENCE.md). `CONNECT_API_QUOTAS` overrides any of them.
+ * The emulator keeps its own copy (`CONNECT_DEFAULT_QUOTAS`) on purpose: it models Connect, not the
+ * gateway, so a wrong value here shows up as 429s in the tests instead of agreeing with itself.
  */
 export const DEFAULT_API_QUOTAS: Readonly<Record<RelatedApi, ApiQuota>> = {
   DescribeQueue: { rps: 10, burst: 15 },
