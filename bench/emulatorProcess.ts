@@ -5,8 +5,8 @@
  * Prints one JSON line `{ "url": ... }` once it listens; stops on SIGTERM.
  */
 import type { Contact } from "@aws-sdk/client-connect";
-import { startEmulator } from "../src/emulator.js";
-import { buildDataset, contactArn, DEMO, type InstanceData } from "../src/emulatorData.js";
+import { startEmulator } from "../src/emulator/emulator.js";
+import { buildDataset, contactArn, DEMO, type InstanceData } from "../src/emulator/dataset.js";
 
 /** The instance holding the synthetic bulk (absent unless BENCH_EXTRA_CONTACTS > 0). */
 export const BULK_INSTANCE_ID = "b3e0c4a1-5d6f-4a7b-8c9d-0e1f2a3b4c5d";

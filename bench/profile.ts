@@ -6,7 +6,7 @@
  * and by package. The profile itself is kept in bench/profiles/ (open it in Chrome DevTools).
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { DEMO } from "../src/emulatorData.js";
+import { DEMO } from "../src/emulator/dataset.js";
 import { graphql, sequentialLatencies, throughput } from "./load.js";
 import { ROOT, startEmulatorProcess, startGatewayProcess, stopAll } from "./processes.js";
 import { CHAIN_DEPTH, chainQuery, plan, REALISTIC_QUERY, SINGLE_QUERY } from "./workload.js";

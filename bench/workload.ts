@@ -3,7 +3,7 @@
  * emulator process serves), so every id exists and every chain's shape is known in advance.
  */
 import type { Contact } from "@aws-sdk/client-connect";
-import { buildDataset, DEMO } from "../src/emulatorData.js";
+import { buildDataset, DEMO } from "../src/emulator/dataset.js";
 
 export interface Operation {
   readonly label: string;

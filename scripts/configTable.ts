@@ -1,4 +1,4 @@
-import { SETTINGS } from "../src/config.js";
+import { SETTINGS } from "../src/config/config.js";
 
 /**
  * The README's configuration table, rendered from the settings table in config.ts so the two

@@ -1,11 +1,10 @@
-import { ConfigError, configHelp, loadConfig, type Config } from "./config.js";
-import { ConnectUpstream } from "./connectClient.js";
-import { DEMO } from "./emulatorData.js";
-import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "./emulator.js";
-import { connectReachable } from "./health.js";
-import { createLogger } from "./logger.js";
-import { createMetrics } from "./metrics.js";
-import { createGateway } from "./server.js";
+import { ConfigError, configHelp, loadConfig, type Config } from "./config/config.js";
+import { ConnectUpstream } from "./upstream/connectUpstream.js";
+import type { Emulator } from "./emulator/emulator.js";
+import { connectReachable } from "./upstream/connectReachable.js";
+import { createLogger } from "./observability/logger.js";
+import { createMetrics } from "./observability/metrics.js";
+import { createGateway } from "./http/gateway.js";
 
 /**
  * The process: read the configuration, start the embedded emulator in emulator mode, start the
@@ -27,9 +26,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
+  // The emulator is loaded only in emulator mode: aws mode never loads (or needs) its code and data.
+  const emulatorModule = config.CONNECT_MODE === "emulator" ? await import("./emulator/emulator.js") : undefined;
+  const demo = config.CONNECT_MODE === "emulator" ? (await import("./emulator/dataset.js")).DEMO : undefined;
   let emulator: Emulator | undefined;
-  if (config.CONNECT_MODE === "emulator" && !config.EMULATOR_URL) {
-    emulator = await startEmulator({
+  if (emulatorModule && !config.EMULATOR_URL) {
+    emulator = await emulatorModule.startEmulator({
       port: config.EMULATOR_PORT,
       latencyMs: config.EMULATOR_LATENCY_MS,
       // EMULATOR_QUOTA_* set DescribeContact's quota; the other APIs keep Connect's defaults
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   // Emulator mode talks to the embedded emulator, or to one running elsewhere (EMULATOR_URL).
   const emulatorUrl = config.CONNECT_MODE === "emulator" ? (config.EMULATOR_URL ?? emulator?.url) : undefined;
   const upstream = new ConnectUpstream({
-    ...(emulatorUrl && { endpoint: emulatorUrl, credentials: EMULATOR_CREDENTIALS }),
+    ...(emulatorUrl && emulatorModule && { endpoint: emulatorUrl, credentials: emulatorModule.EMULATOR_CREDENTIALS }),
     maxAttempts: config.CONNECT_MAX_ATTEMPTS,
     retryMode: config.CONNECT_RETRY_MODE,
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
@@ -54,10 +56,11 @@ async function main(): Promise<void> {
     metrics: createMetrics({ processMetrics: true }),
     // Ready when Connect (or the emulator) answers; checked without spending DescribeContact quota.
     readinessChecks: { connect: connectReachable(upstream, config.AWS_REGION) },
+    ...(demo && { exampleIds: { instanceId: demo.instanceId, contactId: demo.longChainTailId } }),
   });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, mode: config.CONNECT_MODE, auth: config.AUTH_MODE }, "connect-graphql listening");
-  if (emulatorUrl) console.log(banner(`${url}/graphql`, emulatorUrl, emulator !== undefined));
+  if (emulatorUrl && demo) console.log(banner(`${url}/graphql`, emulatorUrl, emulator !== undefined, demo));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-function banner(graphqlUrl: string, emulatorUrl: string, embedded: boolean): string {
+function banner(graphqlUrl: string, emulatorUrl: string, embedded: boolean, demo: typeof import("./emulator/dataset.js").DEMO): string {
   return [
     "",
     `  connect-graphql is running against ${embedded ? "the embedded" : "an external"} Amazon Connect emulator.`,
@@ -87,9 +90,9 @@ function banner(graphqlUrl: string, emulatorUrl: string, embedded: boolean): str
     "",
     `  GraphiQL:     ${graphqlUrl}`,
     `  Emulator:     ${emulatorUrl}  (Connect's REST-JSON API, SigV4 from the real SDK)`,
-    `  Instance id:  ${DEMO.instanceId}`,
-    `  Try contacts: ${DEMO.longChainTailId}  (end of a ${DEMO.longChainLength}-contact transfer chain)`,
-    `                ${DEMO.fullContactId}  (every field populated)`,
+    `  Instance id:  ${demo.instanceId}`,
+    `  Try contacts: ${demo.longChainTailId}  (end of a ${demo.longChainLength}-contact transfer chain)`,
+    `                ${demo.fullContactId}  (every field populated)`,
     "",
     `  Set CONNECT_MODE=aws to use Amazon Connect; npm start -- --help lists every setting.`,
     "",

@@ -1,10 +1,10 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { loadConfig } from "../../src/config.js";
-import { ConnectUpstream } from "../../src/connectClient.js";
-import { EMULATOR_CREDENTIALS } from "../../src/emulator.js";
-import { connectReachable } from "../../src/health.js";
-import { createGateway, type Gateway } from "../../src/server.js";
+import { loadConfig } from "../../src/config/config.js";
+import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
+import { EMULATOR_CREDENTIALS } from "../../src/emulator/emulator.js";
+import { connectReachable } from "../../src/upstream/connectReachable.js";
+import { createGateway, type Gateway } from "../../src/http/gateway.js";
 
 /** One JSON log line the gateway wrote. */
 export interface LogLine {

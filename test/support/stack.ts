@@ -1,8 +1,9 @@
 import pino from "pino";
-import { loadConfig, type Config } from "../../src/config.js";
-import { ConnectUpstream } from "../../src/connectClient.js";
-import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator.js";
-import { createGateway, type Gateway, type GatewayOptions } from "../../src/server.js";
+import { loadConfig, type Config } from "../../src/config/config.js";
+import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/http/gateway.js";
 
 export interface StackOptions {
   /** Settings as environment variables would spell them (merged over emulator-mode defaults). */
@@ -51,7 +52,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
   });
   const logger = pino({ level: "silent" });
-  const gateway = await createGateway({ config, upstream, logger, ...options.gateway });
+  const gateway = await createGateway({
+    config,
+    upstream,
+    logger,
+    exampleIds: { instanceId: DEMO.instanceId, contactId: DEMO.longChainTailId },
+    ...options.gateway,
+  });
   const base = await gateway.listen(0, "127.0.0.1");
   const url = `${base}/graphql`;
 

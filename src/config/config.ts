@@ -1,0 +1,215 @@
+import { z } from "zod";
+import { parseApiQuotas, type ApiQuota, type RelatedApi } from "../domain/apiQuotas.js";
+
+/**
+ * Every setting the gateway reads, in one table: the environment variable, its schema, its default
+ * and what it does. `loadConfig` validates the environment against it, `--help` prints it, and the
+ * README's configuration table mirrors it. Nothing else in the gateway reads `process.env`.
+ */
+
+// Private: environment values are strings; these turn them into typed values with clear errors.
+// (Zod's own wording for a non-number is "expected number, received NaN".)
+const typeError = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a whole number")).int().min(min).max(max);
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a number")).min(min).max(max);
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+const str = z.string().min(1);
+const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+const apiQuotas = z.string().transform((v, ctx) => {
+  const parsed = parseApiQuotas(v);
+  if (typeof parsed === "string") {
+    ctx.addIssue({ code: "custom", message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+interface Setting<S extends z.ZodType> {
+  schema: S;
+  /** The default as the environment would spell it; `undefined` means unset (or derived, see `help`). */
+  default?: string;
+  help: string;
+}
+const setting = <S extends z.ZodType>(s: Setting<S>) => s;
+
+export const SETTINGS = {
+  // Server
+  PORT: setting({ schema: int(0, 65535), default: "4000", help: "HTTP port of the gateway; GraphQL is served at /graphql." }),
+  HOST: setting({ schema: str, default: "0.0.0.0", help: "Interface the gateway listens on." }),
+  BODY_LIMIT_BYTES: setting({ schema: int(1024), default: "100000", help: "Largest request body accepted; larger bodies get HTTP 413." }),
+  HTTP_BATCHING: setting({ schema: bool, default: "false", help: "Accept a JSON array of operations in one HTTP request." }),
+  CORS_ORIGINS: setting({ schema: list, default: "", help: "Comma-separated origins allowed by CORS; empty allows no cross-origin browser calls." }),
+  GRAPHQL_INTROSPECTION: setting({ schema: bool, help: "Allow introspection. Default: on in emulator mode, off in aws mode." }),
+  GRAPHIQL: setting({ schema: bool, help: "Serve GraphiQL at GET /graphql. Default: on in emulator mode, off in aws mode." }),
+  SHUTDOWN_GRACE_MS: setting({ schema: int(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
+  LOG_LEVEL: setting({ schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", help: "Log level." }),
+  LOG_FORMAT: setting({ schema: z.enum(["json", "pretty"]), help: "Log format. Default: pretty on a terminal, json otherwise." }),
+
+  // Upstream
+  CONNECT_MODE: setting({ schema: z.enum(["emulator", "aws"]), default: "emulator", help: "emulator: start the embedded Connect emulator with synthetic data; aws: call Amazon Connect." }),
+  AWS_REGION: setting({ schema: str, help: "Region of contacts addressed by id (ARNs carry their own). Default: us-east-1 in emulator mode; required in aws mode." }),
+  CONNECT_MAX_ATTEMPTS: setting({ schema: int(1, 10), default: "3", help: "Attempts per upstream call, first included; throttling and 5xx are retried with backoff." }),
+  CONNECT_RETRY_MODE: setting({ schema: z.enum(["standard", "adaptive"]), default: "standard", help: "The SDK's retry strategy." }),
+  CONNECT_CONNECT_TIMEOUT_MS: setting({ schema: int(1), default: "1000", help: "TCP connect timeout per attempt." }),
+  CONNECT_REQUEST_TIMEOUT_MS: setting({ schema: int(1), default: "3000", help: "Response timeout per attempt." }),
+  CONNECT_MAX_SOCKETS: setting({ schema: int(1), default: "50", help: "Keep-alive sockets per region." }),
+  CONNECT_MAX_RPS: setting({ schema: num(0.01), default: "10", help: "DescribeContact calls per second for the account and region, across all replicas (Connect's default quota)." }),
+  CONNECT_BURST: setting({ schema: int(1), default: "15", help: "Burst of the DescribeContact quota." }),
+  CONNECT_MAX_WAIT_MS: setting({ schema: int(0), default: "10000", help: "A call that would wait longer than this for quota fails fast with UPSTREAM_THROTTLED." }),
+  CONNECT_MAX_CONCURRENCY: setting({ schema: int(1), default: "10", help: "Upstream calls in flight at once per process." }),
+  CONNECT_API_QUOTAS: setting({
+    schema: apiQuotas,
+    default: "",
+    help: "Quotas of the other Connect APIs as Api=rps/burst pairs, e.g. SearchContacts=2/5,DescribeUser=20/30. Unlisted APIs keep Connect's defaults: DescribeQueue, DescribeUser, GetContactAttributes, ListContactReferences 10/s burst 15; SearchContacts 0.5/s burst 1.",
+  }),
+
+  // Emulator (CONNECT_MODE=emulator)
+  EMULATOR_PORT: setting({ schema: int(0, 65535), default: "0", help: "Port of the embedded emulator; 0 picks a free one." }),
+  EMULATOR_LATENCY_MS: setting({ schema: int(0), default: "0", help: "Latency the emulator adds to every answer." }),
+  EMULATOR_QUOTA_RPS: setting({ schema: num(0), default: "10", help: "Emulated DescribeContact quota (requests/s); 0 turns it off." }),
+  EMULATOR_QUOTA_BURST: setting({ schema: int(1), default: "15", help: "Emulated quota burst." }),
+  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the EMULATOR_* settings above are then ignored." }),
+
+  // Cache
+  CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),
+  CACHE_ACTIVE_TTL_SECONDS: setting({ schema: int(0), default: "5", help: "How long a contact still in progress is served from cache." }),
+  CACHE_RESOURCE_TTL_SECONDS: setting({ schema: int(0), default: "3600", help: "How long a queue or user (DescribeQueue, DescribeUser) is served from cache; they change rarely. 0 disables it." }),
+  CACHE_NEGATIVE_TTL_SECONDS: setting({ schema: int(0), default: "10", help: "How long a not-found contact id is remembered." }),
+  CACHE_MAX_ENTRIES: setting({ schema: int(1), default: "100000", help: "Most contacts held in the in-process cache." }),
+  CACHE_MAX_MB: setting({
+    schema: int(1),
+    default: "640",
+    help: "Most resident memory the in-process contact cache may cost. Contacts are held as JSON outside V8's heap, each charged its JSON plus 1.75 KB of bookkeeping (about 4.4 KB for a contact of 2.6 KB of JSON), so the default holds CACHE_MAX_ENTRIES contacts of up to 4.8 KB of JSON on average.",
+  }),
+  REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
+  REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
+  REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
+
+  // Security
+  AUTH_MODE: setting({ schema: z.enum(["jwt", "none"]), help: "jwt: require a bearer token; none: no authentication. Default: jwt in aws mode, none in emulator mode." }),
+  AUTH_JWT_SECRET: setting({ schema: z.string().min(32), help: "HS256 secret for bearer tokens (at least 32 characters)." }),
+  AUTH_JWKS_URL: setting({ schema: z.url(), help: "JWKS URL for RS/ES-signed bearer tokens." }),
+  AUTH_JWKS_FILE: setting({ schema: str, help: "Local JWKS file for RS/ES-signed bearer tokens." }),
+  AUTH_ISSUER: setting({ schema: str, help: "Required `iss` of bearer tokens, when set." }),
+  AUTH_AUDIENCE: setting({ schema: str, help: "Required `aud` of bearer tokens, when set." }),
+  AUTH_CLOCK_TOLERANCE_SECONDS: setting({ schema: int(0, 300), default: "30", help: "Clock skew allowed when checking a bearer token's `exp` and `nbf`." }),
+  MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
+  MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
+  MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),
+  MAX_UPSTREAM_CALLS: setting({ schema: int(1), default: "200", help: "Most distinct contacts one operation may read (cache hits count too, so the outcome does not depend on the cache); further contact fields fail with UPSTREAM_BUDGET_EXCEEDED and no call goes out." }),
+  MAX_ALIASES: setting({ schema: int(0), default: "30", help: "Most aliases in one operation." }),
+  MAX_TOKENS: setting({ schema: int(1), default: "12000", help: "Most tokens in one document (a contact with every field, written out inline 10 relations deep, has about 8,000)." }),
+  MAX_DIRECTIVES: setting({ schema: int(0), default: "50", help: "Most directives in one operation." }),
+  MAX_COST: setting({ schema: int(1), default: "20000", help: "Highest cost of one operation: 1 per leaf field, 2 per field with a selection, fragments counted where spread." }),
+} as const satisfies Record<string, Setting<z.ZodType>>;
+
+export type SettingName = keyof typeof SETTINGS;
+type Parsed = { [K in SettingName]: z.output<(typeof SETTINGS)[K]["schema"]> | undefined };
+
+/** The validated configuration, with mode-dependent defaults resolved. */
+export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPHQL_INTROSPECTION" | "GRAPHIQL" | "LOG_FORMAT"> {
+  PORT: number;
+  HOST: string;
+  BODY_LIMIT_BYTES: number;
+  HTTP_BATCHING: boolean;
+  CORS_ORIGINS: string[];
+  SHUTDOWN_GRACE_MS: number;
+  LOG_LEVEL: z.output<typeof SETTINGS.LOG_LEVEL.schema>;
+  CONNECT_MODE: "emulator" | "aws";
+  CONNECT_MAX_ATTEMPTS: number;
+  CONNECT_RETRY_MODE: "standard" | "adaptive";
+  CONNECT_CONNECT_TIMEOUT_MS: number;
+  CONNECT_REQUEST_TIMEOUT_MS: number;
+  CONNECT_MAX_SOCKETS: number;
+  CONNECT_MAX_RPS: number;
+  CONNECT_BURST: number;
+  CONNECT_MAX_WAIT_MS: number;
+  CONNECT_MAX_CONCURRENCY: number;
+  CONNECT_API_QUOTAS: Partial<Record<RelatedApi, ApiQuota>>;
+  EMULATOR_PORT: number;
+  EMULATOR_LATENCY_MS: number;
+  EMULATOR_QUOTA_RPS: number;
+  EMULATOR_QUOTA_BURST: number;
+  CACHE_TTL_SECONDS: number;
+  CACHE_ACTIVE_TTL_SECONDS: number;
+  CACHE_RESOURCE_TTL_SECONDS: number;
+  CACHE_NEGATIVE_TTL_SECONDS: number;
+  CACHE_MAX_ENTRIES: number;
+  CACHE_MAX_MB: number;
+  REDIS_KEY_PREFIX: string;
+  REDIS_TIMEOUT_MS: number;
+  AUTH_CLOCK_TOLERANCE_SECONDS: number;
+  MAX_QUERY_DEPTH: number;
+  MAX_CONTACT_HOPS: number;
+  MAX_CONTACT_IDS: number;
+  MAX_UPSTREAM_CALLS: number;
+  MAX_ALIASES: number;
+  MAX_TOKENS: number;
+  MAX_DIRECTIVES: number;
+  MAX_COST: number;
+  AWS_REGION: string;
+  AUTH_MODE: "jwt" | "none";
+  GRAPHQL_INTROSPECTION: boolean;
+  GRAPHIQL: boolean;
+  LOG_FORMAT: "json" | "pretty";
+}
+
+/** A setting that failed validation; `message` is the one line printed at start-up. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Reads and validates the configuration from `env` (unset and empty variables take their defaults).
+ * Throws `ConfigError` naming the first bad setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): Config {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS) as Array<[SettingName, Setting<z.ZodType>]>) {
+    const raw = env[name] === undefined || env[name] === "" ? s.default : env[name];
+    if (raw === undefined) continue;
+    const result = s.schema.safeParse(raw);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? "invalid value";
+      throw new ConfigError(`Invalid setting ${name}=${JSON.stringify(raw)}: ${reason}. ${s.help}`);
+    }
+    parsed[name] = result.data;
+  }
+  const p = parsed as Parsed;
+  const aws = p.CONNECT_MODE === "aws";
+  const region = p.AWS_REGION ?? (aws ? undefined : "us-east-1");
+  if (region === undefined) throw new ConfigError("Missing setting AWS_REGION: required when CONNECT_MODE=aws.");
+  const authMode = p.AUTH_MODE ?? (aws ? "jwt" : "none");
+  if (authMode === "jwt" && !p.AUTH_JWT_SECRET && !p.AUTH_JWKS_URL && !p.AUTH_JWKS_FILE) {
+    throw new ConfigError(
+      "AUTH_MODE=jwt needs a key: set AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWKS_FILE (or AUTH_MODE=none to serve without authentication).",
+    );
+  }
+  return {
+    ...p,
+    AWS_REGION: region,
+    AUTH_MODE: authMode,
+    GRAPHQL_INTROSPECTION: p.GRAPHQL_INTROSPECTION ?? !aws,
+    GRAPHIQL: p.GRAPHIQL ?? !aws,
+    LOG_FORMAT: p.LOG_FORMAT ?? (isTTY ? "pretty" : "json"),
+  } as Config;
+}
+
+/** The text `--help` prints: every setting with its default and meaning. */
+export function configHelp(): string {
+  const rows = Object.entries(SETTINGS as Record<string, Setting<z.ZodType>>).map(([name, s]) => {
+    const def = s.default === undefined ? "(unset)" : s.default === "" ? "(empty)" : s.default;
+    return `  ${name.padEnd(28)} ${def.padEnd(18)} ${s.help}`;
+  });
+  return [
+    "connect-graphql: a GraphQL gateway over Amazon Connect's contact API.",
+    "",
+    "Usage: npm start            (or: node dist/main.js)",
+    "",
+    "Settings (environment variables):",
+    `  ${"NAME".padEnd(28)} ${"DEFAULT".padEnd(18)} MEANING`,
+    ...rows,
+    "",
+    "AWS credentials come from the SDK's default provider chain; AWS_ENDPOINT_URL_CONNECT overrides the endpoint.",
+  ].join("\n");
+}

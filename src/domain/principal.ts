@@ -1,0 +1,48 @@
+/**
+ * The caller as every layer sees it: who it is, its scopes, the instances it may read. Made by
+ * `http/authentication.ts` from the bearer token, read by authorization and redaction.
+ */
+
+/**
+ * Who is calling, and what they may read. Built once per HTTP request from the bearer token (or
+ * `FULL_ACCESS` when `AUTH_MODE=none`) and carried in the GraphQL context.
+ */
+export interface Principal {
+  /** The token's `sub`, if any. Never logged: some identity providers put an e-mail address there. */
+  readonly subject?: string;
+  /** The token's scopes (`scope`, space-separated). */
+  readonly scopes: ReadonlySet<string>;
+  /** Instance ids the caller may read (the `connect_instances` claim); `"*"` for every instance. */
+  readonly instances: "*" | ReadonlySet<string>;
+}
+
+/** Needed for any read. */
+export const SCOPE_READ = "contacts:read";
+/** Needed to see personal fields unmasked (see `redaction.ts`). */
+export const SCOPE_PII = "contacts:pii";
+/** The claim listing readable instance ids. */
+export const INSTANCES_CLAIM = "connect_instances";
+
+/** `AUTH_MODE=none`: no token, every instance, personal fields unmasked. */
+export const FULL_ACCESS: Principal = Object.freeze({
+  scopes: new Set([SCOPE_READ, SCOPE_PII]),
+  instances: "*",
+});
+
+/** Whether the caller may read `instance` (an instance id, or an ARN naming the instance). */
+export function canReadInstance(principal: Principal, instance: string): boolean {
+  return principal.instances === "*" || principal.instances.has(instanceIdOf(instance));
+}
+
+/**
+ * The instance id in an instance or contact ARN (`arn:…:instance/{id}[/…]`), or the value itself.
+ * Instance ids are UUIDs, unique across regions and accounts, so the id alone identifies it.
+ */
+export function instanceIdOf(value: string): string {
+  const match = /^arn:[^:]*:connect:[^:]*:[^:]*:instance\/([^/]+)/.exec(value);
+  return match ? match[1]! : value;
+}
+
+export function canSeePii(principal: Principal): boolean {
+  return principal.scopes.has(SCOPE_PII);
+}

@@ -1,0 +1,60 @@
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "@apollo/server";
+import { getOperationAST, type GraphQLFormattedError } from "graphql";
+import type { GatewayContext } from "./context.js";
+import type { GatewayMetrics, OperationOutcome } from "../observability/metrics.js";
+
+/**
+ * One structured log line and one metrics observation per GraphQL operation:
+ *
+ * `{"level":30,"requestId":"…","operationName":"ContactWithTransferChain","operationType":"query",
+ *   "durationMs":12.3,"upstreamCalls":4,"outcome":"ok","msg":"operation"}`
+ *
+ * plus `errorCodes` when the response has errors. The request id is the one Fastify took from
+ * `x-request-id` (or generated and echoed in that header). Nothing from the query text, its
+ * variables or the response data is logged: those hold contact data, and operation names, ids,
+ * counts and error codes are enough to find an operation. `upstreamCalls` counts the calls that
+ * reached Connect (cache hits excluded); in an HTTP batch of several operations it is the batch's
+ * running total.
+ */
+export function operationLog(options: { metrics: GatewayMetrics }): ApolloServerPlugin<GatewayContext> {
+  const { metrics } = options;
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse(rc) {
+          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+          const { outcome, errorCodes } = summarize(rc);
+          const operationName = nameOf(rc);
+          metrics.observeOperation(operationName, outcome, durationMs / 1000, errorCodes);
+          rc.contextValue.logger.info(
+            {
+              operationName: operationName?.slice(0, 100) ?? null,
+              operationType: rc.operation?.operation ?? null,
+              durationMs: Math.round(durationMs * 10) / 10,
+              upstreamCalls: rc.contextValue.operationScope?.upstreamCalls ?? 0,
+              outcome,
+              ...(errorCodes.length > 0 && { errorCodes }),
+            },
+            "operation",
+          );
+        },
+      };
+    },
+  };
+}
+
+// Private: the operation's name, also when it failed validation (Apollo resolves it only afterwards).
+function nameOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string | null {
+  return rc.operationName ?? rc.request.operationName ?? (rc.document && getOperationAST(rc.document)?.name?.value) ?? null;
+}
+
+// Private: the outcome and the distinct error codes of the response about to be sent.
+function summarize(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): { outcome: OperationOutcome; errorCodes: string[] } {
+  const body = rc.response.body;
+  const result = body.kind === "single" ? body.singleResult : body.initialResult;
+  const errors: readonly GraphQLFormattedError[] = result.errors ?? [];
+  const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))];
+  const outcome: OperationOutcome = errors.length === 0 ? "ok" : result.data != null ? "partial" : "error";
+  return { outcome, errorCodes };
+}

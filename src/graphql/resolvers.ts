@@ -1,0 +1,141 @@
+import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
+import { GraphQLScalarType } from "graphql";
+import {
+  CONTACT_ID_MAX,
+  idProblem,
+  instanceArgument,
+  parseContactArn,
+  relatedRef,
+  type ContactModel,
+  type ContactRef,
+} from "../domain/contactRef.js";
+import { referenceTypeOf, referenceTypesArgument } from "./referenceTypes.js";
+import type { GatewayContext } from "./context.js";
+import { badUserInput } from "../domain/errors.js";
+import type { Resolvers } from "../generated/graphql.js";
+import { resourceRefOf, withRef } from "../domain/resourceRef.js";
+import { searchContacts } from "./searchContacts.js";
+import { transferChain } from "./transferChain.js";
+
+/**
+ * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
+ * maps turned into entry lists, and values the gateway knows but DescribeContact does not return.
+ * Every other field reads the SDK member of the same name in PascalCase (see `loadSchema`).
+ */
+export const resolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  // 64-bit integers as JSON numbers, exact up to 2^53 - 1; larger values are refused, not rounded.
+  Long: new GraphQLScalarType({ ...SafeIntResolver.toConfig(), name: "Long" }),
+
+  Query: {
+    contact: (_, args, ctx) => {
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+      const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
+      return ctx.loaders.contact.load({ region, instanceId, contactId });
+    },
+
+    contacts: (_, args, ctx) => {
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+      // Connect has no batch read: each id is one call, so the list length is bounded (MAX_CONTACT_IDS).
+      if (args.contactIds.length > ctx.maxContactIds) {
+        throw badUserInput("contactIds", `may name at most ${ctx.maxContactIds} contacts (got ${args.contactIds.length})`);
+      }
+      const refs = args.contactIds.map((contactId, i) => ({
+        region,
+        instanceId,
+        contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
+      }));
+      // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
+      // at its index with an error at its path, and the other contacts are unaffected.
+      return refs.map((ref) => ctx.loaders.contact.load(ref));
+    },
+
+    contactByArn: (_, { arn }, ctx) => {
+      const ref = parseContactArn(arn);
+      if (!ref) {
+        throw badUserInput(
+          "arn",
+          "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
+        );
+      }
+      return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
+    },
+
+    searchContacts: (_, args, ctx) => searchContacts(args, ctx),
+  },
+
+  Contact: {
+    instanceId: (contact) => contact.$ref.instanceId,
+    region: (contact) => contact.$ref.region,
+    // Nested objects that join another resource take the contact's ref along (see resourceRef.ts).
+    queueInfo: (contact) => withRef(contact.QueueInfo, contact.$ref),
+    agentInfo: (contact) => withRef(contact.AgentInfo, contact.$ref),
+    transferChain: (contact, _, ctx) => transferChain(contact, ctx.loaders.contact, ctx.maxContactHops),
+    previousContact: (contact, _, ctx) => loadRelated(contact, contact.PreviousContactId, ctx),
+    initialContact: (contact, _, ctx) => loadRelated(contact, contact.InitialContactId, ctx),
+    relatedContact: (contact, _, ctx) => loadRelated(contact, contact.RelatedContactId, ctx),
+    tags: (contact) => entries(contact.Tags),
+    // DescribeContact's own attributes when it returned them; otherwise GetContactAttributes of
+    // the chain's initial contact, which every contact of the chain shares (one call per chain).
+    attributes: (contact, _, ctx) => {
+      if (contact.Attributes) return entries(contact.Attributes);
+      const initial = relatedRef(contact.$ref, contact.InitialContactId ?? contact.Id ?? contact.$ref.contactId)!;
+      return ctx.loaders.contactAttributes.load(initial).then(entries);
+    },
+    references: (contact, args, ctx) => ctx.loaders.contactReferences.load({ ref: contact.$ref, types: referenceTypesArgument(args.referenceTypes) }),
+    segmentAttributes: (contact) => entries(contact.SegmentAttributes),
+    contactEvaluations: (contact) => entries(contact.ContactEvaluations),
+  },
+
+  SegmentAttributeValue: {
+    valueMap: (value) => entries(value.ValueMap),
+  },
+
+  QueueInfo: {
+    queue: (info, _, ctx) => {
+      const ref = resourceRefOf(info.$ref, info.Id);
+      return ref && ctx.loaders.queue.load(ref);
+    },
+  },
+
+  AgentInfo: {
+    agent: (info, _, ctx) => {
+      const ref = resourceRefOf(info.$ref, info.Id);
+      return ref && ctx.loaders.user.load(ref);
+    },
+  },
+
+  Queue: {
+    tags: (queue) => entries(queue.Tags),
+  },
+
+  User: {
+    tags: (user) => entries(user.Tags),
+  },
+
+  ReferenceSummary: {
+    type: (reference) => referenceTypeOf(reference),
+  },
+};
+
+// Private: a related contact of the same instance, or null without an upstream call when unset.
+function loadRelated(
+  contact: ContactModel,
+  contactId: string | undefined,
+  ctx: GatewayContext,
+): Promise<ContactModel> | null {
+  const ref: ContactRef | null = relatedRef(contact.$ref, contactId);
+  return ref && ctx.loaders.contact.load(ref);
+}
+
+// Private: a string-keyed map as `{ key, value }` entries, in the order upstream sent them.
+function entries<V>(map: Record<string, V> | undefined): Array<{ key: string; value: V }> | null {
+  return map ? Object.entries(map).map(([key, value]) => ({ key, value })) : null;
+}
+
+// Private: the id if it is well-formed; otherwise BAD_USER_INPUT naming the argument, before any call.
+function checkId(argument: string, value: string, max: number): string {
+  const problem = idProblem(value, max);
+  if (problem) throw badUserInput(argument, problem);
+  return value;
+}

@@ -1,0 +1,215 @@
+import { createHash } from "node:crypto";
+import type { ContactSearchSummary, SearchContactsRequest, SearchCriteria, TagCondition } from "@aws-sdk/client-connect";
+import { CONTACT_ID_MAX, idProblem, instanceArgument, type ContactModel, type InstanceRef } from "../domain/contactRef.js";
+import type { GatewayContext } from "./context.js";
+import { badUserInput } from "../domain/errors.js";
+import type {
+  ContactSearchAttributesInput,
+  ContactSearchCriteriaInput,
+  ContactSearchTagConditionInput,
+  QuerySearchContactsArgs,
+} from "../generated/graphql.js";
+import type { SearchPageRequest } from "../upstream/fetchContact.js";
+import type { ContactConnectionModel, ContactEdgeModel } from "./contactConnection.js";
+import { toSummaryContact } from "./summaryContact.js";
+
+/** Connect's largest SearchContacts page, and so the largest `first`. */
+export const SEARCH_PAGE_MAX = 100;
+
+/**
+ * SearchContacts calls one `searchContacts` field may make. One suffices unless `after` points into
+ * the middle of a page (the rest of that page, then the next); more only when Connect answers
+ * short pages, which it may do.
+ */
+const MAX_CALLS_PER_FIELD = 4;
+
+/**
+ * Resolves `Query.searchContacts`: validates the arguments (a bad one costs no call), reads as many
+ * SearchContacts pages as `first` needs through the request's search loader, and returns the
+ * contacts as summary-backed models (see `toSummaryContact`).
+ *
+ * Cursors: each edge's cursor names the Connect page token to resume from and how many contacts of
+ * that page to skip, bound to a fingerprint of the search (region, instance, time range, criteria,
+ * sort), so a cursor of another search is refused. The cursor of the last contact of a page names
+ * the next page directly; resuming from the middle of a page reads that page again.
+ */
+export async function searchContacts(args: QuerySearchContactsArgs, ctx: GatewayContext): Promise<ContactConnectionModel> {
+  const instance = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+  const first = args.first ?? 25;
+  if (!Number.isInteger(first) || first < 1 || first > SEARCH_PAGE_MAX) {
+    throw badUserInput("first", `must be between 1 and ${SEARCH_PAGE_MAX} (got ${first})`);
+  }
+  const base = searchRequest(instance, args);
+  const binding = fingerprint(instance.region, base);
+  let { token, skip } = args.after != null ? decodeCursor(args.after, binding) : { token: undefined as string | undefined, skip: 0 };
+
+  const edges: ContactEdgeModel[] = [];
+  let totalCount: number | null = null;
+  let hasNextPage = false;
+  for (let calls = 0; ; calls++) {
+    const want = first - edges.length;
+    const page = await ctx.loaders.search.load({
+      region: instance.region,
+      input: { ...base, MaxResults: Math.min(SEARCH_PAGE_MAX, skip + want), ...(token !== undefined && { NextToken: token }) },
+    });
+    const contacts = page.Contacts ?? [];
+    totalCount = page.TotalCount ?? totalCount;
+    const taken = contacts.slice(skip, skip + want);
+    taken.forEach((summary, i) => {
+      const position = skip + i + 1; // contacts of this page up to and including this one
+      const cursor =
+        position === contacts.length && page.NextToken ? encodeCursor(binding, page.NextToken, 0) : encodeCursor(binding, token, position);
+      edges.push({ cursor, node: toSummaryContact(summary, contactRefOf(summary, instance)) });
+    });
+    const moreInPage = skip + taken.length < contacts.length;
+    if (edges.length >= first || moreInPage) {
+      hasNextPage = moreInPage || Boolean(page.NextToken);
+      break;
+    }
+    if (!page.NextToken || calls + 1 >= MAX_CALLS_PER_FIELD) {
+      hasNextPage = Boolean(page.NextToken);
+      break;
+    }
+    token = page.NextToken;
+    skip = 0;
+  }
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+// Private: the SearchContacts request without paging, from validated arguments.
+function searchRequest(instance: InstanceRef, args: QuerySearchContactsArgs): SearchContactsRequest {
+  const { timeRange } = args;
+  const start = timeRange.startTime as Date;
+  const end = timeRange.endTime as Date;
+  if (end.getTime() < start.getTime()) throw badUserInput("timeRange", "endTime must not be before startTime");
+  const criteria = args.criteria ? searchCriteria(args.criteria, instance) : undefined;
+  return {
+    InstanceId: instance.instanceId,
+    TimeRange: { Type: enumValue("timeRange.type", timeRange.type ?? "INITIATION_TIMESTAMP") as never, StartTime: start, EndTime: end },
+    ...(criteria && Object.keys(criteria).length > 0 && { SearchCriteria: criteria }),
+    // Always explicit, so the order is the gateway's documented default whatever Connect's is.
+    Sort: {
+      FieldName: enumValue("sort.fieldName", args.sort?.fieldName ?? "INITIATION_TIMESTAMP") as never,
+      Order: enumValue("sort.order", args.sort?.order ?? "DESCENDING") as never,
+    },
+  };
+}
+
+// Private: the criteria in the SDK's shape; unset criteria are left out.
+function searchCriteria(input: ContactSearchCriteriaInput, instance: InstanceRef): SearchCriteria {
+  const c: SearchCriteria = {};
+  if (input.channels) c.Channels = input.channels.map((v, i) => enumValue(`criteria.channels[${i}]`, v)) as never;
+  if (input.initiationMethods) c.InitiationMethods = input.initiationMethods.map((v, i) => enumValue(`criteria.initiationMethods[${i}]`, v)) as never;
+  if (input.queueIds) c.QueueIds = input.queueIds.map((v, i) => resourceId(`criteria.queueIds[${i}]`, v, "queue", instance));
+  if (input.agentIds) c.AgentIds = input.agentIds.map((v, i) => resourceId(`criteria.agentIds[${i}]`, v, "agent", instance));
+  const groups = input.agentHierarchyGroups;
+  if (groups) {
+    c.AgentHierarchyGroups = {};
+    for (const level of [1, 2, 3, 4, 5] as const) {
+      const ids = groups[`l${level}Ids`];
+      if (ids) c.AgentHierarchyGroups[`L${level}Ids`] = ids.map((v, i) => resourceId(`criteria.agentHierarchyGroups.l${level}Ids[${i}]`, v, "agent-group", instance));
+    }
+  }
+  if (input.searchableContactAttributes) c.SearchableContactAttributes = attributes("criteria.searchableContactAttributes", input.searchableContactAttributes);
+  if (input.searchableSegmentAttributes) c.SearchableSegmentAttributes = attributes("criteria.searchableSegmentAttributes", input.searchableSegmentAttributes);
+  if (input.name) {
+    if (input.name.searchText.length === 0) throw badUserInput("criteria.name.searchText", "must name at least one text");
+    c.Name = { SearchText: input.name.searchText, MatchType: enumValue("criteria.name.matchType", input.name.matchType ?? "MATCH_ANY") as never };
+  }
+  if (input.activeRegions) c.ActiveRegions = input.activeRegions;
+  const tags = input.contactTags;
+  if (tags) {
+    c.ContactTags = {
+      ...(tags.orConditions && { OrConditions: tags.orConditions.map((group) => group.map(tagCondition)) }),
+      ...(tags.andConditions && { AndConditions: tags.andConditions.map(tagCondition) }),
+      ...(tags.tagCondition && { TagCondition: tagCondition(tags.tagCondition) }),
+    };
+  }
+  return c;
+}
+
+function attributes(argument: string, input: ContactSearchAttributesInput) {
+  if (input.criteria.length === 0) throw badUserInput(`${argument}.criteria`, "must name at least one key");
+  return {
+    Criteria: input.criteria.map((item) => ({ Key: item.key, Values: item.values })),
+    ...(input.matchType != null && { MatchType: enumValue(`${argument}.matchType`, input.matchType) as never }),
+  };
+}
+
+function tagCondition(input: ContactSearchTagConditionInput): TagCondition {
+  return { TagKey: input.tagKey, ...(input.tagValue != null && { TagValue: input.tagValue }) };
+}
+
+/**
+ * Values of Connect's enumerations are upper-case words (`VOICE`, `MATCH_ANY`). Anything else could
+ * only be refused upstream, at the cost of a call of a low quota; values Connect adds later pass.
+ */
+const ENUM_VALUE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+function enumValue(argument: string, value: string): string {
+  if (!ENUM_VALUE.test(value)) throw badUserInput(argument, `must be an upper-case value such as VOICE or MATCH_ANY (got ${JSON.stringify(value.slice(0, 40))})`);
+  return value;
+}
+
+/** A queue, user or hierarchy group id, or its ARN (which must name the searched instance). */
+function resourceId(argument: string, value: string, kind: string, instance: InstanceRef): string {
+  if (value.startsWith("arn:")) {
+    const match = /^arn:aws[a-z-]*:connect:([a-z0-9-]+):\d{12}:instance\/([^/]+)\/([a-z-]+)\/([^/]+)$/.exec(value);
+    if (!match || match[3] !== kind) throw badUserInput(argument, `must be an id or a ${kind} ARN`);
+    if (match[1] !== instance.region || match[2] !== instance.instanceId) throw badUserInput(argument, "names a resource of another instance or region than the search");
+    value = match[4]!;
+  }
+  const problem = idProblem(value, CONTACT_ID_MAX);
+  if (problem) throw badUserInput(argument, problem);
+  return value;
+}
+
+// Private: a summary's ref: its own region and instance (the search's), its id.
+function contactRefOf(summary: ContactSearchSummary, instance: InstanceRef) {
+  return { region: instance.region, instanceId: instance.instanceId, contactId: summary.Id ?? "" };
+}
+
+// Private: cursors.
+
+const CURSOR_VERSION = 1;
+
+function fingerprint(region: string, request: SearchContactsRequest): string {
+  return createHash("sha256").update(JSON.stringify([region, request])).digest("base64url").slice(0, 16);
+}
+
+function encodeCursor(binding: string, token: string | undefined, skip: number): string {
+  return Buffer.from(JSON.stringify([CURSOR_VERSION, binding, token ?? null, skip])).toString("base64url");
+}
+
+function decodeCursor(cursor: string, binding: string): { token: string | undefined; skip: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 4 ||
+    parsed[0] !== CURSOR_VERSION ||
+    typeof parsed[1] !== "string" ||
+    !(parsed[2] === null || typeof parsed[2] === "string") ||
+    !Number.isInteger(parsed[3]) ||
+    parsed[3] < 0 ||
+    parsed[3] > SEARCH_PAGE_MAX
+  ) {
+    throw badUserInput("after", "is not a cursor of searchContacts");
+  }
+  if (parsed[1] !== binding) throw badUserInput("after", "is a cursor of a different search (instance, time range, criteria or sort differ)");
+  return { token: parsed[2] ?? undefined, skip: parsed[3] };
+}

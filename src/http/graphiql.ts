@@ -1,0 +1,162 @@
+import { createHash } from "node:crypto";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config/config.js";
+
+/**
+ * GraphiQL at `GET /graphql` for browsers, served entirely by the gateway.
+ *
+ * Apollo's default landing page loads its code from Apollo's CDN, so on a closed network it is a
+ * blank page. `@graphql-yoga/render-graphiql` renders one self-contained HTML document: GraphiQL 5,
+ * React, the Monaco editor and its three web workers (as blob URLs) are inlined, so the browser
+ * requests nothing but the page itself and `POST /graphql`. It is the same page GraphQL Yoga serves,
+ * maintained by The Guild; bundling `graphiql` ourselves would mean a build step for React and
+ * Monaco's workers to produce the same thing. The page is about 9 MB: it is rendered once, on the
+ * first visit, and the module holding it is only imported when GraphiQL is enabled;
+ * `compressGraphiQL` sends it gzip-compressed (2.4 MB) with an ETag.
+ */
+
+/** The operation the page opens with (in a fresh browser; GraphiQL remembers edits in localStorage). */
+export interface ExampleOperation {
+  query: string;
+  variables: Record<string, unknown>;
+  /** Initial content of the headers editor. */
+  headers: Record<string, string>;
+}
+
+export interface GraphiQLOptions {
+  /** Where the page sends operations. Default `/graphql`. */
+  endpoint?: string;
+  example: ExampleOperation;
+  /** Open the headers editor on load (when a bearer token is needed). Default false. */
+  showHeaders?: boolean;
+  /** Page title. Default `connect-graphql`. */
+  title?: string;
+}
+
+/**
+ * An Apollo landing-page plugin serving GraphiQL. `createGateway` omits Apollo's own (disabled)
+ * landing page when a plugin with `renderLandingPage` is passed.
+ */
+export function graphiqlLandingPage(options: GraphiQLOptions): ApolloServerPlugin {
+  let html: Promise<string> | undefined;
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html: () => (html ??= renderPage(options)) };
+        },
+      };
+    },
+  };
+}
+
+/** Ids the example opens with: in emulator mode the emulator's demo chain (`main.ts` passes them). */
+export interface ExampleIds {
+  readonly instanceId: string;
+  readonly contactId: string;
+}
+
+/**
+ * The example for this configuration: a contact with its transfer chain (`previousContact` two hops
+ * back and `initialContact`), on `ids` (the emulator's 12-contact chain in emulator mode) or on
+ * placeholders. With bearer-token authentication the headers editor starts with an `Authorization`
+ * header to complete; tokens are never persisted by the page.
+ */
+export function exampleOperation(config: Pick<Config, "AUTH_MODE">, ids?: ExampleIds): ExampleOperation {
+  return {
+    query: EXAMPLE_QUERY,
+    variables: {
+      instanceId: ids?.instanceId ?? "your-instance-id",
+      contactId: ids?.contactId ?? "your-contact-id",
+    },
+    headers: config.AUTH_MODE === "jwt" ? { Authorization: "Bearer <your token>" } : {},
+  };
+}
+
+const EXAMPLE_QUERY = `# A contact and its transfer chain:
+# previousContact goes back one transfer,
+# initialContact to the first contact.
+# queueInfo.queue joins the queue (DescribeQueue).
+# Each distinct contact is one DescribeContact
+# call per request, however often it is named.
+# Run: the pink button or Ctrl+Enter.
+# Docs: the book icon on the left.
+query ContactWithTransferChain($instanceId: ID!, $contactId: ID!) {
+  contact(instanceId: $instanceId, contactId: $contactId) {
+    id
+    channel
+    initiationMethod
+    initiationTimestamp
+    disconnectTimestamp
+    queueInfo {
+      id
+      queue {
+        name
+      }
+    }
+    previousContact {
+      id
+      initiationMethod
+      previousContact {
+        id
+        initiationMethod
+      }
+    }
+    initialContact {
+      id
+      initiationMethod
+      initiationTimestamp
+    }
+  }
+}
+`;
+
+// Private: the page, with the example as GraphiQL's default tab.
+async function renderPage(options: GraphiQLOptions): Promise<string> {
+  const { renderGraphiQL } = await import("@graphql-yoga/render-graphiql");
+  const { example } = options;
+  const headers = JSON.stringify(example.headers, null, 2);
+  return renderGraphiQL({
+    title: options.title ?? "connect-graphql",
+    endpoint: options.endpoint ?? "/graphql",
+    defaultQuery: example.query,
+    // Yoga's page hands `variables` to GraphiQL as the variables editor's initial content; its
+    // option type does not list it.
+    ...{ variables: JSON.stringify(example.variables, null, 2) },
+    headers,
+    shouldPersistHeaders: false,
+    defaultEditorToolsVisibility: options.showHeaders ? "headers" : "variables",
+    // GraphQL Yoga's graphql-sse subscriptions are not served here; queries go over plain POST.
+    method: "POST",
+    schemaDescription: true,
+  });
+}
+
+/**
+ * Fastify hook for the GraphiQL page on `path`: gzip for browsers that accept it (9 MB of HTML
+ * become 2.4 MB, compressed once, off the event loop), and an ETag with `Cache-Control: no-cache`,
+ * so a reload costs a 304 rather than the page. GraphQL responses are left alone.
+ */
+export function compressGraphiQL(app: FastifyInstance, path = "/graphql"): void {
+  let page: { html: string; etag: string; gzipped: Promise<Buffer> } | undefined;
+  app.addHook("onSend", async (request, reply, payload) => {
+    const html = String(reply.getHeader("content-type") ?? "").startsWith("text/html");
+    if (request.method !== "GET" || request.routeOptions.url !== path || !html || typeof payload !== "string") return payload;
+    if (page?.html !== payload) {
+      page = { html: payload, etag: `"${createHash("sha256").update(payload).digest("base64url")}"`, gzipped: gzipAsync(payload) };
+    }
+    reply.header("etag", page.etag).header("cache-control", "no-cache").header("vary", "accept-encoding");
+    if (request.headers["if-none-match"] === page.etag) {
+      reply.code(304);
+      return "";
+    }
+    if (!/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) return payload;
+    reply.header("content-encoding", "gzip");
+    return page.gzipped;
+  });
+}
+
+const gzipAsync = promisify(gzip);

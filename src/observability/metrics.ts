@@ -1,0 +1,189 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
+
+/**
+ * The gateway's Prometheus metrics, served at `GET /metrics`. Every part of the gateway records
+ * through the methods below, never through prom-client directly, so names, labels and buckets are
+ * defined in this one file and tests can read an injected registry.
+ *
+ * | metric | type | labels |
+ * |---|---|---|
+ * | `graphql_operations_total` | counter | `operation`, `outcome` (ok, partial, error) |
+ * | `graphql_operation_duration_seconds` | histogram | `operation`, `outcome` |
+ * | `graphql_errors_total` | counter | `code` (the `extensions.code` of each error sent) |
+ * | `connect_upstream_calls_total` | counter | `api`, `outcome` (ok, not_found, bad_request, forbidden, throttled, timeout, error) |
+ * | `connect_upstream_call_duration_seconds` | histogram | `api`, `outcome` |
+ * | `connect_upstream_retries_total` | counter | `api` |
+ * | `connect_cache_lookups_total` | counter | `layer` (memory, redis), `result` (hit, miss) |
+ * | `graphql_dataloader_batch_size` | histogram | none: contacts per DataLoader batch |
+ * | `connect_limiter_wait_seconds` | histogram | `outcome` (acquired, rejected) |
+ *
+ * Operation names are chosen by clients, so the `operation` label is bounded: anonymous operations
+ * are `anonymous`, names that are not GraphQL names are `invalid`, and once `maxOperationNames`
+ * distinct names have been seen, new ones are counted as `other`.
+ */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** One finished GraphQL operation. */
+  observeOperation(operationName: string | null | undefined, outcome: OperationOutcome, seconds: number, errorCodes?: readonly string[]): void;
+  /** One upstream call: its final outcome, its duration and how many times the SDK retried it. */
+  observeUpstreamCall(api: string, outcome: UpstreamOutcome, seconds: number, retries?: number): void;
+  /** One cache lookup. */
+  observeCacheLookup(result: "hit" | "miss", layer?: "memory" | "redis"): void;
+  /** One DataLoader batch (pass as `LoaderOptions.onBatch`). */
+  observeBatch(size: number): void;
+  /** Time one upstream call waited for quota; `rejected` when it gave up (UPSTREAM_THROTTLED). */
+  observeLimiterWait(seconds: number, outcome?: "acquired" | "rejected"): void;
+  /** Reports the in-process contact cache's size at every scrape (`ContactCache.usage`). */
+  watchCache(usage: () => { entries: number; bytes: number }): void;
+  /** The exposition text and its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+/** ok: no errors; partial: data with errors; error: no data (the operation failed as a whole). */
+export type OperationOutcome = "ok" | "partial" | "error";
+export type UpstreamOutcome = "ok" | "not_found" | "bad_request" | "forbidden" | "throttled" | "timeout" | "error";
+
+export interface MetricsOptions {
+  /** Default: a new registry (tests read it; two gateways in one process never share counters). */
+  registry?: Registry;
+  /** Also collect prom-client's process and Node.js metrics (CPU, memory, event-loop lag, GC). Default false. */
+  processMetrics?: boolean;
+  /** Distinct `operation` label values before new names become `other`. Default 200. */
+  maxOperationNames?: number;
+}
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const operations = new Counter({ name: "graphql_operations_total", help: "GraphQL operations, by operation name and outcome.", labelNames: ["operation", "outcome"], registers });
+  const operationDuration = new Histogram({
+    name: "graphql_operation_duration_seconds",
+    help: "Time from receiving a GraphQL operation to sending its response.",
+    labelNames: ["operation", "outcome"],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const errors = new Counter({ name: "graphql_errors_total", help: "Errors in GraphQL responses, by extensions.code.", labelNames: ["code"], registers });
+  const upstreamCalls = new Counter({
+    name: "connect_upstream_calls_total",
+    help: "Calls to Amazon Connect (or the emulator) by API and outcome, after the SDK's retries.",
+    labelNames: ["api", "outcome"],
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: "connect_upstream_call_duration_seconds",
+    help: "Duration of calls to Amazon Connect, retries included.",
+    labelNames: ["api", "outcome"],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const upstreamRetries = new Counter({
+    name: "connect_upstream_retries_total",
+    help: "Attempts the SDK repeated after a throttled, failed or timed-out attempt, by API.",
+    labelNames: ["api"],
+    registers,
+  });
+  const cacheLookups = new Counter({ name: "connect_cache_lookups_total", help: "Contact cache lookups by layer and result.", labelNames: ["layer", "result"], registers });
+  const batchSize = new Histogram({
+    name: "graphql_dataloader_batch_size",
+    help: "Contacts requested in one DataLoader batch.",
+    buckets: [1, 2, 3, 5, 10, 20, 50, 100, 200],
+    registers,
+  });
+  const limiterWait = new Histogram({
+    name: "connect_limiter_wait_seconds",
+    help: "Time upstream calls waited for the DescribeContact quota; rejected when the wait would exceed CONNECT_MAX_WAIT_MS.",
+    labelNames: ["outcome"],
+    buckets: [0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers,
+  });
+
+  const operationLabel = boundedOperationLabel(options.maxOperationNames ?? 200);
+  // Read at scrape time from the cache the gateway watches, so operators see how close the cache is
+  // to CACHE_MAX_ENTRIES and CACHE_MAX_MB.
+  let cacheUsage: (() => { entries: number; bytes: number }) | undefined;
+  new Gauge({
+    name: "connect_cache_entries",
+    help: "Contacts (and remembered not-found ids) held in the in-process cache.",
+    registers,
+    collect() {
+      if (cacheUsage) this.set(cacheUsage().entries);
+    },
+  });
+  new Gauge({
+    name: "connect_cache_bytes",
+    help: "Resident memory charged to the in-process cache, bounded by CACHE_MAX_MB.",
+    registers,
+    collect() {
+      if (cacheUsage) this.set(cacheUsage().bytes);
+    },
+  });
+
+  return {
+    registry,
+    watchCache(usage) {
+      cacheUsage = usage;
+    },
+    observeOperation(operationName, outcome, seconds, errorCodes = []) {
+      const labels = { operation: operationLabel(operationName), outcome };
+      operations.inc(labels);
+      operationDuration.observe(labels, seconds);
+      for (const code of errorCodes) errors.inc({ code });
+    },
+    observeUpstreamCall(api, outcome, seconds, retries = 0) {
+      upstreamCalls.inc({ api, outcome });
+      upstreamDuration.observe({ api, outcome }, seconds);
+      if (retries > 0) upstreamRetries.inc({ api }, retries);
+    },
+    observeCacheLookup(result, layer = "memory") {
+      cacheLookups.inc({ layer, result });
+    },
+    observeBatch(size) {
+      batchSize.observe(size);
+    },
+    observeLimiterWait(seconds, outcome = "acquired") {
+      limiterWait.observe({ outcome }, seconds);
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** The outcome label of a failed upstream call, from the gateway's one error table. */
+export function upstreamOutcome(error: unknown): UpstreamOutcome {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "TimeoutError" || name === "RequestTimeout" || name === "AbortError") return "timeout";
+  switch (upstreamErrorCode(error)) {
+    case ErrorCode.NOT_FOUND:
+      return "not_found";
+    case ErrorCode.BAD_USER_INPUT:
+      return "bad_request";
+    case ErrorCode.FORBIDDEN:
+      return "forbidden";
+    case ErrorCode.UPSTREAM_THROTTLED:
+      return "throttled";
+    default:
+      return "error";
+  }
+}
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
+// Private: client-chosen names as label values, without letting clients grow the series unboundedly.
+function boundedOperationLabel(max: number): (name: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    if (!name) return "anonymous";
+    if (!GRAPHQL_NAME.test(name)) return "invalid";
+    if (seen.has(name)) return name;
+    if (seen.size >= max) return "other";
+    seen.add(name);
+    return name;
+  };
+}

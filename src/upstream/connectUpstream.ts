@@ -1,0 +1,169 @@
+import {
+  ConnectClient,
+  DescribeContactCommand,
+  DescribeQueueCommand,
+  DescribeUserCommand,
+  GetContactAttributesCommand,
+  ListContactReferencesCommand,
+  SearchContactsCommand,
+  type Contact,
+  type Queue,
+  type ReferenceSummary,
+  type ReferenceType,
+  type SearchContactsRequest,
+  type SearchContactsResponse,
+  type User,
+} from "@aws-sdk/client-connect";
+import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
+import type { ContactRef } from "../domain/contactRef.js";
+import type { ResourceRef } from "../domain/resourceRef.js";
+import type { CallOptions, ReferencesPage, Upstream } from "./upstream.js";
+
+export interface ConnectUpstreamOptions {
+  /**
+   * Endpoint override for every region (the emulator's URL). Unset in `aws` mode, where the SDK
+   * resolves the regional endpoint itself and honours `AWS_ENDPOINT_URL_CONNECT` and
+   * `AWS_ENDPOINT_URL` as it always does.
+   */
+  endpoint?: string;
+  /** Static credentials (the emulator's); unset means the SDK's default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts per call including the first, with the SDK's backoff between them. Default 3. */
+  maxAttempts?: number;
+  /**
+   * The SDK's retry mode. `standard` (the default) retries throttling (429), 5xx and timeouts with
+   * jittered exponential backoff and never a 4xx; `adaptive` adds a client-side rate limiter per
+   * process that slows down after throttling, which the gateway's quota limiter already does,
+   * exactly and for all replicas together (and two limiters in series would only add latency).
+   */
+  retryMode?: "standard" | "adaptive";
+  /** TCP connect timeout per attempt, ms. Default 1000. */
+  connectionTimeoutMs?: number;
+  /** Timeout per attempt for the whole response, ms. Default 3000. */
+  requestTimeoutMs?: number;
+  /** Sockets kept open per region. Default 50. */
+  maxSockets?: number;
+}
+
+/**
+ * Connect's read APIs over the real SDK. One `ConnectClient` per region for the life of the
+ * process, so connections are kept alive and reused; never one per request.
+ */
+export class ConnectUpstream implements Upstream {
+  private readonly clients = new Map<string, ConnectClient>();
+
+  constructor(private readonly options: ConnectUpstreamOptions = {}) {}
+
+  describeContact(ref: ContactRef, options: CallOptions = {}): Promise<Contact> {
+    const command = new DescribeContactCommand({ InstanceId: ref.instanceId, ContactId: ref.contactId });
+    return this.send(ref.region, "DescribeContact", command, options).then((output) => {
+      if (!output.Contact) throw emptyResponse("DescribeContact returned no contact");
+      return output.Contact;
+    });
+  }
+
+  describeQueue(ref: ResourceRef, options: CallOptions = {}): Promise<Queue> {
+    const command = new DescribeQueueCommand({ InstanceId: ref.instanceId, QueueId: ref.id });
+    return this.send(ref.region, "DescribeQueue", command, options).then((output) => {
+      if (!output.Queue) throw emptyResponse("DescribeQueue returned no queue");
+      return output.Queue;
+    });
+  }
+
+  describeUser(ref: ResourceRef, options: CallOptions = {}): Promise<User> {
+    const command = new DescribeUserCommand({ InstanceId: ref.instanceId, UserId: ref.id });
+    return this.send(ref.region, "DescribeUser", command, options).then((output) => {
+      if (!output.User) throw emptyResponse("DescribeUser returned no user");
+      return output.User;
+    });
+  }
+
+  getContactAttributes(ref: ContactRef, options: CallOptions = {}): Promise<Record<string, string>> {
+    const command = new GetContactAttributesCommand({ InstanceId: ref.instanceId, InitialContactId: ref.contactId });
+    return this.send(ref.region, "GetContactAttributes", command, options).then((output) => output.Attributes ?? {});
+  }
+
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined, options: CallOptions = {}): Promise<ReferencesPage> {
+    const command = new ListContactReferencesCommand({
+      InstanceId: ref.instanceId,
+      ContactId: ref.contactId,
+      ReferenceTypes: types as ReferenceType[],
+      ...(nextToken !== undefined && { NextToken: nextToken }),
+    });
+    return this.send(ref.region, "ListContactReferences", command, options).then((output) => ({
+      references: output.ReferenceSummaryList ?? [],
+      nextToken: output.NextToken,
+    }));
+  }
+
+  searchContacts(region: string, input: SearchContactsRequest, options: CallOptions = {}): Promise<SearchContactsResponse> {
+    return this.send(region, "SearchContacts", new SearchContactsCommand(input), options);
+  }
+
+  // Private: sends `command` with the region's client; `beforeAttempt` gates every attempt.
+  private send<I extends object, O extends object>(
+    region: string,
+    api: string,
+    command: { middlewareStack: MiddlewareStack<I, O> },
+    options: CallOptions,
+  ): Promise<O> {
+    const client = this.client(region);
+    const { beforeAttempt } = options;
+    if (beforeAttempt) {
+      // After the retry middleware, so it runs once per attempt; before signing, so the signature
+      // is made after the wait.
+      let attempt = 0;
+      const gate: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
+        const credentials = await client.config.credentials();
+        const identity = credentials.accountId ?? credentials.accessKeyId;
+        await beforeAttempt({ api, region, identity }, ++attempt);
+        return next(args);
+      };
+      command.middlewareStack.addRelativeTo(gate, {
+        relation: "before",
+        toMiddleware: "httpSigningMiddleware",
+        name: "quotaLimiterMiddleware",
+      });
+    }
+    return client.send(command as never, { abortSignal: options.signal }) as unknown as Promise<O>;
+  }
+
+  /** The client for `region`, created on first use. */
+  client(region: string): ConnectClient {
+    let client = this.clients.get(region);
+    if (!client) {
+      const o = this.options;
+      const agent = { keepAlive: true, maxSockets: o.maxSockets ?? 50 };
+      client = new ConnectClient({
+        region,
+        ...(o.endpoint !== undefined && { endpoint: o.endpoint }),
+        ...(o.credentials !== undefined && { credentials: o.credentials }),
+        maxAttempts: o.maxAttempts ?? 3,
+        retryMode: o.retryMode ?? "standard",
+        requestHandler: {
+          connectionTimeout: o.connectionTimeoutMs ?? 1000,
+          requestTimeout: o.requestTimeoutMs ?? 3000,
+          // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
+          throwOnRequestTimeout: true,
+          httpAgent: agent,
+          httpsAgent: agent,
+        },
+      });
+      // The gateway gives the SDK no logger, yet the SDK's logger middleware still copies every
+      // answer through the schema's sensitive-data filter (all of a Contact's member paths) to log
+      // it nowhere. Removing it changes nothing observable and saves that copy (bench/README.md).
+      client.middlewareStack.remove("loggerMiddleware");
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}
+
+function emptyResponse(message: string): Error {
+  return Object.assign(new Error(message), { name: "EmptyResponse" });
+}

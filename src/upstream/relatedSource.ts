@@ -1,0 +1,125 @@
+import type { Contact, Queue, User } from "@aws-sdk/client-connect";
+import { ContactCache } from "./tieredCache.js";
+import type { Config } from "../config/config.js";
+import type { CallOptions, Upstream } from "./upstream.js";
+import type { ContactRef } from "../domain/contactRef.js";
+import { DEFAULT_API_QUOTAS, RELATED_APIS, type RelatedApi } from "../domain/apiQuotas.js";
+import { QuotaLimiter } from "./quotaLimiter.js";
+import type { FetchOptions, RelatedFetch } from "./fetchContact.js";
+import type { RedisLink } from "./redisLink.js";
+import type { ResourceRef } from "../domain/resourceRef.js";
+
+export interface RelatedSourceOptions {
+  config: Pick<
+    Config,
+    | "CONNECT_API_QUOTAS"
+    | "CONNECT_MAX_WAIT_MS"
+    | "CONNECT_MAX_CONCURRENCY"
+    | "CACHE_RESOURCE_TTL_SECONDS"
+    | "CACHE_NEGATIVE_TTL_SECONDS"
+    | "REDIS_KEY_PREFIX"
+  >;
+  upstream: Upstream;
+  /**
+   * The limiter whose concurrency slots every upstream call shares (the contact source's), so
+   * `CONNECT_MAX_CONCURRENCY` bounds all APIs together. Default: one of its own.
+   */
+  slots?: QuotaLimiter | undefined;
+  /** Shares the quotas and the queue/user cache with other replicas (the contact source's link). */
+  redis?: RedisLink | undefined;
+}
+
+/** The related reads with their quota limiters and caches, exposed for tests. */
+export interface RelatedSource {
+  readonly fetch: RelatedFetch;
+  /** One limiter per API: each Connect API has its own quota, per region (the limiter's scope). */
+  readonly limiters: Readonly<Record<RelatedApi, QuotaLimiter>>;
+  /** Drops every cached queue and user held in process. */
+  clear(): void;
+}
+
+/**
+ * The upstream discipline of the related APIs, like `createContactSource`'s for DescribeContact:
+ * every attempt waits for a token of its API's bucket in its region (shared through Redis when
+ * configured), inside the shared concurrency slots, failing fast with UPSTREAM_THROTTLED past
+ * `CONNECT_MAX_WAIT_MS`. Queues and users change rarely, so they are cached across requests for
+ * `CACHE_RESOURCE_TTL_SECONDS` (with the contact cache's machinery: in process, Redis when
+ * configured, concurrent loads coalesced, not-found answers remembered for
+ * `CACHE_NEGATIVE_TTL_SECONDS`). Attributes, references and search results change while contacts
+ * are in progress and are never cached across requests; the per-request loaders still share them
+ * within one operation.
+ */
+export function createRelatedSource({ config, upstream, slots, redis }: RelatedSourceOptions): RelatedSource {
+  const overrides = config.CONNECT_API_QUOTAS;
+  const limiters = Object.fromEntries(
+    RELATED_APIS.map((api) => {
+      const quota = overrides[api] ?? DEFAULT_API_QUOTAS[api];
+      const limiter = new QuotaLimiter({
+        rps: quota.rps,
+        burst: quota.burst,
+        maxWaitMs: config.CONNECT_MAX_WAIT_MS,
+        concurrency: config.CONNECT_MAX_CONCURRENCY,
+        redis,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+      });
+      return [api, limiter];
+    }),
+  ) as Record<RelatedApi, QuotaLimiter>;
+
+  // Runs one upstream call in a concurrency slot, each attempt granted by its API's bucket.
+  const limited = <T>(api: RelatedApi, options: FetchOptions | undefined, call: (options: CallOptions) => Promise<T>): Promise<T> =>
+    (slots ?? limiters[api]).run((deadline) =>
+      call({
+        operation: options?.operation,
+        beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined),
+      }),
+    );
+
+  const queues = resourceCache<Queue>("queue", config, redis);
+  const users = resourceCache<User>("user", config, redis);
+  const describeQueue = queues.wrap((ref, options) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)));
+  const describeUser = users.wrap((ref, options) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o)));
+
+  return {
+    fetch: {
+      describeQueue,
+      describeUser,
+      getContactAttributes: (ref: ContactRef, options) => limited("GetContactAttributes", options, (o) => upstream.getContactAttributes(ref, o)),
+      listContactReferences: (ref, types, nextToken, options) =>
+        limited("ListContactReferences", options, (o) => upstream.listContactReferences(ref, types, nextToken, o)),
+      searchContacts: (request, options) => limited("SearchContacts", options, (o) => upstream.searchContacts(request.region, request.input, o)),
+    },
+    limiters,
+    clear() {
+      queues.clear();
+      users.clear();
+    },
+  };
+}
+
+// Private: a cross-request cache of queues or users. It is the contact cache's machinery (two
+// tiers, coalescing, negative entries), keyed by `{kind}/{id}` in its own Redis namespace, with one
+// TTL for every entry: a queue or user is never "in progress", so both of the contact cache's TTLs
+// are the resource TTL.
+function resourceCache<T>(kind: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined) {
+  const cache = new ContactCache({
+    ttlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
+    activeTtlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
+    negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+    maxEntries: 10_000,
+    maxBytes: 64 * 1024 * 1024,
+    redis,
+    keyPrefix: `${config.REDIS_KEY_PREFIX}${kind}-`,
+  });
+  const asContactRef = (ref: ResourceRef): ContactRef => ({ region: ref.region, instanceId: ref.instanceId, contactId: `${kind}/${ref.id}` });
+  return {
+    wrap(load: (ref: ResourceRef, options: FetchOptions) => Promise<T>): (ref: ResourceRef, options?: FetchOptions) => Promise<T> {
+      const fetch = cache.wrap((contactRef, options) => {
+        const id = contactRef.contactId.slice(kind.length + 1);
+        return load({ region: contactRef.region, instanceId: contactRef.instanceId, id }, options) as unknown as Promise<Contact>;
+      });
+      return (ref, options) => fetch(asContactRef(ref), options) as unknown as Promise<T>;
+    },
+    clear: () => cache.clear(),
+  };
+}

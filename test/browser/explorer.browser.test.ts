@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Contact } from "@aws-sdk/client-connect";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO, findContact } from "../../src/emulator/dataset.js";
+import { exampleOperation } from "../../src/http/graphiql.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+/**
+ * GraphiQL in a real browser: Debian's Chromium, driven by playwright-core (no browser download).
+ * `.ci/run` installs it with `apt-get install -y chromium` where missing. The browser may reach the
+ * gateway and nothing else: every request to another origin is recorded and refused, and DNS
+ * resolves no name but loopback, so a page needing a CDN would fail here as it would offline.
+ */
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
+
+let stack: Stack;
+let context: BrowserContext;
+let page: Page;
+let userDataDir: string;
+/** Requests the page made to any origin other than the gateway's. */
+const foreign: string[] = [];
+/** Every POST the page sent to the gateway: its operation and its headers. */
+const posts: Array<{ operationName: string | undefined; headers: Record<string, string> }> = [];
+
+/** The chain from `id` back to its first contact, as the emulator holds it. */
+function chainFrom(id: string): Contact[] {
+  const chain: Contact[] = [];
+  for (let c = findContact(stack.emulator.dataset, DEMO.instanceId, id); c; c = c.PreviousContactId ? findContact(stack.emulator.dataset, DEMO.instanceId, c.PreviousContactId) : undefined) {
+    chain.push(c);
+  }
+  return chain;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does)`);
+  stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+  const origin = new URL(stack.url).origin;
+  userDataDir = mkdtempSync(join(tmpdir(), "graphiql-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ],
+    viewport: { width: 1400, height: 1000 },
+  });
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    foreign.push(url);
+    return route.abort("blockedbyclient");
+  });
+  context.on("request", (request) => {
+    const url = request.url();
+    // blob: URLs are the page's own inlined workers; data: URLs carry inlined images.
+    if (!url.startsWith(`blob:${origin}/`) && !url.startsWith("data:") && new URL(url).origin !== origin) foreign.push(url);
+    if (request.method() === "POST") {
+      posts.push({ operationName: (JSON.parse(request.postData() ?? "{}") as { operationName?: string }).operationName, headers: request.headers() });
+    }
+  });
+  context.on("page", (p) => p.on("websocket", (ws) => foreign.push(ws.url())));
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("websocket", (ws) => foreign.push(ws.url()));
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** Clicks run and waits for the gateway's answer to `operationName`. */
+async function run(operationName: string) {
+  const answered = page.waitForResponse((r) => r.request().method() === "POST" && r.request().postData()?.includes(`"operationName":"${operationName}"`) === true);
+  await page.getByRole("button", { name: /Execute query/ }).click();
+  return answered;
+}
+
+describe("GraphiQL at GET /graphql", () => {
+  it("loads from the gateway alone and runs the example query, showing the contact's transfer chain", async () => {
+    const loaded = await page.goto(stack.url);
+    expect(loaded?.headers()["content-encoding"]).toBe("gzip");
+    const runButton = page.getByRole("button", { name: /Execute query/ });
+    await runButton.waitFor({ timeout: 30_000 });
+    // The example and its variables are in place before anything is typed.
+    await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("ContactWithTransferChain");
+    await expect.poll(() => page.locator(".graphiql-editor-tool").innerText()).toContain(DEMO.longChainTailId);
+
+    stack.resetCalls();
+    const response = await run("ContactWithTransferChain");
+    expect(response.status()).toBe(200);
+
+    const chain = chainFrom(DEMO.longChainTailId);
+    const shown = [chain[0]!.Id!, chain[1]!.Id!, chain[2]!.Id!, chain.at(-1)!.Id!];
+    const pane = page.locator(".graphiql-response");
+    await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toContain(shown[3]);
+    const text = await pane.innerText();
+    for (const id of shown) expect(text).toContain(id);
+    expect(text).not.toContain('"errors"');
+    // The tail, two previous contacts and the initial one: one DescribeContact each; the queue's
+    // name through one DescribeQueue.
+    expect(stack.describeContactCalls()).toBe(4);
+    expect(stack.emulator.calls.byApi.DescribeQueue).toBe(1);
+    const tailQueue = stack.emulator.dataset.instances.get(DEMO.instanceId)!.queues.get(chain[0]!.QueueInfo!.Id!)!;
+    expect(text).toMatch(new RegExp(`"name":\\s*"${tailQueue.Name}"`)); // Monaco shows spaces as U+00A0
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "graphiql.png") });
+    expect(foreign).toEqual([]);
+  });
+
+  it("shows the schema's descriptions in the docs pane", async () => {
+    await page.getByRole("button", { name: "Show Documentation Explorer" }).click();
+    const docs = page.locator(".graphiql-doc-explorer");
+    await docs.getByText("Query", { exact: true }).first().click();
+    await expect.poll(() => docs.innerText()).toContain("Read contacts of Amazon Connect.");
+    await docs.getByText("contact", { exact: true }).first().click();
+    await expect.poll(() => docs.innerText()).toContain("One contact, by instance and contact id (DescribeContact).");
+    await page.screenshot({ path: join(ARTIFACTS, "graphiql-docs.png") });
+    expect(foreign).toEqual([]);
+  });
+
+  it("sends the headers typed into the headers editor (a bearer token, a request id)", async () => {
+    await page.getByText("Headers", { exact: true }).click();
+    await page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText('{"Authorization": "Bearer test-token", "x-request-id": "from-graphiql"}');
+    // The editor closes brackets and quotes as they are typed: drop what it added after the cursor.
+    await page.keyboard.press("Shift+Control+End");
+    await page.keyboard.press("Delete");
+    posts.length = 0;
+    const response = await run("ContactWithTransferChain");
+    expect(response.headers()["x-request-id"]).toBe("from-graphiql");
+    const sent = posts.find((p) => p.operationName === "ContactWithTransferChain");
+    expect(sent?.headers).toMatchObject({ authorization: "Bearer test-token", "x-request-id": "from-graphiql" });
+    expect(foreign).toEqual([]);
+  });
+});
+
+describe("the offline guard", () => {
+  it("catches a request from the page to any other host (so the tests above can fail)", async () => {
+    const before = foreign.length;
+    await page.evaluate(() => fetch("https://cdn.example.com/graphiql.js").catch(() => undefined));
+    expect(foreign.slice(before)).toContain("https://cdn.example.com/graphiql.js");
+    foreign.length = before;
+  });
+});
+
+describe("the GraphiQL page", () => {
+  it("is sent gzip-compressed with an ETag, so a reload costs a 304", async () => {
+    const first = await fetch(stack.url, { headers: { accept: "text/html", "accept-encoding": "gzip" } });
+    expect(first.headers.get("content-encoding")).toBe("gzip");
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(await first.text()).toContain("<title>connect-graphql</title>"); // fetch decompresses
+    const again = await fetch(stack.url, { headers: { accept: "text/html", "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    // GraphQL responses are not touched.
+    const { headers } = await stack.query("{ __typename }");
+    expect(headers.get("content-encoding")).toBeNull();
+    expect(headers.get("etag")).toBeNull();
+  });
+
+  it("references no other host for scripts, styles, fonts or images", async () => {
+    const html = await (await fetch(stack.url, { headers: { accept: "text/html" } })).text();
+    expect(html).toContain("<title>connect-graphql</title>");
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import\s+url\(["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@font-face[^}]*url\(["']?https?:/i);
+  });
+
+  it("opens on placeholders in aws mode, with an Authorization header to complete when bearer tokens are required", () => {
+    const example = exampleOperation({ AUTH_MODE: "jwt" });
+    expect(example.variables).toEqual({ instanceId: "your-instance-id", contactId: "your-contact-id" });
+    expect(example.headers).toEqual({ Authorization: "Bearer <your token>" });
+    expect(exampleOperation({ AUTH_MODE: "none" }, { instanceId: "i", contactId: "c" }).headers).toEqual({});
+  });
+
+  it("is not served when GRAPHIQL=false", async () => {
+    const off = await startStack({ env: { GRAPHIQL: "false" }, sharedEmulator: stack.emulator });
+    try {
+      const response = await fetch(off.url, { headers: { accept: "text/html" } });
+      expect(response.headers.get("content-type") ?? "").not.toContain("text/html");
+      expect(await response.text()).not.toContain("graphiql");
+    } finally {
+      await off.close();
+    }
+  });
+});

@@ -1,0 +1,276 @@
+import type { Contact } from "@aws-sdk/client-connect";
+import {
+  getNamedType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+} from "graphql";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEMO, findContact } from "../../src/emulator/dataset.js";
+import { loadSchema } from "../../src/graphql/schema.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const I = DEMO.instanceId;
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+});
+afterAll(() => stack?.close());
+beforeEach(() => stack.resetCalls());
+
+/** The contact the emulator holds, walking `PreviousContactId` from `id`, oldest last. */
+function chainFrom(id: string): Contact[] {
+  const chain: Contact[] = [];
+  for (let c = findContact(stack.emulator.dataset, I, id); c; c = c.PreviousContactId ? findContact(stack.emulator.dataset, I, c.PreviousContactId) : undefined) {
+    chain.push(c);
+  }
+  return chain;
+}
+
+describe("contact and its relations", () => {
+  it("returns a contact, its previousContact three levels deep and its initialContact with one DescribeContact per distinct contact", async () => {
+    const chain = chainFrom(DEMO.longChainTailId);
+    expect(chain.length).toBeGreaterThanOrEqual(5);
+    const { status, body } = await stack.query(
+      `query ($i: ID!, $c: ID!) {
+        contact(instanceId: $i, contactId: $c) {
+          id channel initiationMethod
+          previousContact { id previousContact { id previousContact { id initialContactId } } }
+          initialContact { id previousContactId }
+        }
+      }`,
+      { i: I, c: DEMO.longChainTailId },
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const c = body.data.contact;
+    expect(c.id).toBe(chain[0]!.Id);
+    expect(c.channel).toBe(chain[0]!.Channel);
+    expect(c.previousContact.id).toBe(chain[1]!.Id);
+    expect(c.previousContact.previousContact.id).toBe(chain[2]!.Id);
+    expect(c.previousContact.previousContact.previousContact.id).toBe(chain[3]!.Id);
+    const initial = chain.at(-1)!;
+    expect(c.initialContact).toEqual({ id: initial.Id, previousContactId: null });
+    // tail, three previous contacts and the initial one: five distinct contacts.
+    expect(stack.describeContactCalls()).toBe(5);
+  });
+
+  it("walks a chain of depth d through previousContact with d calls", async () => {
+    const d = DEMO.longChainLength;
+    const nest = (n: number): string => (n === 0 ? "id" : `id previousContact { ${nest(n - 1)} }`);
+    const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { ${nest(d)} } }`, {
+      i: I,
+      c: DEMO.longChainTailId,
+    });
+    expect(body.errors).toBeUndefined();
+    const ids: string[] = [];
+    for (let c = body.data.contact; c; c = c.previousContact) ids.push(c.id);
+    expect(ids).toEqual(chainFrom(DEMO.longChainTailId).map((c) => c.Id));
+    expect(ids).toHaveLength(d);
+    expect(stack.describeContactCalls()).toBe(d);
+  });
+
+  it("fetches a contact named at three depths and under two aliases once", async () => {
+    const chain = chainFrom(DEMO.longChainTailId);
+    const initialId = chain.at(-1)!.Id!;
+    const { body } = await stack.query(
+      `query ($i: ID!, $c: ID!, $first: ID!) {
+        a: contact(instanceId: $i, contactId: $first) { id }
+        b: contact(instanceId: $i, contactId: $first) { channel }
+        tail: contact(instanceId: $i, contactId: $c) { initialContact { id initialContact { id } } }
+      }`,
+      { i: I, c: DEMO.longChainTailId, first: initialId },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.a.id).toBe(initialId);
+    expect(body.data.tail.initialContact.id).toBe(initialId);
+    // the tail and the initial contact; the initial contact of the initial contact is itself or null
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+
+  it("resolves an absent relation to null without an upstream call", async () => {
+    const initial = chainFrom(DEMO.longChainTailId).at(-1)!;
+    expect(initial.PreviousContactId).toBeUndefined();
+    const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } relatedContact { id } } }`, {
+      i: I,
+      c: initial.Id,
+    });
+    expect(body.data.contact).toEqual({ id: initial.Id, previousContact: null, relatedContact: null });
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("resolves relatedContact in the same instance", async () => {
+    const chain = chainFrom(DEMO.relatedChainContactId);
+    const withRelated = chain.find((c) => c.RelatedContactId)!;
+    const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { relatedContactId relatedContact { id instanceId } } }`, {
+      i: I,
+      c: withRelated.Id,
+    });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.contact.relatedContact).toEqual({ id: withRelated.RelatedContactId, instanceId: I });
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+});
+
+describe("contacts(contactIds:)", () => {
+  it("fetches N distinct contacts with N calls, in input order", async () => {
+    const ids = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()].slice(40, 60);
+    const { body } = await stack.query(`query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, { i: I, ids });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.contacts.map((c: { id: string }) => c.id)).toEqual(ids);
+    expect(stack.describeContactCalls()).toBe(20);
+  });
+
+  it("costs one call per distinct id when ids repeat", async () => {
+    const [a, b] = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()];
+    const { body } = await stack.query(`query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, {
+      i: I,
+      ids: [a, b, a, a, b],
+    });
+    expect(body.data.contacts.map((c: { id: string }) => c.id)).toEqual([a, b, a, a, b]);
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+
+  it("puts null and a NOT_FOUND error at the index of a missing contact and keeps the others", async () => {
+    const [a, b] = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()];
+    const { body } = await stack.query(`query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, {
+      i: I,
+      ids: [a, DEMO.missingContactId, b],
+    });
+    expect(body.data.contacts).toEqual([{ id: a }, null, { id: b }]);
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0]!.path).toEqual(["contacts", 1]);
+    expect(body.errors![0]!.extensions!.code).toBe("NOT_FOUND");
+    expect(stack.describeContactCalls()).toBe(3);
+  });
+});
+
+describe("contactByArn", () => {
+  it("reads the region, instance and contact from the ARN", async () => {
+    const arn = `arn:aws:connect:${DEMO.region}:${DEMO.accountId}:instance/${I}/contact/${DEMO.fullContactId}`;
+    const { body } = await stack.query(`query ($arn: String!) { contactByArn(arn: $arn) { id arn instanceId } }`, { arn });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.contactByArn).toEqual({ id: DEMO.fullContactId, arn, instanceId: I });
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("refuses a malformed ARN as BAD_USER_INPUT naming the argument, with no upstream call", async () => {
+    const { body } = await stack.query(`{ contactByArn(arn: "arn:aws:s3:::bucket/key") { id } }`);
+    expect(body.data.contactByArn).toBeNull();
+    expect(body.errors![0]!.extensions!.code).toBe("BAD_USER_INPUT");
+    expect(body.errors![0]!.message).toContain('"arn"');
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+});
+
+describe("upstream errors", () => {
+  it("maps ResourceNotFoundException to NOT_FOUND with a null field", async () => {
+    const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: I, c: DEMO.missingContactId });
+    expect(body.data).toEqual({ contact: null });
+    expect(body.errors![0]!.extensions!.code).toBe("NOT_FOUND");
+    expect(body.errors![0]!.extensions!.upstream.errorType).toBe("ResourceNotFoundException");
+    expect(body.errors![0]!.message).not.toMatch(/at .*\.(js|ts)/); // no stack
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("maps ThrottlingException to UPSTREAM_THROTTLED", async () => {
+    const throttled = await startStack({
+      env: { CACHE_TTL_SECONDS: "0", CONNECT_MAX_ATTEMPTS: "1", CONNECT_MAX_RPS: "1000", CONNECT_BURST: "1000" },
+      emulator: { quota: { rps: 0.001, burst: 1 } },
+    });
+    try {
+      const ids = [...throttled.emulator.dataset.instances.get(I)!.contacts.keys()].slice(0, 3);
+      const { body } = await throttled.query(`query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`, { i: I, ids });
+      const codes = body.errors!.map((e) => e.extensions!.code);
+      expect(codes).toEqual(["UPSTREAM_THROTTLED", "UPSTREAM_THROTTLED"]);
+      expect(body.data.contacts.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await throttled.close();
+    }
+  });
+
+  it("refuses malformed ids as BAD_USER_INPUT naming the argument, with no upstream call", async () => {
+    const { body } = await stack.query(`{ contact(instanceId: "${I}", contactId: "../../etc/passwd") { id } }`);
+    expect(body.errors![0]!.extensions!.code).toBe("BAD_USER_INPUT");
+    expect(body.errors![0]!.message).toContain('"contactId"');
+    const list = await stack.query(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id } }`, { ids: ["ok-id", "x".repeat(300)] });
+    expect(list.body.errors![0]!.message).toContain('"contactIds[1]"');
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+});
+
+describe("every field of the contact", () => {
+  const schema = loadSchema();
+  // Relations and joins read other resources (their own specs: joins.test.ts), not this contact.
+  const RELATIONS = new Set(["previousContact", "initialContact", "relatedContact", "transferChain", "queue", "agent", "references"]);
+  /** A recursive type (expressions, segment attribute values) is expanded this many times on a path. */
+  const MAX_REPEAT = 6;
+
+  /** A selection of every field of `type`, recursive types expanded MAX_REPEAT levels deep. */
+  function selectAll(type: GraphQLObjectType, path: string[] = []): string {
+    const fields = Object.values(type.getFields()).filter((f) => !RELATIONS.has(f.name) && f.args.length === 0);
+    return fields
+      .map((f) => {
+        const named = getNamedType(f.type);
+        if (!isObjectType(named)) return f.name;
+        if (path.filter((t) => t === named.name).length >= MAX_REPEAT) return null;
+        return `${f.name} { ${selectAll(named, [...path, named.name])} }`;
+      })
+      .filter(Boolean)
+      .join(" ");
+  }
+
+  /**
+   * What the gateway must answer for an SDK value under `type`, computed independently of the
+   * resolvers: members by PascalCase name, maps as entry lists, timestamps as ISO-8601 strings.
+   */
+  function expected(type: GraphQLOutputType, value: unknown, path: string[] = []): unknown {
+    if (value === undefined || value === null) return null;
+    const t = isNonNullType(type) ? type.ofType : type;
+    if (isListType(t)) return (value as unknown[]).map((v) => expected(t.ofType, v, path));
+    if (isScalarType(t)) return value instanceof Date ? value.toISOString() : value;
+    const obj = t as GraphQLObjectType;
+    const out: Record<string, unknown> = {};
+    for (const f of Object.values(obj.getFields())) {
+      if (RELATIONS.has(f.name)) continue;
+      const named = getNamedType(f.type);
+      if (isObjectType(named) && path.filter((n) => n === named.name).length >= MAX_REPEAT) continue;
+      const nextPath = isObjectType(named) ? [...path, named.name] : path;
+      const member = f.name[0]!.toUpperCase() + f.name.slice(1);
+      if (f.name === "instanceId") out[f.name] = I;
+      else if (f.name === "region" && obj.name === "Contact") out[f.name] = DEMO.region;
+      else if (isObjectType(named) && named.name.endsWith("Entry") && named.getFields().key) {
+        const map = (value as Record<string, Record<string, unknown> | undefined>)[member];
+        const valueType = named.getFields().value!.type;
+        const valuePath = isObjectType(getNamedType(valueType)) ? [...nextPath, getNamedType(valueType).name] : nextPath;
+        out[f.name] = map ? Object.entries(map).map(([key, v]) => ({ key, value: expected(valueType, v, valuePath) })) : null;
+      } else out[f.name] = expected(f.type, (value as Record<string, unknown>)[member], nextPath);
+    }
+    return out;
+  }
+
+  it("round-trips every populated value of the fully populated contact exactly", async () => {
+    const contactType = schema.getType("Contact") as GraphQLObjectType;
+    const { body } = await stack.query(
+      `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { ${selectAll(contactType, ["Contact"])} } }`,
+      { i: I, c: DEMO.fullContactId },
+    );
+    expect(body.errors).toBeUndefined();
+    const sdk = findContact(stack.emulator.dataset, I, DEMO.fullContactId)!;
+    expect(body.data.contact).toEqual(expected(contactType, sdk, ["Contact"]));
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("passes enum values newer than the SDK through unchanged", async () => {
+    const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { initiationMethod } }`, {
+      i: I,
+      c: DEMO.unknownEnumContactId,
+    });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.contact.initiationMethod).toBe(DEMO.unknownInitiationMethod);
+  });
+});

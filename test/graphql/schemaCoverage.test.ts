@@ -1,0 +1,133 @@
+import { Contact$ } from "@aws-sdk/client-connect";
+import {
+  getNamedType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+} from "graphql";
+import { describe, expect, it } from "vitest";
+import { loadSchema } from "../../src/graphql/schema.js";
+
+/**
+ * The SDK's runtime schema is a tuple tree: `[kind, namespace, name, traits, memberNames,
+ * memberSchemas]` for structures (3) and unions (4), `[1, ns, name, traits, member]` for lists,
+ * `[2, ns, name, traits, key, value]` for maps; plain numbers for simple types (0 string, 1 number,
+ * 2 boolean, 4 timestamp, 64 | x list of simple, 128 | x map of simple); thunks anywhere.
+ */
+type SdkSchema = number | readonly unknown[] | (() => SdkSchema);
+
+function resolve(s: SdkSchema): number | readonly unknown[] {
+  let value: unknown = s;
+  while (typeof value === "function") value = (value as () => unknown)();
+  // Member schemas with member traits are wrapped: [schema, traits].
+  if (Array.isArray(value) && (typeof value[0] === "function" || (Array.isArray(value[0]) && value.length === 2))) {
+    return resolve(value[0] as SdkSchema);
+  }
+  if (Array.isArray(value) && value[0] === 0) return 0; // a named simple type, e.g. a sensitive string
+  return value as number | readonly unknown[];
+}
+
+interface MemberPath {
+  path: string;
+  member: string;
+  schema: number | readonly unknown[];
+}
+
+/**
+ * Every member path of the SDK shape, following nested structures, lists and maps; a recursive
+ * structure (expressions, segment attribute values) is followed until it repeats on its own path.
+ */
+function memberPaths(root: SdkSchema): MemberPath[] {
+  const out: MemberPath[] = [];
+  const visit = (s: SdkSchema, path: string, ancestors: readonly string[]) => {
+    const r = resolve(s);
+    if (typeof r === "number") return;
+    const [kind, , name] = r as [number, string, string];
+    if (kind === 1) return visit(r[4] as SdkSchema, path, ancestors);
+    if (kind === 2) return visit(r[5] as SdkSchema, path, ancestors);
+    if (ancestors.includes(name)) return;
+    const names = r[4] as string[];
+    const schemas = r[5] as SdkSchema[];
+    names.forEach((member, i) => {
+      out.push({ path: `${path}.${member}`, member, schema: resolve(schemas[i]!) });
+      visit(schemas[i]!, `${path}.${member}`, [...ancestors, name]);
+    });
+  };
+  visit(root, "Contact", []);
+  return out;
+}
+
+const schema = loadSchema();
+const camel = (s: string) => s[0]!.toLowerCase() + s.slice(1);
+const unwrap = (t: GraphQLOutputType): GraphQLOutputType => (isNonNullType(t) ? t.ofType : t);
+
+/** The GraphQL object type that serves the SDK structure `name`, found by walking from Contact. */
+function graphqlTypeFor(path: string): GraphQLObjectType {
+  let type = schema.getType("Contact") as GraphQLObjectType;
+  for (const member of path.split(".").slice(1)) {
+    const field = type.getFields()[camel(member)];
+    if (!field) throw new Error(`no field for ${member} on ${type.name}`);
+    let named = getNamedType(field.type);
+    // Maps are lists of { key, value } entries: the structure lives under `value`.
+    if (isObjectType(named) && named.name.endsWith("Entry") && named.getFields().key && named.getFields().value) {
+      named = getNamedType(named.getFields().value!.type);
+    }
+    type = named as GraphQLObjectType;
+  }
+  return type;
+}
+
+describe("schema.graphql against the SDK's Contact shape", () => {
+  const paths = memberPaths(Contact$ as unknown as SdkSchema);
+
+  it("walks the whole SDK shape (sanity check of this test)", () => {
+    expect(paths.length).toBeGreaterThan(200);
+    expect(paths.map((p) => p.path)).toContain("Contact.RoutingCriteria.Steps.Expression.AndExpression");
+  });
+
+  it("has a field for every member of every structure reachable from Contact", () => {
+    const missing = paths.filter(({ path, member }) => {
+      const parent = graphqlTypeFor(path.split(".").slice(0, -1).join("."));
+      return !parent.getFields()[camel(member)];
+    });
+    expect(missing.map((m) => m.path)).toEqual([]);
+  });
+
+  it("types timestamps as DateTime, booleans as Boolean and numbers without 32-bit overflow where 64-bit", () => {
+    for (const { path, member, schema: s } of paths) {
+      const parent = graphqlTypeFor(path.split(".").slice(0, -1).join("."));
+      const type = unwrap(parent.getFields()[camel(member)]!.type);
+      const named = getNamedType(type).name;
+      if (s === 4) expect(named, path).toBe("DateTime");
+      if (s === 2) expect(named, path).toBe("Boolean");
+      if (s === 1) expect(["Int", "Long", "Float"], path).toContain(named);
+      if (s === 1 && /InMillis$|QueuePriority$/.test(member)) expect(named, path).toBe("Long");
+      if (s === 0) expect(named, path).toMatch(/^(String|ID)$/);
+      if (s === 64) expect(isListType(type) && getNamedType(type).name, path).toBe("String");
+      if (s === 128) expect(named, path).toBe("StringEntry");
+    }
+  });
+
+  it("documents every type and field", () => {
+    const undocumented: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith("__") || ["String", "Int", "Float", "Boolean", "ID"].includes(type.name)) continue;
+      if (!type.description) undocumented.push(type.name);
+      if (isObjectType(type) && type.name !== "Query") {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description) undocumented.push(`${type.name}.${field.name}`);
+        }
+      }
+    }
+    expect(undocumented).toEqual([]);
+  });
+
+  it("keeps SDK enums as strings and lists their known values, so new values never fail a query", () => {
+    const initiationMethod = (schema.getType("Contact") as GraphQLObjectType).getFields().initiationMethod!;
+    expect(getNamedType(initiationMethod.type).name).toBe("String");
+    expect(initiationMethod.description).toContain("Known values:");
+    expect(initiationMethod.description).toContain("QUEUE_TRANSFER");
+  });
+});

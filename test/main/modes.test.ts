@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { runGateway, spawnGateway } from "../support/processes.js";
+
+const CHAIN_QUERY = {
+  query: `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } } }`,
+  variables: { i: DEMO.instanceId, c: DEMO.longChainTailId },
+};
+
+async function post(url: string, body: unknown) {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+describe("CONNECT_MODE=emulator (the default)", () => {
+  it("starts the embedded emulator and serves its synthetic data, saying so in a banner", async () => {
+    const gateway = await spawnGateway({});
+    try {
+      const { body } = await post(gateway.url, CHAIN_QUERY);
+      expect(body.data.contact.id).toBe(DEMO.longChainTailId);
+      expect(body.data.contact.previousContact.id).toEqual(expect.any(String));
+      expect(gateway.output()).toContain("SYNTHETIC");
+      expect(gateway.output()).toContain(DEMO.instanceId);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+});
+
+describe("CONNECT_MODE=aws", () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+  });
+  afterAll(() => emulator?.close());
+
+  it("uses the SDK's standard configuration: credentials from the environment, AWS_REGION, AWS_ENDPOINT_URL_CONNECT", async () => {
+    const gateway = await spawnGateway({
+      CONNECT_MODE: "aws",
+      AUTH_MODE: "none",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_CONNECT: emulator.url,
+      CACHE_TTL_SECONDS: "0",
+    });
+    try {
+      emulator.resetStats();
+      const { body } = await post(gateway.url, CHAIN_QUERY);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.contact.id).toBe(DEMO.longChainTailId);
+      // Signed by the real SDK (the emulator refuses unsigned requests) and sent to the override.
+      expect(emulator.calls.byApi.DescribeContact).toBe(2);
+      expect(emulator.calls.unauthenticated).toBe(0);
+      expect(gateway.output()).not.toContain("SYNTHETIC");
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it("refuses to start without a JWT key unless AUTH_MODE=none is explicit", async () => {
+    const { code, stderr } = await runGateway([], { CONNECT_MODE: "aws", AWS_REGION: "us-east-1" });
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("AUTH_MODE=jwt needs a key");
+  });
+});

@@ -1,0 +1,264 @@
+import type { Contact } from "@aws-sdk/client-connect";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterEach, describe, expect, it } from "vitest";
+import { requestBypassesCache } from "../../src/http/cacheControl.js";
+import { ContactCache, contactTtlSeconds, residentBytes, type ContactCacheOptions } from "../../src/upstream/tieredCache.js";
+import { SETTINGS } from "../../src/config/config.js";
+import { toContactModel, type ContactRef } from "../../src/domain/contactRef.js";
+import { buildDataset, DEMO } from "../../src/emulator/dataset.js";
+import { createLoaders } from "../../src/graphql/loaders.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const I = DEMO.instanceId;
+const CONTACT = `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id initiationTimestamp disconnectTimestamp agentInfo { connectedToAgentTimestamp } } }`;
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const policy = { ttlSeconds: 300, activeTtlSeconds: 5, negativeTtlSeconds: 10 };
+const ref = (contactId: string): ContactRef => ({ region: "us-east-1", instanceId: "i-1", contactId });
+
+/** A cache over a fake upstream that records every call. */
+function cacheWithCalls(options: Partial<ContactCacheOptions> = {}, answer: (ref: ContactRef) => Contact = (r) => finished(r.contactId)) {
+  const calls: string[] = [];
+  const cache = new ContactCache({ ...policy, maxEntries: 1000, maxBytes: 1 << 20, ...options });
+  const fetch = cache.wrap(async (r) => {
+    calls.push(r.contactId);
+    return answer(r);
+  });
+  return { cache, fetch, calls };
+}
+
+function finished(id: string): Contact {
+  return { Id: id, InitiationTimestamp: new Date(1_700_000_000_000), DisconnectTimestamp: new Date(1_700_000_060_000) };
+}
+
+describe("freshness policy", () => {
+  it("keeps a finished contact CACHE_TTL_SECONDS, one in progress or in after-contact work CACHE_ACTIVE_TTL_SECONDS", () => {
+    const started = new Date(1_700_000_000_000);
+    const ended = new Date(1_700_000_060_000);
+    expect(contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended }, policy)).toBe(300);
+    expect(contactTtlSeconds({ Id: "a", InitiationTimestamp: started }, policy)).toBe(5);
+    expect(contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended } }, policy)).toBe(5);
+    expect(
+      contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended, AfterContactWorkEndTimestamp: ended } }, policy),
+    ).toBe(300);
+  });
+
+  it("recognises Cache-Control: no-cache and max-age=0, and Pragma: no-cache, as a request to bypass the cache", () => {
+    expect(requestBypassesCache({ "cache-control": "no-cache" })).toBe(true);
+    expect(requestBypassesCache({ "cache-control": "max-age=0, private" })).toBe(true);
+    expect(requestBypassesCache({ pragma: "no-cache" })).toBe(true);
+    expect(requestBypassesCache({ "cache-control": "max-age=60" })).toBe(false);
+    expect(requestBypassesCache({ "cache-control": "no-cache-please" })).toBe(false);
+    expect(requestBypassesCache({})).toBe(false);
+  });
+});
+
+describe("ContactCache", () => {
+  it("holds at most CACHE_MAX_ENTRIES contacts, dropping the least recently used", async () => {
+    const { fetch, calls } = cacheWithCalls({ maxEntries: 2 });
+    await fetch(ref("a"));
+    await fetch(ref("b"));
+    await fetch(ref("a"));
+    await fetch(ref("c")); // evicts b
+    await fetch(ref("a"));
+    await fetch(ref("b"));
+    expect(calls).toEqual(["a", "b", "c", "b"]);
+  });
+
+  it("holds contacts whose charged resident memory fits CACHE_MAX_MB, dropping the least recently used", async () => {
+    const texts = seededContactTexts();
+    const maxBytes = 1 << 20;
+    const { cache, fetch, calls } = cacheWithCalls({ maxBytes, maxEntries: 10_000, keep: toContactModel }, (r) => revive(texts[Number(r.contactId) % texts.length]!));
+    for (let i = 0; i < 1000; i++) await fetch(ref(String(i)));
+    const { entries, bytes } = cache.usage();
+    expect(bytes).toBeLessThanOrEqual(maxBytes);
+    // About 4 KB each: the bound, not the entry count, decides how many stay.
+    expect(entries).toBeGreaterThan(150);
+    expect(entries).toBeLessThan(400);
+    calls.length = 0;
+    await fetch(ref("999"));
+    await fetch(ref("0"));
+    expect(calls).toEqual(["0"]);
+  });
+
+  it("charges each contact at least the memory it takes, heap and outside it, measured for ordinary contacts and for attributes named per contact", async () => {
+    const texts = seededContactTexts();
+    const ownNames = texts.map((text, i) => {
+      const contact = revive(text);
+      contact.Attributes = Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`attribute-${k}-of-${i}`, `valeur ${k} du contact n° ${i}`]));
+      return serialize(contact);
+    });
+    for (const shape of [texts, ownNames]) {
+      const { measured, charged } = await memoryOfCache(3000, (i) => revive(shape[i % shape.length]!));
+      expect(charged).toBeGreaterThanOrEqual(measured);
+      // …and not wildly more, or CACHE_MAX_MB would hold far fewer contacts than it says.
+      expect(charged).toBeLessThan(2 * measured);
+    }
+  });
+
+  it("charges a contact of the emulator's data set about 4 KB, so the default CACHE_MAX_MB holds CACHE_MAX_ENTRIES of them", () => {
+    const texts = seededContactTexts();
+    const average = texts.reduce((sum, text) => sum + residentBytes(Buffer.byteLength(text)), 0) / texts.length;
+    expect(average).toBeGreaterThan(3_500);
+    expect(average).toBeLessThan(5_000);
+    expect(Number(SETTINGS.CACHE_MAX_ENTRIES.default) * average).toBeLessThanOrEqual(Number(SETTINGS.CACHE_MAX_MB.default) * 2 ** 20);
+  });
+
+  it("hands every request the one object it keeps per contact (no copy per request or per reader)", async () => {
+    const { fetch, calls } = cacheWithCalls({ keep: toContactModel });
+    const first = await createLoaders(fetch).contact.load(ref("a"));
+    const second = await createLoaders(fetch).contact.load(ref("a"));
+    expect(second).toBe(first);
+    expect(first.$ref).toEqual(ref("a"));
+    expect(calls).toEqual(["a"]);
+  });
+
+  it("makes a cached contact again from its JSON once the collector dropped its object: same data, Dates as Dates, no upstream call", async () => {
+    const texts = seededContactTexts();
+    const { fetch, calls } = cacheWithCalls({ keep: toContactModel }, () => revive(texts[0]!));
+    const expected = toContactModel(revive(texts[0]!), ref("a"));
+    const dropped = new WeakRef(await fetch(ref("a")));
+    await collectGarbage();
+    expect(dropped.deref()).toBeUndefined();
+    const again = await fetch(ref("a"));
+    expect(again).toEqual(expected);
+    expect(again.InitiationTimestamp).toBeInstanceOf(Date);
+    expect(await fetch(ref("a"))).toBe(again);
+    expect(calls).toEqual(["a"]);
+  });
+
+  it("never caches an upstream error other than not-found", async () => {
+    const calls: string[] = [];
+    const cache = new ContactCache({ ...policy, maxEntries: 10, maxBytes: 1 << 20 });
+    const fetch = cache.wrap(async (r) => {
+      calls.push(r.contactId);
+      throw Object.assign(new Error("boom"), { name: "InternalServiceException" });
+    });
+    await expect(fetch(ref("a"))).rejects.toThrow("boom");
+    await expect(fetch(ref("a"))).rejects.toThrow("boom");
+    expect(calls).toEqual(["a", "a"]);
+  });
+});
+
+// Private: the emulator's seeded contacts as JSON (Dates as { $date }, as the cache writes them to
+// Redis), and fresh objects made from it, as a contact read from Redis or the SDK would be.
+let seeded: string[] | undefined;
+function seededContactTexts(): string[] {
+  seeded ??= [...buildDataset(DEMO.seed).instances.get(DEMO.instanceId)!.contacts.values()].map(serialize);
+  return seeded;
+}
+
+function serialize(contact: Contact): string {
+  return JSON.stringify(contact, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Date ? { $date: raw.getTime() } : value;
+  });
+}
+
+function revive(text: string): Contact {
+  return JSON.parse(text, (_key, value: unknown) => {
+    const date = (value as { $date?: unknown } | null)?.$date;
+    return typeof date === "number" ? new Date(date) : value;
+  }) as Contact;
+}
+
+/** Runs full collections once the current job is over (WeakRefs are cleared only then). */
+async function collectGarbage(): Promise<NodeJS.MemoryUsage> {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 4; i++) gc();
+  return process.memoryUsage();
+}
+
+/**
+ * The memory a cache of `n` contacts keeps alive (V8's heap: keys, LRU lists, records; outside it:
+ * the contacts' bytes), per entry, beside what the cache charges, per entry.
+ */
+async function memoryOfCache(n: number, make: (i: number) => Contact): Promise<{ measured: number; charged: number }> {
+  const holder: { cache?: ContactCache } = {};
+  // Filled inside a function of its own, so no stack slot of this one keeps a handed-out object alive.
+  const fill = async () => {
+    const cache = new ContactCache({ ...policy, maxEntries: n, maxBytes: 2 ** 40, keep: toContactModel });
+    const fetch = cache.wrap(async (r) => make(Number(r.contactId)));
+    for (let i = 0; i < n; i++) await fetch(ref(String(i)));
+    holder.cache = cache;
+  };
+  const before = await collectGarbage();
+  await fill();
+  const after = await collectGarbage();
+  const charged = holder.cache!.usage().bytes / n;
+  holder.cache = undefined;
+  const measured = (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / n;
+  return { measured, charged };
+}
+
+describe("the gateway's cross-request cache (emulator)", () => {
+  it("answers a repeat query within the TTL with zero upstream calls and the same data, timestamps included", async () => {
+    stack = await startStack();
+    const first = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(first.body.errors).toBeUndefined();
+    expect(stack.describeContactCalls()).toBe(1);
+    stack.resetCalls();
+    const second = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(second.body).toEqual(first.body);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("coalesces concurrent requests for the same uncached contact into one upstream call", async () => {
+    stack = await startStack({ emulator: { latencyMs: 200 } });
+    const responses = await Promise.all(Array.from({ length: 10 }, () => stack!.query(CONTACT, { i: I, c: DEMO.fullContactId })));
+    for (const { body } of responses) expect(body.data.contact.id).toBe(DEMO.fullContactId);
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("remembers a not-found contact for CACHE_NEGATIVE_TTL_SECONDS, so asking again costs no call", async () => {
+    stack = await startStack();
+    for (let n = 0; n < 3; n++) {
+      const { body } = await stack.query(CONTACT, { i: I, c: DEMO.missingContactId });
+      expect(body.data.contact).toBeNull();
+      expect(body.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    }
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("does not remember not-found contacts with CACHE_NEGATIVE_TTL_SECONDS=0", async () => {
+    stack = await startStack({ env: { CACHE_NEGATIVE_TTL_SECONDS: "0" } });
+    await stack.query(CONTACT, { i: I, c: DEMO.missingContactId });
+    await stack.query(CONTACT, { i: I, c: DEMO.missingContactId });
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+
+  it("keeps a contact in progress no longer than CACHE_ACTIVE_TTL_SECONDS (0: not at all) while finished ones stay cached", async () => {
+    stack = await startStack({ env: { CACHE_ACTIVE_TTL_SECONDS: "0" } });
+    for (let n = 0; n < 2; n++) {
+      await stack.query(CONTACT, { i: I, c: DEMO.inProgressContactId });
+      await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    }
+    expect(stack.emulator.calls.byContact[`${I}/${DEMO.inProgressContactId}`]).toBe(2);
+    expect(stack.emulator.calls.byContact[`${I}/${DEMO.fullContactId}`]).toBe(1);
+  });
+
+  it("reads Connect again for a request with Cache-Control: no-cache, and serves later requests the refreshed copy", async () => {
+    stack = await startStack();
+    await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    const fresh = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId }, { "cache-control": "no-cache" });
+    expect(fresh.body.data.contact.id).toBe(DEMO.fullContactId);
+    expect(stack.describeContactCalls()).toBe(2);
+    await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+
+  it("turns off with CACHE_TTL_SECONDS=0: every request reads Connect", async () => {
+    stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+    await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+});

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { QuotaLimiter, QuotaWaitExceededError } from "../../src/upstream/quotaLimiter.js";
+import type { QuotaScope } from "../../src/upstream/upstream.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const I = DEMO.instanceId;
+const scope: QuotaScope = { api: "DescribeContact", region: "us-east-1", identity: "AKIAEXAMPLE" };
+const CONTACT = `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`;
+const CONTACTS = `query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`;
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+/** `count` distinct contact ids of the main instance, the well-known demo contacts excluded. */
+function contactIds(s: Stack, count: number): string[] {
+  const ids = [...s.emulator.dataset.instances.get(I)!.contacts.keys()].filter((id) => !Object.values(DEMO).includes(id as never));
+  expect(ids.length).toBeGreaterThanOrEqual(count);
+  return ids.slice(0, count);
+}
+
+describe("QuotaLimiter", () => {
+  it("grants the usable burst at once and refuses, without booking, a call that would have to wait", async () => {
+    // 15 burst at 10/s: 3 tokens (10/s × 300 ms of slack) are held back for late arrivals.
+    const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, concurrency: 10 });
+    const now = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => limiter.acquire(scope, now)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(12);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(refused).toHaveLength(8);
+    expect(refused[0]!.reason).toBeInstanceOf(QuotaWaitExceededError);
+    expect(limiter.stats).toEqual({ sharedGrants: 0, localGrants: 12, refused: 8, rebooked: 0 });
+  });
+
+  it("keeps one bucket per credentials, region and API", async () => {
+    const limiter = new QuotaLimiter({ rps: 1, burst: 1, maxWaitMs: 10_000, concurrency: 10 });
+    const now = performance.now();
+    await limiter.acquire(scope, now);
+    await limiter.acquire({ ...scope, region: "eu-west-2" }, now);
+    await limiter.acquire({ ...scope, identity: "AKIAOTHER" }, now);
+    await limiter.acquire({ ...scope, api: "DescribeQueue" }, now);
+    await expect(limiter.acquire(scope, now)).rejects.toBeInstanceOf(QuotaWaitExceededError);
+  });
+
+  it("runs at most `concurrency` calls at once and fails a call still queued for a slot after CONNECT_MAX_WAIT_MS", async () => {
+    const limiter = new QuotaLimiter({ rps: 1000, burst: 1000, maxWaitMs: 50, concurrency: 2 });
+    let running = 0;
+    let most = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const call = () =>
+      limiter.run(async () => {
+        most = Math.max(most, ++running);
+        await gate;
+        running--;
+        return "done";
+      });
+    const calls = [call(), call(), call()];
+    await expect(calls[2]).rejects.toBeInstanceOf(QuotaWaitExceededError);
+    release();
+    expect(await Promise.all(calls.slice(0, 2))).toEqual(["done", "done"]);
+    expect(most).toBe(2);
+  });
+});
+
+describe("the gateway under Connect's quota (emulator at 10/s, burst 15)", () => {
+  it("answers 100 distinct contacts requested at once with no error, while the emulator sends no 429 and sees at most burst + rate in any second", async () => {
+    stack = await startStack({ emulator: { quota: true } });
+    const ids = contactIds(stack, 100);
+    const responses = await Promise.all(ids.map((c) => stack!.query(CONTACT, { i: I, c })));
+    for (const [n, { status, body }] of responses.entries()) {
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.contact.id).toBe(ids[n]);
+    }
+    const calls = stack.emulator.calls;
+    expect(calls.byApi.DescribeContact).toBe(100);
+    expect(calls.throttled).toBe(0);
+    expect(calls.maxPerSecondByApi.DescribeContact).toBeLessThanOrEqual(15 + 10);
+  });
+
+  it("retries injected 5xx answers, each retry inside the quota, until every query succeeds", async () => {
+    stack = await startStack({ emulator: { quota: true, failures: { rate: 0.2, status: 500, seed: 7 } }, env: { CONNECT_MAX_ATTEMPTS: "8" } });
+    stack.emulator.failNext(5, 503);
+    const ids = contactIds(stack, 30);
+    const { body } = await stack.query(CONTACTS, { i: I, ids });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.contacts.map((c: { id: string }) => c.id)).toEqual(ids);
+    const calls = stack.emulator.calls;
+    expect(calls.injectedFailures).toBeGreaterThanOrEqual(5);
+    expect(calls.byApi.DescribeContact).toBe(30 + calls.injectedFailures);
+    expect(calls.throttled).toBe(0);
+  });
+
+  it("retries a 429 from Connect with back-off", async () => {
+    stack = await startStack();
+    stack.emulator.failNext(2, 429);
+    const { body } = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(body.errors).toBeUndefined();
+    expect(stack.describeContactCalls()).toBe(3);
+  });
+
+  it("does not retry a 4xx answer", async () => {
+    stack = await startStack();
+    stack.emulator.failNext(1, 400);
+    const { body } = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(stack.describeContactCalls()).toBe(1);
+  });
+
+  it("gives up after CONNECT_MAX_ATTEMPTS timed-out attempts with UPSTREAM_ERROR saying Connect did not answer in time", async () => {
+    stack = await startStack({ emulator: { latencyMs: 1000 }, env: { CONNECT_REQUEST_TIMEOUT_MS: "100", CONNECT_MAX_ATTEMPTS: "2" } });
+    const { body } = await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
+    expect(body.data.contact).toBeNull();
+    expect(body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_ERROR");
+    expect(body.errors?.[0]?.message).toMatch(/did not answer in time/);
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+
+  it("fails calls that would wait longer than CONNECT_MAX_WAIT_MS with UPSTREAM_THROTTLED at once, without calling upstream for them", async () => {
+    stack = await startStack({ env: { CONNECT_MAX_RPS: "1", CONNECT_BURST: "2", CONNECT_MAX_WAIT_MS: "1500" } });
+    const ids = contactIds(stack, 5);
+    const { body } = await stack.query(CONTACTS, { i: I, ids });
+    // Usable burst 1 (one token held back), then one a second: the first two fit in 1.5 s.
+    expect(body.data.contacts.filter(Boolean)).toHaveLength(2);
+    const throttled = body.errors!.filter((e) => e.extensions?.code === "UPSTREAM_THROTTLED");
+    expect(throttled).toHaveLength(3);
+    expect(throttled[0]!.message).toMatch(/quota/);
+    expect(stack.describeContactCalls()).toBe(2);
+  });
+});
