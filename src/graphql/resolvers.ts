@@ -20,7 +20,7 @@ import { transferChain } from "./transferChain.js";
 /**
  * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
  * maps turned into entry lists, and values the gateway knows but DescribeContact does not return.
- * Every other field reads the SDK member of the same name in PascalCase (see `loadSchema`).
+ * Every other field reads the SDK member of the same name in PascalCase (see `buildSchema`).
  */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,

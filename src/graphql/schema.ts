@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
+import { applyInstanceAuthorization } from "./instanceAuthorization.js";
+import { applyPiiRedaction } from "./redaction.js";
 import { resolvers } from "./resolvers.js";
 import { serveSearchSummaries } from "./summaryContact.js";
 
@@ -28,12 +30,19 @@ const GATEWAY_SHAPED = new Set([
 ]);
 
 /**
- * The executable schema: schema.graphql plus the resolver map. Fields of SDK-shaped types without a
- * resolver of their own read the SDK member of the same name in PascalCase (`queueInfo` reads
- * `QueueInfo`), so the 200-odd plain fields need no hand-written resolvers and stay in step with
- * the schema. The resolver is set per field at build time, so no name is converted per request.
+ * The executable schema the gateway serves: schema.graphql, its resolvers, and every wrapper, applied
+ * here and nowhere else, in this order (each wraps what the previous ones set):
+ *
+ * 1. member resolvers: fields of SDK-shaped types without a resolver of their own read the SDK
+ *    member of the same name in PascalCase (`queueInfo` reads `QueueInfo`), so the 200-odd plain
+ *    fields need no hand-written resolvers and stay in step with the schema; set per field at build
+ *    time, so no name is converted per request;
+ * 2. search summaries: fields of a search result beyond Connect's summary read the full contact;
+ * 3. instance authorization: every root field naming an instance is refused (FORBIDDEN) before its
+ *    resolver runs when the caller may not read that instance;
+ * 4. `@pii` redaction, last, so it masks whatever resolves a personal field, including 1 and 2.
  */
-export function loadSchema(typeDefs: string = readTypeDefs()): GraphQLSchema {
+export function buildSchema(typeDefs: string = readTypeDefs()): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs, resolvers });
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__") || GATEWAY_SHAPED.has(type.name)) continue;
@@ -41,8 +50,7 @@ export function loadSchema(typeDefs: string = readTypeDefs()): GraphQLSchema {
       field.resolve ??= memberResolver(field.name[0]!.toUpperCase() + field.name.slice(1));
     }
   }
-  // Search results hold only the search summary; fields beyond it read the full contact.
-  return serveSearchSummaries(schema);
+  return applyPiiRedaction(applyInstanceAuthorization(serveSearchSummaries(schema)));
 }
 
 // Private: reads one SDK member; absent members are null.

@@ -10,7 +10,7 @@ import {
 } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
-import { loadSchema } from "../../src/graphql/schema.js";
+import { buildSchema } from "../../src/graphql/schema.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
@@ -204,7 +204,7 @@ describe("upstream errors", () => {
 });
 
 describe("every field of the contact", () => {
-  const schema = loadSchema();
+  const schema = buildSchema();
   // Relations and joins read other resources (their own specs: joins.test.ts), not this contact.
   const RELATIONS = new Set(["previousContact", "initialContact", "relatedContact", "transferChain", "queue", "agent", "references"]);
   /** A recursive type (expressions, segment attribute values) is expanded this many times on a path. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CONTACT_ID_MAX, INSTANCE_ID_MAX, idProblem, parseContactArn } from "../../src/domain/contactRef.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
-import { loadSchema } from "../../src/graphql/schema.js";
+import { buildSchema } from "../../src/graphql/schema.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 /**
@@ -97,7 +97,7 @@ function allFields(repeat: number): string {
       })
       .filter(Boolean)
       .join(" ");
-  return select(loadSchema().getType("Contact") as GraphQLObjectType, []);
+  return select(buildSchema().getType("Contact") as GraphQLObjectType, []);
 }
 
 /** The contacts of the long demo chain, tail first. */

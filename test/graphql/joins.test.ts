@@ -3,7 +3,7 @@ import { GraphQLObjectType, GraphQLString, getNamedType, isObjectType } from "gr
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildDataset, DEMO, findContact, type Dataset } from "../../src/emulator/dataset.js";
 import { piiFields } from "../../src/graphql/redaction.js";
-import { loadSchema } from "../../src/graphql/schema.js";
+import { buildSchema } from "../../src/graphql/schema.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
@@ -291,7 +291,7 @@ describe("multi-region", () => {
 
 describe("personal data of agents", () => {
   it("marks the agent's names, e-mail addresses and phone numbers, and reference values, @pii", () => {
-    const pii = piiFields(loadSchema());
+    const pii = piiFields(buildSchema());
     for (const field of [
       "User.username",
       "UserIdentityInfo.firstName",
@@ -311,7 +311,7 @@ describe("personal data of agents", () => {
 });
 
 describe("schema.graphql against the SDK's Queue, User and ReferenceSummary shapes", () => {
-  const schema = loadSchema();
+  const schema = buildSchema();
 
   // The SDK's runtime schema (see schemaCoverage.test.ts): [kind, ns, name, traits, members, schemas]
   // for structures (3) and unions (4), [1, …, member] for lists, [2, …, key, value] for maps.

@@ -9,7 +9,7 @@ import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/em
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
 import { REDACTED_LOG_PATHS } from "../../src/observability/logger.js";
 import { REDACTED, maskValue, piiFields } from "../../src/graphql/redaction.js";
-import { loadSchema } from "../../src/graphql/schema.js";
+import { buildSchema } from "../../src/graphql/schema.js";
 import { createGateway, type Gateway } from "../../src/http/gateway.js";
 import { startStack, type Stack } from "../support/stack.js";
 
@@ -161,7 +161,7 @@ describe("AUTH_MODE=none", () => {
 
 describe("the @pii fields", () => {
   it("include every personal member of the contact the API reference and the README name", () => {
-    expect(piiFields(loadSchema())).toEqual(expect.arrayContaining(CONTACT_PII_FIELDS));
+    expect(piiFields(buildSchema())).toEqual(expect.arrayContaining(CONTACT_PII_FIELDS));
   });
 
   it("mask strings, keep shapes and entry keys, null other scalars, and leave null alone", () => {

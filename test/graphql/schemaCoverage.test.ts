@@ -8,7 +8,7 @@ import {
   type GraphQLOutputType,
 } from "graphql";
 import { describe, expect, it } from "vitest";
-import { loadSchema } from "../../src/graphql/schema.js";
+import { buildSchema } from "../../src/graphql/schema.js";
 
 /**
  * The SDK's runtime schema is a tuple tree: `[kind, namespace, name, traits, memberNames,
@@ -59,7 +59,7 @@ function memberPaths(root: SdkSchema): MemberPath[] {
   return out;
 }
 
-const schema = loadSchema();
+const schema = buildSchema();
 const camel = (s: string) => s[0]!.toLowerCase() + s.slice(1);
 const unwrap = (t: GraphQLOutputType): GraphQLOutputType => (isNonNullType(t) ? t.ofType : t);
 
