@@ -17,6 +17,12 @@ import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
  * | `connect_cache_lookups_total` | counter | `layer` (memory, redis), `result` (hit, miss) |
  * | `graphql_dataloader_batch_size` | histogram | none: contacts per DataLoader batch |
  * | `connect_limiter_wait_seconds` | histogram | `outcome` (acquired, rejected) |
+ * | `connect_cache_entries` | gauge | none: entries held in the in-process contact cache |
+ * | `connect_cache_bytes` | gauge | none: resident memory charged to it (bounded by `CACHE_MAX_MB`) |
+ * | `connect_events_total` | counter | `outcome` (received, applied, duplicate, stale, rejected, failed) |
+ * | `connect_event_age_seconds` | histogram | none: from the event's time to its delivery to subscribers |
+ * | `connect_event_receive_errors_total` | counter | none: failed ReceiveMessage calls on the events queue |
+ * | `graphql_subscriptions` | gauge | `transport` (ws, sse): subscriptions open now |
  *
  * Operation names are chosen by clients, so the `operation` label is bounded: anonymous operations
  * are `anonymous`, names that are not GraphQL names are `invalid`, and once `maxOperationNames`
@@ -34,6 +40,14 @@ export interface GatewayMetrics {
   observeBatch(size: number): void;
   /** Time one upstream call waited for quota; `rejected` when it gave up (UPSTREAM_THROTTLED). */
   observeLimiterWait(seconds: number, outcome?: "acquired" | "rejected"): void;
+  /** One contact event taken from the queue, and what became of it (see `EventOutcome`). */
+  observeEvent(outcome: EventOutcome): void;
+  /** How old an event was when it was delivered to this replica's subscribers. */
+  observeEventAge(seconds: number): void;
+  /** One failed ReceiveMessage on the events queue. */
+  observeEventReceiveError(): void;
+  /** A subscription opened (+1) or ended (-1) on `transport`. */
+  observeSubscriptions(transport: "ws" | "sse", delta: 1 | -1): void;
   /** Reports the in-process contact cache's size at every scrape (`ContactCache.usage`). */
   watchCache(usage: () => { entries: number; bytes: number }): void;
   /** The exposition text and its content type. */
@@ -42,6 +56,13 @@ export interface GatewayMetrics {
 
 /** ok: no errors; partial: data with errors; error: no data (the operation failed as a whole). */
 export type OperationOutcome = "ok" | "partial" | "error";
+/**
+ * What became of a message taken from the events queue: `received` for each, then one of `applied`
+ * (cache refreshed, published to subscribers), `duplicate` (an event id already applied), `stale`
+ * (older than what was applied for its contact), `rejected` (not JSON, or not a contact event) or
+ * `failed` (left on the queue for redelivery).
+ */
+export type EventOutcome = "received" | "applied" | "duplicate" | "stale" | "rejected" | "failed";
 export type UpstreamOutcome = "ok" | "not_found" | "bad_request" | "forbidden" | "throttled" | "timeout" | "error";
 
 export interface MetricsOptions {
@@ -103,6 +124,16 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers,
   });
 
+  const events = new Counter({ name: "connect_events_total", help: "Contact events taken from the events queue, by outcome.", labelNames: ["outcome"], registers });
+  const eventAge = new Histogram({
+    name: "connect_event_age_seconds",
+    help: "Age of a contact event (from its EventBridge time) when delivered to this replica's subscribers.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers,
+  });
+  const eventReceiveErrors = new Counter({ name: "connect_event_receive_errors_total", help: "Failed ReceiveMessage calls on the contact events queue.", registers });
+  const subscriptions = new Gauge({ name: "graphql_subscriptions", help: "GraphQL subscriptions open now, by transport.", labelNames: ["transport"], registers });
+
   const operationLabel = boundedOperationLabel(options.maxOperationNames ?? 200);
   // Read at scrape time from the cache the gateway watches, so operators see how close the cache is
   // to CACHE_MAX_ENTRIES and CACHE_MAX_MB.
@@ -148,6 +179,18 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
     observeLimiterWait(seconds, outcome = "acquired") {
       limiterWait.observe({ outcome }, seconds);
+    },
+    observeEvent(outcome) {
+      events.inc({ outcome });
+    },
+    observeEventAge(seconds) {
+      eventAge.observe(Math.max(0, seconds));
+    },
+    observeEventReceiveError() {
+      eventReceiveErrors.inc();
+    },
+    observeSubscriptions(transport, delta) {
+      subscriptions.inc({ transport }, delta);
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
