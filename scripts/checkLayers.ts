@@ -11,9 +11,10 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The layers from the bottom up: a file may import its own layer and those listed before it.
- * The data path reads upward: domain → config → observability → upstream → graphql → http → main.
+ * The data path reads upward: domain → config → observability → upstream → events → graphql → http
+ * → main (events: Connect's contact events, consumed from SQS and fanned out to subscribers).
  */
-export const LAYERS = ["domain", "config", "observability", "upstream", "graphql", "http", "main"] as const;
+export const LAYERS = ["domain", "config", "observability", "upstream", "events", "graphql", "http", "main"] as const;
 
 /** Folders that count as a layer besides their own name: generated code is part of the GraphQL layer. */
 const LAYER_OF_FOLDER: Readonly<Record<string, (typeof LAYERS)[number]>> = { generated: "graphql" };
