@@ -13,6 +13,8 @@ import { createGateway } from "./http/gateway.js";
 async function main(): Promise<void> {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
     console.log(configHelp());
+    // The emulator's settings are its own; their help comes from the emulator module.
+    console.log(`\n${(await import("./emulator/emulator.js")).emulatorSettingsHelp()}`);
     return;
   }
   let config: Config;
@@ -31,13 +33,17 @@ async function main(): Promise<void> {
   const demo = config.CONNECT_MODE === "emulator" ? (await import("./emulator/dataset.js")).DEMO : undefined;
   let emulator: Emulator | undefined;
   if (emulatorModule && !config.EMULATOR_URL) {
-    emulator = await emulatorModule.startEmulator({
-      port: config.EMULATOR_PORT,
-      latencyMs: config.EMULATOR_LATENCY_MS,
-      // EMULATOR_QUOTA_* set DescribeContact's quota; the other APIs keep Connect's defaults
-      // (SearchContacts 0.5/s burst 1), as the gateway's limiter assumes.
-      quota: config.EMULATOR_QUOTA_RPS > 0 ? { perApi: { DescribeContact: { rps: config.EMULATOR_QUOTA_RPS, burst: config.EMULATOR_QUOTA_BURST } } } : false,
-    });
+    // The embedded emulator reads its own settings table (the same as `npm run emulator`); a bad
+    // EMULATOR_* value stops start-up like a bad gateway setting.
+    let settings: import("./emulator/emulator.js").EmulatorSettings;
+    try {
+      settings = emulatorModule.loadEmulatorSettings(process.env);
+    } catch (error) {
+      if (!(error instanceof emulatorModule.EmulatorSettingsError)) throw error;
+      console.error(`connect-graphql: ${error.message}`);
+      process.exit(2);
+    }
+    emulator = await emulatorModule.startEmulator(emulatorModule.emulatorOptions(settings));
   }
   // Emulator mode talks to the embedded emulator, or to one running elsewhere (EMULATOR_URL).
   const emulatorUrl = config.CONNECT_MODE === "emulator" ? (config.EMULATOR_URL ?? emulator?.url) : undefined;

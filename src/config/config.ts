@@ -63,12 +63,8 @@ export const SETTINGS = {
     help: "Quotas of the other Connect APIs as Api=rps/burst pairs, e.g. SearchContacts=2/5,DescribeUser=20/30. Unlisted APIs keep Connect's defaults: DescribeQueue, DescribeUser, GetContactAttributes, ListContactReferences 10/s burst 15; SearchContacts 0.5/s burst 1.",
   }),
 
-  // Emulator (CONNECT_MODE=emulator)
-  EMULATOR_PORT: setting({ schema: int(0, 65535), default: "0", help: "Port of the embedded emulator; 0 picks a free one." }),
-  EMULATOR_LATENCY_MS: setting({ schema: int(0), default: "0", help: "Latency the emulator adds to every answer." }),
-  EMULATOR_QUOTA_RPS: setting({ schema: num(0), default: "10", help: "Emulated DescribeContact quota (requests/s); 0 turns it off." }),
-  EMULATOR_QUOTA_BURST: setting({ schema: int(1), default: "15", help: "Emulated quota burst." }),
-  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the EMULATOR_* settings above are then ignored." }),
+  // Emulator (CONNECT_MODE=emulator); the embedded emulator's own settings are the emulator's (src/emulator/settings.ts).
+  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the emulator's own settings (EMULATOR_PORT and the rest, listed by --help) are then ignored." }),
 
   // Cache
   CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),
@@ -126,10 +122,6 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   CONNECT_MAX_WAIT_MS: number;
   CONNECT_MAX_CONCURRENCY: number;
   CONNECT_API_QUOTAS: Partial<Record<RelatedApi, ApiQuota>>;
-  EMULATOR_PORT: number;
-  EMULATOR_LATENCY_MS: number;
-  EMULATOR_QUOTA_RPS: number;
-  EMULATOR_QUOTA_BURST: number;
   CACHE_TTL_SECONDS: number;
   CACHE_ACTIVE_TTL_SECONDS: number;
   CACHE_RESOURCE_TTL_SECONDS: number;

@@ -1,66 +1,36 @@
 /**
- * Runs the Amazon Connect emulator on its own (`npm run emulator`), e.g. for benchmarks that
- * drive it as a separate process through its admin surface.
- *
- * Environment: EMULATOR_PORT (default 4010; 0 picks a free port), EMULATOR_HOST (default
- * 127.0.0.1), EMULATOR_LATENCY_MS (default 0), EMULATOR_QUOTA_RPS and EMULATOR_QUOTA_BURST
- * (a token bucket per API; unset means no quota; EMULATOR_QUOTA_RPS=connect means Connect's
- * defaults), EMULATOR_SEED (default 1; other seeds keep the DEMO ids but change everything else),
- * EMULATOR_REQUIRE_AUTH (default true).
+ * Runs the Amazon Connect emulator on its own (`npm run emulator`), e.g. for gateways and benchmarks
+ * in other processes (they reach it through EMULATOR_URL and its admin surface). It reads the same
+ * settings table as the emulator the gateway embeds (settings.ts): `--help` lists them; a bad value
+ * exits 2 with one line naming the setting.
  */
-import { CONNECT_DEFAULT_QUOTAS, startEmulator, type QuotaOption } from "./emulator.js";
-import { buildDataset, DEMO } from "./dataset.js";
-
-class UsageError extends Error {}
-
-function intSetting(name: string, fallback: number, min = 0): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return value;
-}
-
-function quotaSetting(): QuotaOption {
-  const rps = process.env.EMULATOR_QUOTA_RPS?.trim();
-  if (!rps) return false;
-  if (rps === "connect" || rps === "default") return true;
-  const value = Number(rps);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`EMULATOR_QUOTA_RPS must be a positive number or "connect", got "${rps}"`);
-  const burst = process.env.EMULATOR_QUOTA_BURST?.trim() ? intSetting("EMULATOR_QUOTA_BURST", 1, 1) : Math.max(1, Math.ceil(value));
-  return { rps: value, burst };
-}
-
-function describeQuota(quota: QuotaOption): string {
-  if (quota === false) return "none";
-  if (quota === true) return `Connect defaults (DescribeContact ${CONNECT_DEFAULT_QUOTAS.DescribeContact.rps}/s burst ${CONNECT_DEFAULT_QUOTAS.DescribeContact.burst}, SearchContacts ${CONNECT_DEFAULT_QUOTAS.SearchContacts.rps}/s burst ${CONNECT_DEFAULT_QUOTAS.SearchContacts.burst})`;
-  return `${quota.rps}/s burst ${quota.burst} per API`;
-}
+import { CONNECT_DEFAULT_QUOTAS, type QuotaOption } from "./quotas.js";
+import { DEMO } from "./dataset.js";
+import { startEmulator } from "./emulator.js";
+import { EmulatorSettingsError, emulatorOptions, emulatorSettingsHelp, loadEmulatorSettings, type EmulatorSettings } from "./settings.js";
 
 async function main(): Promise<void> {
-  let settings;
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(["connect-graphql's Amazon Connect emulator, on its own.", "", "Usage: npm run emulator", "", emulatorSettingsHelp()].join("\n"));
+    return;
+  }
+  let settings: EmulatorSettings;
   try {
-    settings = {
-      port: intSetting("EMULATOR_PORT", 4010),
-      host: process.env.EMULATOR_HOST?.trim() || "127.0.0.1",
-      latencyMs: intSetting("EMULATOR_LATENCY_MS", 0),
-      quota: quotaSetting(),
-      seed: intSetting("EMULATOR_SEED", DEMO.seed),
-      requireAuth: !["0", "false", "no"].includes((process.env.EMULATOR_REQUIRE_AUTH ?? "").trim().toLowerCase()),
-    };
+    settings = loadEmulatorSettings(process.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof EmulatorSettingsError)) throw error;
     console.error(`emulator: ${error.message}`);
     process.exit(2);
   }
-  const emulator = await startEmulator({ ...settings, dataset: buildDataset(settings.seed) });
+  const options = emulatorOptions(settings);
+  const emulator = await startEmulator(options);
   const contacts = emulator.dataset.instances.get(DEMO.instanceId)?.contacts.size ?? 0;
   console.log(
     [
       "",
       `  Amazon Connect emulator listening on ${emulator.url}`,
-      `  Synthetic data (seed ${settings.seed}): ${contacts} contacts in instance ${DEMO.instanceId}`,
-      `  Latency ${settings.latencyMs} ms; quota: ${describeQuota(settings.quota)}; SigV4 header ${settings.requireAuth ? "required" : "not required"}`,
+      `  Synthetic data (seed ${settings.EMULATOR_SEED}): ${contacts} contacts in instance ${DEMO.instanceId}`,
+      `  Latency ${settings.EMULATOR_LATENCY_MS} ms; quota: ${describeQuota(options.quota ?? false)}; SigV4 header ${settings.EMULATOR_REQUIRE_AUTH ? "required" : "not required"}`,
       "",
       `  Region / account:   ${DEMO.region} / ${DEMO.accountId}`,
       `  Second instance:    ${DEMO.secondInstanceId}`,
@@ -90,6 +60,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+// Private: the quota in force, in words.
+function describeQuota(quota: QuotaOption): string {
+  if (quota === false) return "none";
+  if (quota === true) return "Connect's defaults";
+  const perApi = { ...CONNECT_DEFAULT_QUOTAS, ...quota.perApi };
+  return Object.entries(perApi)
+    .map(([api, q]) => `${api} ${q.rps}/s burst ${q.burst}`)
+    .join(", ");
 }
 
 main().catch((error: unknown) => {

@@ -34,6 +34,7 @@ import type {
   SegmentAttributeValue,
   User,
 } from "@aws-sdk/client-connect";
+import { Rng } from "./rng.js";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "123456789012";
@@ -98,56 +99,6 @@ export function contactArn(instanceId: string, contactId: string): string {
 /** Looks a contact up by instance id and contact id. */
 export function findContact(dataset: Dataset, instanceId: string, contactId: string): Contact | undefined {
   return dataset.instances.get(instanceId)?.contacts.get(contactId);
-}
-
-// Private: deterministic randomness (mulberry32).
-
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-  weighted<T>(items: readonly (readonly [T, number])[]): T {
-    const total = items.reduce((sum, [, w]) => sum + w, 0);
-    let r = this.next() * total;
-    for (const [item, w] of items) {
-      r -= w;
-      if (r < 0) return item;
-    }
-    return items[items.length - 1]![0];
-  }
-  hex(n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += "0123456789abcdef"[this.int(0, 15)];
-    return s;
-  }
-  uuid(): string {
-    const h = this.hex(32);
-    const variant = "89ab"[this.int(0, 3)];
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  }
-  digits(n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += String(this.int(0, 9));
-    return s;
-  }
 }
 
 // Private: constants and small builders.

@@ -662,7 +662,7 @@ describe("the emulator CLI", () => {
       const response = await fetch(`${url}/contacts/${DEMO.instanceId}/${DEMO.fullContactId}`, { headers: { authorization: AUTH } });
       expect(response.status).toBe(200);
       const config = (await (await fetch(`${url}/_emulator/config`)).json()) as Record<string, unknown>;
-      expect(config).toMatchObject({ latencyMs: 1, quota: { rps: 100, burst: 100 } });
+      expect(config).toMatchObject({ latencyMs: 1, quota: { perApi: { DescribeContact: { rps: 100, burst: 100 } } } });
       const exited = once(child, "exit");
       child.kill("SIGTERM");
       const [code] = await exited;

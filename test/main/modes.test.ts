@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { EMULATOR_SETTINGS } from "../../src/emulator/settings.js";
 import { runGateway, spawnGateway } from "../support/processes.js";
 
 const CHAIN_QUERY = {
@@ -25,6 +26,28 @@ describe("CONNECT_MODE=emulator (the default)", () => {
     } finally {
       expect(await gateway.stop()).toBe(0);
     }
+  });
+});
+
+describe("the embedded emulator's settings", () => {
+  it("are listed by --help after the gateway's, each with its default", async () => {
+    const { code, stdout } = await runGateway(["--help"], {});
+    expect(code).toBe(0);
+    const lines = stdout.split("\n");
+    const gatewayRow = lines.findIndex((l) => l.trimStart().startsWith("PORT "));
+    for (const [name, s] of Object.entries(EMULATOR_SETTINGS)) {
+      const row = lines.findIndex((l) => l.trimStart().startsWith(`${name} `));
+      expect(row, name).toBeGreaterThan(gatewayRow);
+      if (s.default) expect(lines[row], name).toContain(s.default);
+    }
+  });
+
+  it("stop start-up on an invalid EMULATOR_* value with exit code 2 and one line naming the setting", async () => {
+    const { code, stdout, stderr } = await runGateway([], { PORT: "0", EMULATOR_QUOTA_RPS: "fast" });
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr.trim()).toMatch(/^connect-graphql: Invalid setting EMULATOR_QUOTA_RPS="fast": expected a number\./);
+    expect(stdout).not.toContain("listening");
   });
 });
 

@@ -1,0 +1,8 @@
+/** The Amazon Connect APIs the emulator serves (REST-JSON), in the order its accounting lists them. */
+export const API_NAMES = ["DescribeContact", "DescribeQueue", "DescribeUser", "GetContactAttributes", "ListContactReferences", "SearchContacts"] as const;
+export type ApiName = (typeof API_NAMES)[number];
+
+/** A record with one entry per Connect API. */
+export function perApi<T>(make: (api: ApiName) => T): Record<ApiName, T> {
+  return Object.fromEntries(API_NAMES.map((api) => [api, make(api)])) as Record<ApiName, T>;
+}

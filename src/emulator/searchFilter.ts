@@ -1,0 +1,99 @@
+import type { Contact } from "@aws-sdk/client-connect";
+import { connectError, invalidParameter, type Answer } from "./answer.js";
+import { isObject, isStringList } from "./jsonValue.js";
+
+/** A contact filter from SearchCriteria, or an error answer for criteria it cannot honour. */
+export function searchFilter(criteria: unknown, region: string): ((c: Contact) => boolean) | Answer {
+  if (criteria === undefined) return () => true;
+  if (!isObject(criteria)) return invalidParameter("SearchCriteria must be an object");
+  const tests: ((c: Contact) => boolean)[] = [];
+  const list = (name: string): string[] | Answer | undefined => {
+    const v = criteria[name];
+    if (v === undefined) return undefined;
+    return isStringList(v) ? v : invalidParameter(`SearchCriteria.${name} must be a list of strings`);
+  };
+  for (const [name, get] of [
+    ["Channels", (c: Contact) => c.Channel],
+    ["InitiationMethods", (c: Contact) => c.InitiationMethod],
+    ["QueueIds", (c: Contact) => c.QueueInfo?.Id],
+    ["AgentIds", (c: Contact) => c.AgentInfo?.Id],
+    ["ActiveRegions", (c: Contact) => c.GlobalResiliencyMetadata?.ActiveRegion ?? region],
+  ] as const) {
+    const values = list(name);
+    if (values === undefined) continue;
+    if (!Array.isArray(values)) return values;
+    const set = new Set(values);
+    tests.push((c) => set.has(get(c) ?? ""));
+  }
+  const groups = criteria.AgentHierarchyGroups;
+  if (groups !== undefined) {
+    if (!isObject(groups)) return invalidParameter("SearchCriteria.AgentHierarchyGroups must be an object");
+    (["L1Ids", "L2Ids", "L3Ids", "L4Ids", "L5Ids"] as const).forEach((key, level) => {
+      const ids = groups[key];
+      if (!isStringList(ids) || ids.length === 0) return;
+      const set = new Set(ids);
+      const levelKey = `Level${level + 1}` as "Level1";
+      tests.push((c) => {
+        const arn = c.AgentInfo?.HierarchyGroups?.[levelKey]?.Arn;
+        return arn !== undefined && set.has(arn.slice(arn.lastIndexOf("/") + 1));
+      });
+    });
+  }
+  const keyValues = (name: string, get: (c: Contact, key: string) => string | undefined): Answer | undefined => {
+    const spec = criteria[name];
+    if (spec === undefined) return undefined;
+    if (!isObject(spec) || !Array.isArray(spec.Criteria)) return invalidParameter(`SearchCriteria.${name}.Criteria is required`);
+    const items: { key: string; values: Set<string> }[] = [];
+    for (const item of spec.Criteria) {
+      if (!isObject(item) || typeof item.Key !== "string" || !isStringList(item.Values)) return invalidParameter(`SearchCriteria.${name}.Criteria entries need Key and Values`);
+      items.push({ key: item.Key, values: new Set(item.Values) });
+    }
+    const any = spec.MatchType === "MATCH_ANY";
+    if (spec.MatchType !== undefined && spec.MatchType !== "MATCH_ALL" && !any) return invalidParameter(`SearchCriteria.${name}.MatchType must be MATCH_ALL or MATCH_ANY`);
+    const one = (c: Contact, i: { key: string; values: Set<string> }) => {
+      const v = get(c, i.key);
+      return v !== undefined && i.values.has(v);
+    };
+    tests.push(any ? (c) => items.some((i) => one(c, i)) : (c) => items.every((i) => one(c, i)));
+    return undefined;
+  };
+  const attrError =
+    keyValues("SearchableContactAttributes", (c, k) => c.Attributes?.[k]) ??
+    keyValues("SearchableSegmentAttributes", (c, k) => c.SegmentAttributes?.[k]?.ValueString);
+  if (attrError) return attrError;
+  const name = criteria.Name;
+  if (name !== undefined) {
+    if (!isObject(name) || !isStringList(name.SearchText)) return invalidParameter("SearchCriteria.Name needs SearchText");
+    const texts = name.SearchText.map((t) => t.toLowerCase());
+    const match = name.MatchType ?? "MATCH_ANY";
+    tests.push((c) => {
+      const n = c.Name?.toLowerCase();
+      if (n === undefined) return false;
+      if (match === "MATCH_EXACT") return texts.some((t) => n === t);
+      if (match === "MATCH_ALL") return texts.every((t) => n.includes(t));
+      return texts.some((t) => n.includes(t));
+    });
+  }
+  const tags = criteria.ContactTags;
+  if (tags !== undefined) {
+    if (!isObject(tags)) return invalidParameter("SearchCriteria.ContactTags must be an object");
+    const cond = (t: unknown) => (c: Contact) => {
+      if (!isObject(t) || typeof t.TagKey !== "string") return false;
+      const v = c.Tags?.[t.TagKey];
+      return v !== undefined && (t.TagValue === undefined || v === t.TagValue);
+    };
+    if (tags.TagCondition !== undefined) tests.push(cond(tags.TagCondition));
+    if (Array.isArray(tags.AndConditions)) {
+      const all = tags.AndConditions.map(cond);
+      tests.push((c) => all.every((f) => f(c)));
+    }
+    if (Array.isArray(tags.OrConditions)) {
+      const anyOf = tags.OrConditions.map((group) => (Array.isArray(group) ? group.map(cond) : []));
+      tests.push((c) => anyOf.some((group) => group.length > 0 && group.every((f) => f(c))));
+    }
+  }
+  for (const unsupported of ["ContactAnalysis", "RoutingCriteria", "AdditionalTimeRange", "AiAgents"]) {
+    if (criteria[unsupported] !== undefined) return connectError(400, "InvalidRequestException", `SearchCriteria.${unsupported} is not supported by the emulator`);
+  }
+  return (c) => tests.every((t) => t(c));
+}
