@@ -1,11 +1,11 @@
-// Rewrites the README's configuration table from src/config.ts (npm run docs).
+// Rewrites the generated settings tables of docs/configuration.md from the settings tables in the
+// code (npm run docs): the gateway's (src/config/config.ts) and the emulator's
+// (src/emulator/settings.ts). test/docs fails when the document is out of date.
 import { readFileSync, writeFileSync } from "node:fs";
-import { README_MARKERS, configTable } from "./configTable.js";
+import { CONFIGURATION_DOC, renderGeneratedBlocks } from "./configTable.js";
 
-const path = new URL("../README.md", import.meta.url);
-const readme = readFileSync(path, "utf8");
-const [start, end] = README_MARKERS;
-const before = readme.slice(0, readme.indexOf(start) + start.length);
-const after = readme.slice(readme.indexOf(end));
-if (!readme.includes(start) || !readme.includes(end)) throw new Error("README.md lacks the settings markers");
-writeFileSync(path, `${before}\n${configTable()}\n${after}`);
+const path = new URL(`../${CONFIGURATION_DOC}`, import.meta.url);
+const before = readFileSync(path, "utf8");
+const after = renderGeneratedBlocks(before);
+if (after !== before) writeFileSync(path, after);
+console.log(`${CONFIGURATION_DOC}: ${after === before ? "up to date" : "settings tables rewritten"}`);
