@@ -68,7 +68,10 @@ export const SETTINGS = {
 
   // Cache
   CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),
-  CACHE_ACTIVE_TTL_SECONDS: setting({ schema: int(0), default: "5", help: "How long a contact still in progress is served from cache." }),
+  CACHE_ACTIVE_TTL_SECONDS: setting({
+    schema: int(0),
+    help: "How long a contact still in progress is served from cache. Default: 60 when contact events are consumed (CONTACT_EVENTS_QUEUE_URL, or emulator mode), since each event refreshes its contact at once and the TTL only covers a lost event; 5 otherwise.",
+  }),
   CACHE_RESOURCE_TTL_SECONDS: setting({ schema: int(0), default: "3600", help: "How long a queue or user (DescribeQueue, DescribeUser) is served from cache; they change rarely. 0 disables it." }),
   CACHE_NEGATIVE_TTL_SECONDS: setting({ schema: int(0), default: "10", help: "How long a not-found contact id is remembered." }),
   CACHE_MAX_ENTRIES: setting({ schema: int(1), default: "100000", help: "Most contacts held in the in-process cache." }),
@@ -80,6 +83,16 @@ export const SETTINGS = {
   REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
   REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
+
+  // Live contact events
+  CONTACT_EVENTS_QUEUE_URL: setting({
+    schema: z.url({ protocol: /^https?$/ }),
+    help: "The SQS queue an EventBridge rule feeds with Amazon Connect contact events (detail-type `Amazon Connect Contact Event`); the gateway consumes it and serves Subscription.contactEvents. Default: the emulator's queue in emulator mode; unset (no live events) in aws mode. The SDK's credential chain and AWS_ENDPOINT_URL_SQS apply.",
+  }),
+  SUBSCRIPTION_BUFFER_EVENTS: setting({ schema: int(1, 100_000), default: "100", help: "Events one subscriber may fall behind by; past it the subscription ends with SUBSCRIBER_TOO_SLOW and its connection is closed." }),
+  SUBSCRIPTIONS_PER_CONNECTION: setting({ schema: int(1, 1000), default: "20", help: "Most subscriptions one WebSocket connection may hold." }),
+  SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL: setting({ schema: int(1), default: "200", help: "Most open subscription connections (WebSocket or SSE) per caller: per token subject, or per client address without one." }),
+  SUBSCRIPTION_KEEPALIVE_MS: setting({ schema: int(1000), default: "12000", help: "Interval of WebSocket keep-alive pings (SSE sends a keep-alive comment every 12 s)." }),
 
   // Security
   AUTH_MODE: setting({ schema: z.enum(["jwt", "none"]), help: "jwt: require a bearer token; none: no authentication. Default: jwt in aws mode, none in emulator mode." }),
@@ -124,6 +137,10 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   CONNECT_API_QUOTAS: Partial<Record<RelatedApi, ApiQuota>>;
   CACHE_TTL_SECONDS: number;
   CACHE_ACTIVE_TTL_SECONDS: number;
+  SUBSCRIPTION_BUFFER_EVENTS: number;
+  SUBSCRIPTIONS_PER_CONNECTION: number;
+  SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL: number;
+  SUBSCRIPTION_KEEPALIVE_MS: number;
   CACHE_RESOURCE_TTL_SECONDS: number;
   CACHE_NEGATIVE_TTL_SECONDS: number;
   CACHE_MAX_ENTRIES: number;
@@ -181,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean
     ...p,
     AWS_REGION: region,
     AUTH_MODE: authMode,
+    // Events keep active contacts fresh (each refreshes its contact at once), so the TTL only
+    // covers a lost event (EventBridge delivers best-effort) and can be longer.
+    CACHE_ACTIVE_TTL_SECONDS: p.CACHE_ACTIVE_TTL_SECONDS ?? (p.CONTACT_EVENTS_QUEUE_URL !== undefined || !aws ? 60 : 5),
     GRAPHQL_INTROSPECTION: p.GRAPHQL_INTROSPECTION ?? !aws,
     GRAPHIQL: p.GRAPHIQL ?? !aws,
     LOG_FORMAT: p.LOG_FORMAT ?? (isTTY ? "pretty" : "json"),

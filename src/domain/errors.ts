@@ -26,6 +26,12 @@ export const ErrorCode = {
   BAD_REQUEST: "BAD_REQUEST",
   /** The HTTP request body is larger than `BODY_LIMIT_BYTES` (HTTP 413). */
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** A subscription fell further behind than `SUBSCRIPTION_BUFFER_EVENTS`; it was ended (and its connection closed). */
+  SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
+  /** A connection or principal asked for more subscriptions than the gateway allows (`extensions.limit` names the setting). */
+  SUBSCRIPTION_LIMIT_EXCEEDED: "SUBSCRIPTION_LIMIT_EXCEEDED",
+  /** Live contact events are not configured (no `CONTACT_EVENTS_QUEUE_URL`). */
+  EVENTS_NOT_CONFIGURED: "EVENTS_NOT_CONFIGURED",
   /** A bug in the gateway; details are in the logs, never in the response. */
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;

@@ -14,6 +14,16 @@ export interface Principal {
   readonly scopes: ReadonlySet<string>;
   /** Instance ids the caller may read (the `connect_instances` claim); `"*"` for every instance. */
   readonly instances: "*" | ReadonlySet<string>;
+  /**
+   * When the token stops being valid (its `exp`, epoch ms); absent without a token. A subscription
+   * outlives the request that opened it, so every event it delivers checks this again.
+   */
+  readonly expiresAt?: number;
+}
+
+/** Whether the caller's token has expired by `now` (epoch ms); never without a token. */
+export function hasExpired(principal: Principal, now = Date.now()): boolean {
+  return principal.expiresAt !== undefined && now >= principal.expiresAt;
 }
 
 /** Needed for any read. */

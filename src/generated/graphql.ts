@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ContactModel as ContactModelSdk } from '../domain/contactRef.js';
 import type { QueueInfoModel as QueueInfoModelSdk, AgentInfoModel as AgentInfoModelSdk } from '../domain/resourceRef.js';
 import type { HierarchyGroups as HierarchyGroupsSdk, AgentHierarchyGroup as AgentHierarchyGroupSdk, DeviceInfo as DeviceInfoSdk, ParticipantCapabilities as ParticipantCapabilitiesSdk, StateTransition as StateTransitionSdk, WisdomInfo as WisdomInfoSdk, AiAgentInfo as AiAgentInfoSdk, EndpointInfo as EndpointInfoSdk, RoutingCriteria as RoutingCriteriaSdk, Step as StepSdk, Expiry as ExpirySdk, Expression as ExpressionSdk, AttributeCondition as AttributeConditionSdk, Range as RangeSdk, MatchCriteria as MatchCriteriaSdk, AgentsCriteria as AgentsCriteriaSdk, Customer as CustomerSdk, Campaign as CampaignSdk, CustomerVoiceActivity as CustomerVoiceActivitySdk, QualityMetrics as QualityMetricsSdk, AgentQualityMetrics as AgentQualityMetricsSdk, CustomerQualityMetrics as CustomerQualityMetricsSdk, AudioQualityMetricsInfo as AudioQualityMetricsInfoSdk, ChatMetrics as ChatMetricsSdk, ChatContactMetrics as ChatContactMetricsSdk, ParticipantMetrics as ParticipantMetricsSdk, DisconnectDetails as DisconnectDetailsSdk, AdditionalEmailRecipients as AdditionalEmailRecipientsSdk, EmailRecipient as EmailRecipientSdk, SegmentAttributeValue as SegmentAttributeValueSdk, RecordingInfo as RecordingInfoSdk, ContactEvaluation as ContactEvaluationSdk, TaskTemplateInfoV2 as TaskTemplateInfoV2Sdk, ContactDetails as ContactDetailsSdk, OutboundStrategy as OutboundStrategySdk, OutboundStrategyConfig as OutboundStrategyConfigSdk, AgentFirst as AgentFirstSdk, Preview as PreviewSdk, PostAcceptTimeoutConfig as PostAcceptTimeoutConfigSdk, NextContactEntry as NextContactEntrySdk, NextContactMetadata as NextContactMetadataSdk, QuickConnectContactData as QuickConnectContactDataSdk, GlobalResiliencyMetadata as GlobalResiliencyMetadataSdk, Queue as QueueSdk, OutboundCallerConfig as OutboundCallerConfigSdk, OutboundEmailConfig as OutboundEmailConfigSdk, User as UserSdk, UserIdentityInfo as UserIdentityInfoSdk, UserPhoneConfig as UserPhoneConfigSdk, AutoAcceptConfig as AutoAcceptConfigSdk, AfterContactWorkConfigPerChannel as AfterContactWorkConfigPerChannelSdk, AfterContactWorkConfig as AfterContactWorkConfigSdk, PhoneNumberConfig as PhoneNumberConfigSdk, PersistentConnectionConfig as PersistentConnectionConfigSdk, VoiceEnhancementConfig as VoiceEnhancementConfigSdk, ReferenceSummary as ReferenceSummarySdk, AttachmentReference as AttachmentReferenceSdk, ContactAnalysisReference as ContactAnalysisReferenceSdk, DateReference as DateReferenceSdk, EmailReference as EmailReferenceSdk, EmailMessageReference as EmailMessageReferenceSdk, NumberReference as NumberReferenceSdk, StringReference as StringReferenceSdk, UrlReference as UrlReferenceSdk } from '@aws-sdk/client-connect';
+import type { ContactEventDelivery as ContactEventDeliverySdk } from '../events/contactEventHub.js';
 import type { ContactConnectionModel as ContactConnectionModelSdk, ContactEdgeModel as ContactEdgeModelSdk } from '../graphql/contactConnection.js';
 import type { GatewayContext } from '../graphql/context.js';
 export type Maybe<T> = T | null;
@@ -602,6 +603,47 @@ export type ContactEvaluationEntry = {
   key: Scalars['String']['output'];
   /** The value stored under the key. */
   value?: Maybe<ContactEvaluation>;
+};
+
+/** An Amazon Connect contact event (EventBridge `detail-type: Amazon Connect Contact Event`). */
+export type ContactEvent = {
+  __typename?: 'ContactEvent';
+  /**
+   * The contact as it was right after the event, with every field and relation a query offers
+   * (`previousContact`, `queueInfo { queue { name } }`, `transferChain`, …). `null` when Amazon
+   * Connect no longer knows it.
+   */
+  contact?: Maybe<Contact>;
+  /** The contact the event is about. */
+  contactId: Scalars['ID']['output'];
+  /** EventBridge's event id; the same event is never delivered twice. */
+  eventId: Scalars['ID']['output'];
+  /**
+   * What happened: INITIATED, CONNECTED_TO_SYSTEM, QUEUED, CONNECTED_TO_AGENT, DISCONNECTED,
+   * CONTACT_DATA_UPDATED, PAUSED, RESUMED, COMPLETED, or a type Connect adds later (passed through).
+   */
+  eventType: Scalars['String']['output'];
+  /** The instance of the contact. */
+  instanceId: Scalars['ID']['output'];
+  /** When Amazon Connect emitted the event (whole seconds). */
+  timestamp: Scalars['DateTime']['output'];
+};
+
+/**
+ * Conditions on contact events, combined with AND. Each list matches an event whose value is one of
+ * its entries; an absent list matches everything.
+ */
+export type ContactEventFilter = {
+  /** Only contacts with these agents (user ids; the event's agent, else the contact's). */
+  agentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only contacts of these channels (VOICE, CHAT, TASK, EMAIL, …). */
+  channels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only these contacts. */
+  contactIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only these event types (INITIATED, CONNECTED_TO_SYSTEM, QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, CONTACT_DATA_UPDATED, COMPLETED, …). */
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only contacts in these queues (the event's queue, else the contact's). */
+  queueIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 /** A structure that defines search criteria for contacts using agent hierarchy group levels. */
@@ -1436,6 +1478,35 @@ export type StringReference = {
   value?: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * Live contacts: Amazon Connect's contact events, as they happen. Served over GraphQL over WebSocket
+ * (`graphql-ws`, subprotocol `graphql-transport-ws`, on `/graphql`) and GraphQL over Server-Sent Events
+ * (`graphql-sse`, distinct connections, on `/graphql/stream`); not over plain HTTP POST.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every contact event of one instance from now on, optionally filtered. Each event carries the
+   * contact as it was right after it, read once (one DescribeContact per event, however many
+   * subscribers select `contact`). Events of one contact arrive in order; an event older than one
+   * already delivered for its contact is dropped. A subscriber that falls more than
+   * `SUBSCRIPTION_BUFFER_EVENTS` events behind is ended with `SUBSCRIBER_TOO_SLOW`; an expired token
+   * ends the subscription with `UNAUTHENTICATED` at its next event.
+   */
+  contactEvents: ContactEvent;
+};
+
+
+/**
+ * Live contacts: Amazon Connect's contact events, as they happen. Served over GraphQL over WebSocket
+ * (`graphql-ws`, subprotocol `graphql-transport-ws`, on `/graphql`) and GraphQL over Server-Sent Events
+ * (`graphql-sse`, distinct connections, on `/graphql/stream`); not over plain HTTP POST.
+ */
+export type SubscriptionContactEventsArgs = {
+  filter?: InputMaybe<ContactEventFilter>;
+  instanceId: Scalars['ID']['input'];
+};
+
 /** Information about the task template used to create this contact. */
 export type TaskTemplateInfo = {
   __typename?: 'TaskTemplateInfo';
@@ -1677,6 +1748,8 @@ export type ResolversTypes = {
   ContactEdge: ResolverTypeWrapper<ContactEdgeModelSdk>;
   ContactEvaluation: ResolverTypeWrapper<ContactEvaluationSdk>;
   ContactEvaluationEntry: ResolverTypeWrapper<Omit<ContactEvaluationEntry, 'value'> & { value?: Maybe<ResolversTypes['ContactEvaluation']> }>;
+  ContactEvent: ResolverTypeWrapper<ContactEventDeliverySdk>;
+  ContactEventFilter: ContactEventFilter;
   ContactSearchAgentHierarchyGroupsInput: ContactSearchAgentHierarchyGroupsInput;
   ContactSearchAttributeCriterionInput: ContactSearchAttributeCriterionInput;
   ContactSearchAttributesInput: ContactSearchAttributesInput;
@@ -1736,6 +1809,7 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StringEntry: ResolverTypeWrapper<StringEntry>;
   StringReference: ResolverTypeWrapper<StringReferenceSdk>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TaskTemplateInfo: ResolverTypeWrapper<TaskTemplateInfoV2Sdk>;
   UrlReference: ResolverTypeWrapper<UrlReferenceSdk>;
   User: ResolverTypeWrapper<UserSdk>;
@@ -1771,6 +1845,8 @@ export type ResolversParentTypes = {
   ContactEdge: ContactEdgeModelSdk;
   ContactEvaluation: ContactEvaluationSdk;
   ContactEvaluationEntry: Omit<ContactEvaluationEntry, 'value'> & { value?: Maybe<ResolversParentTypes['ContactEvaluation']> };
+  ContactEvent: ContactEventDeliverySdk;
+  ContactEventFilter: ContactEventFilter;
   ContactSearchAgentHierarchyGroupsInput: ContactSearchAgentHierarchyGroupsInput;
   ContactSearchAttributeCriterionInput: ContactSearchAttributeCriterionInput;
   ContactSearchAttributesInput: ContactSearchAttributesInput;
@@ -1830,6 +1906,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   StringEntry: StringEntry;
   StringReference: StringReferenceSdk;
+  Subscription: Record<PropertyKey, never>;
   TaskTemplateInfo: TaskTemplateInfoV2Sdk;
   UrlReference: UrlReferenceSdk;
   User: UserSdk;
@@ -2044,6 +2121,15 @@ export type ContactEvaluationResolvers<ContextType = GatewayContext, ParentType 
 export type ContactEvaluationEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ContactEvaluationEntry'] = ResolversParentTypes['ContactEvaluationEntry']> = {
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['ContactEvaluation']>, ParentType, ContextType>;
+};
+
+export type ContactEventResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ContactEvent'] = ResolversParentTypes['ContactEvent']> = {
+  contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType>;
+  contactId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  instanceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type CustomerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = {
@@ -2327,6 +2413,10 @@ export type StringReferenceResolvers<ContextType = GatewayContext, ParentType ex
   value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  contactEvents?: SubscriptionResolver<ResolversTypes['ContactEvent'], "contactEvents", ParentType, ContextType, RequireFields<SubscriptionContactEventsArgs, 'instanceId'>>;
+};
+
 export type TaskTemplateInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TaskTemplateInfo'] = ResolversParentTypes['TaskTemplateInfo']> = {
   arn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2407,6 +2497,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   ContactEdge?: ContactEdgeResolvers<ContextType>;
   ContactEvaluation?: ContactEvaluationResolvers<ContextType>;
   ContactEvaluationEntry?: ContactEvaluationEntryResolvers<ContextType>;
+  ContactEvent?: ContactEventResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerQualityMetrics?: CustomerQualityMetricsResolvers<ContextType>;
   CustomerVoiceActivity?: CustomerVoiceActivityResolvers<ContextType>;
@@ -2453,6 +2544,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Step?: StepResolvers<ContextType>;
   StringEntry?: StringEntryResolvers<ContextType>;
   StringReference?: StringReferenceResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   TaskTemplateInfo?: TaskTemplateInfoResolvers<ContextType>;
   UrlReference?: UrlReferenceResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -1,5 +1,8 @@
 import type { Logger } from "pino";
+import type { Contact } from "@aws-sdk/client-connect";
+import { toContactModel, type ContactRef } from "../domain/contactRef.js";
 import type { Principal } from "../domain/principal.js";
+import type { ContactEventHub } from "../events/contactEventHub.js";
 import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 import { createOperationScope, type OperationScope } from "../upstream/operationScope.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -27,6 +30,16 @@ export interface GatewayContext {
   readonly maxContactHops: number;
   /** What this request cost upstream (its log line's `upstreamCalls`); the loaders pass it down with every read. */
   readonly operationScope: OperationScope;
+  /** Live contact events: set for subscriptions (WebSocket, SSE) when events are configured. */
+  readonly live?: LiveContext | undefined;
+}
+
+/** What a subscription needs besides a query's context. */
+export interface LiveContext {
+  /** This replica's subscribers (`undefined`: no events queue is configured). */
+  readonly hub: ContactEventHub | undefined;
+  /** Called when a subscription of this connection is cut off for falling behind (closes the connection). */
+  readonly onOverflow: (error: Error) => void;
 }
 
 /** What stays the same for every request of one gateway. */
@@ -53,23 +66,36 @@ export interface RequestFacts {
   readonly auth: Principal;
   /** The request asked to skip cached answers (`Cache-Control: no-cache`). */
   readonly noCache: boolean;
+  /** For subscriptions: where events come from, and what to do with a subscriber that falls behind. */
+  readonly live?: LiveContext | undefined;
+}
+
+/** A contact the request already has (read once for a contact event): its loader serves it without a read. */
+export interface PrimedContact {
+  readonly ref: ContactRef;
+  readonly contact: Contact;
 }
 
 /**
  * The context of one GraphQL request: fresh loaders (so nothing is memoized across requests) whose
  * every contact read is first checked against the caller's instances and the operation's upstream
  * budget, an operation scope counting what the request cost upstream, and an empty redaction record.
+ * A subscription makes one per event, `primed` with the contact read for that event, so its
+ * `contact` field costs no read however many subscribers select it, and nothing is memoized from
+ * one event to the next.
  */
-export function createContext(sources: ContextSources, request: RequestFacts): GatewayContext {
+export function createContext(sources: ContextSources, request: RequestFacts, primed?: PrimedContact): GatewayContext {
   const operationScope = createOperationScope();
+  const loaders = createLoaders(sources.fetchContact, {
+    related: sources.related,
+    fetchOptions: { noCache: request.noCache, operation: operationScope },
+    concurrency: sources.concurrency,
+    onBatch: sources.onBatch,
+    beforeFetch: upstreamGuard(request.auth, sources.maxUpstreamCalls),
+  });
+  if (primed) loaders.contact.prime(primed.ref, toContactModel(primed.contact, primed.ref));
   return {
-    loaders: createLoaders(sources.fetchContact, {
-      related: sources.related,
-      fetchOptions: { noCache: request.noCache, operation: operationScope },
-      concurrency: sources.concurrency,
-      onBatch: sources.onBatch,
-      beforeFetch: upstreamGuard(request.auth, sources.maxUpstreamCalls),
-    }),
+    loaders,
     defaultRegion: sources.defaultRegion,
     requestId: request.requestId,
     logger: request.logger,
@@ -78,5 +104,6 @@ export function createContext(sources: ContextSources, request: RequestFacts): G
     maxContactIds: sources.maxContactIds,
     maxContactHops: sources.maxContactHops,
     operationScope,
+    live: request.live,
   };
 }

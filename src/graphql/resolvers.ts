@@ -12,8 +12,10 @@ import {
 import { referenceTypeOf, referenceTypesArgument } from "./referenceTypes.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput } from "../domain/errors.js";
+import type { ContactEventDelivery } from "../events/contactEventHub.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { resourceRefOf, withRef } from "../domain/resourceRef.js";
+import { subscribeContactEvents } from "./contactEventsSubscription.js";
 import { searchContacts } from "./searchContacts.js";
 import { transferChain } from "./transferChain.js";
 
@@ -26,6 +28,24 @@ export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
   // 64-bit integers as JSON numbers, exact up to 2^53 - 1; larger values are refused, not rounded.
   Long: new GraphQLScalarType({ ...SafeIntResolver.toConfig(), name: "Long" }),
+
+  Subscription: {
+    contactEvents: {
+      subscribe: (_, args, ctx) => subscribeContactEvents(args, ctx),
+      // Each event is the root value of its own execution (see `subscribePerEvent`).
+      resolve: (delivery: ContactEventDelivery) => delivery,
+    },
+  },
+
+  ContactEvent: {
+    eventId: ({ event }) => event.eventId,
+    eventType: ({ event }) => event.eventType,
+    timestamp: ({ event }) => event.timestamp,
+    contactId: ({ event }) => event.ref.contactId,
+    instanceId: ({ event }) => event.ref.instanceId,
+    // The event's context was primed with this contact: no read, however many subscribers.
+    contact: ({ event, contact }, _, ctx) => (contact ? ctx.loaders.contact.load(event.ref) : null),
+  },
 
   Query: {
     contact: (_, args, ctx) => {

@@ -21,6 +21,7 @@ const GATEWAY_SHAPED = new Set([
   "Query",
   "Mutation",
   "Subscription",
+  "ContactEvent",
   "StringEntry",
   "SegmentAttributeValueEntry",
   "ContactEvaluationEntry",

@@ -140,6 +140,7 @@ function principalOf(payload: JWTPayload): Principal {
   const listed = (Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : []).map(instanceIdOf);
   return {
     ...(typeof payload.sub === "string" && { subject: payload.sub }),
+    ...(typeof payload.exp === "number" && { expiresAt: payload.exp * 1000 }),
     scopes,
     instances: listed.includes("*") ? "*" : new Set(listed),
   };
@@ -170,12 +171,13 @@ declare module "fastify" {
  * caller costs no parsing, no validation and no upstream call. Refusals are GraphQL-shaped:
  * `{"errors":[{"message":…,"extensions":{"code":"UNAUTHENTICATED"}}]}` with 401 (or 403 for a token
  * without `contacts:read`). CORS preflights and the GraphiQL page (HTML, no operation) are not
- * authenticated: neither carries data.
+ * authenticated: neither carries data. WebSocket upgrades are authenticated by the WebSocket
+ * transport instead, from `connection_init` (browsers cannot set headers on an upgrade).
  */
-export function registerAuth(app: FastifyInstance, authenticator: Authenticator, logger: Logger, path = "/graphql"): void {
+export function registerAuth(app: FastifyInstance, authenticator: Authenticator, logger: Logger, paths: readonly string[] = ["/graphql"]): void {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.url !== path || request.method === "OPTIONS" || isLandingPageRequest(request)) return;
+    if (!paths.includes(request.routeOptions.url ?? "") || request.method === "OPTIONS" || isLandingPageRequest(request) || isWebSocketUpgrade(request)) return;
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization);
     } catch (error) {
@@ -200,6 +202,11 @@ function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
     .code(error.status)
     .type("application/json; charset=utf-8")
     .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+}
+
+/** Whether `request` asks to become a WebSocket (authenticated by the WebSocket transport). */
+export function isWebSocketUpgrade(request: FastifyRequest): boolean {
+  return (request.headers.upgrade ?? "").toLowerCase() === "websocket";
 }
 
 function isLandingPageRequest(request: FastifyRequest): boolean {

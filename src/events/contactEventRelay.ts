@@ -1,0 +1,116 @@
+import type { Contact } from "@aws-sdk/client-connect";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import type { ContactEvent } from "../domain/contactEvent.js";
+import { contactKey, type ContactRef } from "../domain/contactRef.js";
+import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import type { ContactEventBus } from "./contactEventBus.js";
+import type { ContactEventHub } from "./contactEventHub.js";
+import type { EventDeduplicator } from "./eventDeduplicator.js";
+
+/** What the relay needs of the contact source: the cache tiers and one way upstream. */
+export interface ContactStore {
+  /** One DescribeContact that skips cached answers; the answer replaces the contact in every tier. */
+  refresh(ref: ContactRef): Promise<Contact>;
+  /** Drops this replica's copy only (another replica has just stored a newer one in the shared tier). */
+  evictLocal(ref: ContactRef): void;
+  /** Reads through the cache: this replica's tier, then the shared one, then Connect. */
+  read(ref: ContactRef): Promise<Contact>;
+}
+
+/** What became of one event given to `apply`. */
+export type ApplyOutcome = "applied" | "duplicate" | "stale";
+
+export interface ContactEventRelayOptions {
+  store: ContactStore;
+  hub: ContactEventHub;
+  bus: ContactEventBus;
+  deduplicator: EventDeduplicator;
+  logger: Logger;
+  metrics?: Pick<GatewayMetrics, "observeEventAge"> | undefined;
+  /** Observes every contact that changed (the response cache drops what named it). */
+  onContactChanged?: ((ref: ContactRef) => void) | undefined;
+}
+
+/**
+ * Turns each contact event into fresh state and deliveries, on every replica:
+ *
+ * - `apply` (the replica that took the event from the queue): claims the event id (a duplicate
+ *   stops here), drops it when older than the last event applied for its contact (SQS does not keep
+ *   order), reads the contact once (one DescribeContact per event, which also replaces it in every
+ *   cache tier, so a query right after the event sees the new state), tells the other replicas, then
+ *   hands event and contact to this replica's subscribers. Throws when the contact could not be read
+ *   (throttled, Connect failing): the message stays on the queue and is applied when redelivered.
+ * - `heard` (every other replica, through the bus): drops its own copy of the contact, reads it from
+ *   the shared tier (no DescribeContact), and delivers to its subscribers.
+ *
+ * However many subscribers an event has, they share that one read: each is handed the contact it
+ * announced, and the GraphQL layer primes the event's loaders with it.
+ */
+export class ContactEventRelay {
+  /** The newest event time applied per contact (by this replica). */
+  private readonly lastApplied = new LRUCache<string, number>({ max: 100_000 });
+  /** Other replicas' events, delivered one after another in the order heard. */
+  private remote: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ContactEventRelayOptions) {}
+
+  async apply(event: ContactEvent): Promise<ApplyOutcome> {
+    const { deduplicator } = this.options;
+    if (!(await deduplicator.claim(event.eventId))) return "duplicate";
+    try {
+      const key = contactKey(event.ref);
+      if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) {
+        await deduplicator.applied(event.eventId);
+        return "stale";
+      }
+      const contact = await this.readAfter(event, (ref) => this.options.store.refresh(ref));
+      this.lastApplied.set(key, event.timestamp.getTime());
+      await this.options.bus.publish(event);
+      this.deliver(event, contact);
+      await deduplicator.applied(event.eventId);
+      return "applied";
+    } catch (error) {
+      await deduplicator.release(event.eventId);
+      throw error;
+    }
+  }
+
+  /** Another replica applied `event`: refresh this replica's copy and deliver it here, in order. */
+  heard(event: ContactEvent): void {
+    this.remote = this.remote.then(async () => {
+      this.options.store.evictLocal(event.ref);
+      try {
+        this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref)));
+      } catch (error) {
+        // The consuming replica read it a moment ago; the shared tier or Connect failing now only
+        // costs this replica's subscribers this event.
+        this.options.logger.warn({ eventId: event.eventId, err: { name: (error as Error)?.name } }, "could not read the contact of another replica's event");
+      }
+    });
+  }
+
+  /** Resolves once every event heard so far has been delivered (shutdown and tests). */
+  settled(): Promise<void> {
+    return this.remote;
+  }
+
+  // Private: the contact after `event`; `null` when Connect says it does not exist (or may not be
+  // read): subscribers still get the notification.
+  private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<Contact>): Promise<Contact | null> {
+    try {
+      return await read(event.ref);
+    } catch (error) {
+      const code = upstreamErrorCode(error);
+      if (code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN) return null;
+      throw error;
+    }
+  }
+
+  private deliver(event: ContactEvent, contact: Contact | null): void {
+    this.options.onContactChanged?.(event.ref);
+    this.options.metrics?.observeEventAge((Date.now() - event.timestamp.getTime()) / 1000);
+    this.options.hub.deliver({ event, contact });
+  }
+}

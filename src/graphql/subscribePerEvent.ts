@@ -1,0 +1,75 @@
+import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from "graphql";
+import { ErrorCode } from "../domain/errors.js";
+import { hasExpired } from "../domain/principal.js";
+import type { GatewayContext } from "./context.js";
+import { REDACTED_EXTENSION } from "./redaction.js";
+
+/**
+ * graphql-js's `subscribe`, except that each event executes with a context of its own.
+ *
+ * A transport makes the context once per subscription (graphql-ws and graphql-sse both do, and
+ * graphql-js executes every event with it), so its per-request loaders would serve the first
+ * event's contacts to every later event. Here each event gets `contextFor(event)`: fresh loaders
+ * (primed with the contact read for that event), a fresh redaction record for the event's
+ * `extensions.redacted`, the same caller. Before each event the caller's token is checked again: an
+ * expired one ends the subscription with UNAUTHENTICATED. An error of the event stream itself (a
+ * subscriber cut off for falling behind) is sent as the last result. Ending the returned iterator
+ * ends the event stream at once, even while it waits for an event.
+ */
+export async function subscribePerEvent<E>(
+  args: ExecutionArgs & { contextValue: GatewayContext },
+  contextFor: (event: E) => GatewayContext,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!isAsyncIterable<E>(stream)) return stream as ExecutionResult;
+  const events = stream[Symbol.asyncIterator]();
+  let finished = false;
+  const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
+    if (!finished) {
+      finished = true;
+      await events.return?.();
+    }
+    return { value: undefined, done: true };
+  };
+  const results: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      if (finished) return { value: undefined, done: true };
+      let event: IteratorResult<E>;
+      try {
+        event = await events.next();
+      } catch (error) {
+        await finish();
+        return { value: { errors: [asGraphQLError(error)] }, done: false };
+      }
+      if (event.done) return finish();
+      if (hasExpired(args.contextValue.auth)) {
+        await finish();
+        const error = new GraphQLError("The bearer token has expired; subscribe again with a new token.", { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+        return { value: { errors: [error] }, done: false };
+      }
+      const contextValue = contextFor(event.value);
+      const result = await execute({ ...args, rootValue: event.value, contextValue });
+      const masked = contextValue.redaction.masked;
+      if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
+      return { value: result, done: false };
+    },
+    return: finish,
+    async throw(error) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return results;
+    },
+  };
+  return results;
+}
+
+function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return typeof (value as AsyncIterable<T> | null)?.[Symbol.asyncIterator] === "function";
+}
+
+function asGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  return new GraphQLError("The event stream failed.", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationRule,
+} from "graphql";
+import type { Logger } from "pino";
+import { ErrorCode } from "../domain/errors.js";
+import type { Principal } from "../domain/principal.js";
+import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
+import { createContext, type ContextSources, type GatewayContext, type RequestFacts } from "../graphql/context.js";
+import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+
+export interface SubscriptionServerOptions {
+  schema: GraphQLSchema;
+  /** The query limits' rules (`createQueryLimits`): subscription documents pass the same limits. */
+  validationRules: readonly ValidationRule[];
+  parseOptions: ParseOptions;
+  sources: ContextSources;
+  /** This replica's subscribers; `undefined` when no events queue is configured. */
+  hub: ContactEventHub | undefined;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** Most subscriptions one WebSocket connection may hold (`SUBSCRIPTIONS_PER_CONNECTION`). */
+  maxSubscriptionsPerConnection: number;
+  /** Most open connections (WebSocket or SSE) per principal (`SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL`). */
+  maxConnectionsPerPrincipal: number;
+}
+
+/** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
+export interface OperationParams {
+  readonly query?: unknown;
+  readonly variables?: unknown;
+  readonly operationName?: unknown;
+}
+
+/**
+ * What both subscription transports (WebSocket, SSE) share, so they behave alike: documents parsed
+ * within `MAX_TOKENS` and validated with the same limits as queries, only subscriptions accepted
+ * (queries and mutations go to `POST /graphql`, where the operation log, metrics and cache see them),
+ * one context per subscription and one per event, and the bounds on connections per principal.
+ */
+export class SubscriptionServer {
+  private readonly connections = new Map<string, number>();
+  private readonly rules: readonly ValidationRule[];
+
+  constructor(private readonly options: SubscriptionServerOptions) {
+    this.rules = [...specifiedRules, ...options.validationRules];
+  }
+
+  /**
+   * Parses and validates `params` for `principal`: the execution arguments, or the errors to send
+   * (nothing has run and nothing went upstream). `onOverflow` disconnects the subscriber's
+   * connection when it falls behind.
+   */
+  prepare(params: OperationParams, principal: Principal, onOverflow: (error: Error) => void): (ExecutionArgs & { contextValue: GatewayContext }) | GraphQLError[] {
+    if (typeof params.query !== "string" || params.query.length === 0) return [badRequest("Send the subscription as `query`.")];
+    let document: DocumentNode;
+    try {
+      document = parse(params.query, this.options.parseOptions);
+    } catch (error) {
+      return [parseError(error)];
+    }
+    const errors = validate(this.options.schema, document, this.rules);
+    if (errors.length > 0) return errors.map(limitCode);
+    const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return [badRequest("The document names no operation to run (check `operationName`).")];
+    if (operation.operation !== "subscription") {
+      return [badRequest(`This endpoint serves subscriptions; send ${operation.operation} operations to POST /graphql.`)];
+    }
+    const variables = params.variables;
+    if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
+      return [badRequest("`variables` must be an object.")];
+    }
+    const requestId = randomUUID();
+    const facts: RequestFacts = {
+      requestId,
+      logger: this.options.logger.child({ requestId }),
+      auth: principal,
+      noCache: false,
+      live: { hub: this.options.hub, onOverflow },
+    };
+    return {
+      schema: this.options.schema,
+      document,
+      operationName,
+      variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
+      contextValue: createContext(this.options.sources, facts),
+    };
+  }
+
+  /** Runs a prepared subscription: each event executes with a context of its own (`subscribePerEvent`). */
+  subscribe(args: ExecutionArgs & { contextValue: GatewayContext }): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const base = args.contextValue;
+    const facts: RequestFacts = { requestId: base.requestId, logger: base.logger, auth: base.auth, noCache: false };
+    return subscribePerEvent<ContactEventDelivery>(args, (delivery) =>
+      createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
+    );
+  }
+
+  /**
+   * Counts a new connection of `principal` (from `address` when it has no subject): `false` when it
+   * already holds `maxConnectionsPerPrincipal`. Pair every `true` with `disconnect`.
+   */
+  connect(principal: Principal, address: string): string | undefined {
+    const key = principal.subject !== undefined ? `sub:${principal.subject}` : `ip:${address}`;
+    const open = this.connections.get(key) ?? 0;
+    if (open >= this.options.maxConnectionsPerPrincipal) return undefined;
+    this.connections.set(key, open + 1);
+    return key;
+  }
+
+  disconnect(key: string): void {
+    const open = (this.connections.get(key) ?? 1) - 1;
+    if (open <= 0) this.connections.delete(key);
+    else this.connections.set(key, open);
+  }
+
+  /** Most subscriptions one WebSocket connection may hold. */
+  get maxSubscriptionsPerConnection(): number {
+    return this.options.maxSubscriptionsPerConnection;
+  }
+
+  /** The error sent when a principal opens one connection too many. */
+  tooManyConnections(): GraphQLError {
+    return new GraphQLError(
+      `Too many open subscription connections for this caller (at most ${this.options.maxConnectionsPerPrincipal}, SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL).`,
+      { extensions: { code: ErrorCode.SUBSCRIPTION_LIMIT_EXCEEDED, limit: "SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL" } },
+    );
+  }
+}
+
+function badRequest(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_REQUEST } });
+}
+
+// Private: the parser's token limit is a limit error, like on POST /graphql.
+function parseError(error: unknown): GraphQLError {
+  const message = error instanceof Error ? error.message : "Syntax error.";
+  if (/contains more tha[nt] \d+ tokens/.test(message)) {
+    return new GraphQLError(message.replace(/^Syntax Error: /, ""), { extensions: { code: ErrorCode.QUERY_LIMIT_EXCEEDED, limit: "MAX_TOKENS" } });
+  }
+  return new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+}
+
+// Private: validation errors keep graphql-js's message; the limits' own errors keep their code.
+function limitCode(error: GraphQLError): GraphQLError {
+  if (typeof error.extensions.code === "string") return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" } });
+}
