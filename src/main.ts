@@ -1,3 +1,4 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { ConfigError, configHelp, loadConfig, type Config } from "./config/config.js";
 import { ConnectUpstream } from "./upstream/connectUpstream.js";
 import type { Emulator } from "./emulator/emulator.js";
@@ -55,9 +56,21 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
     maxSockets: config.CONNECT_MAX_SOCKETS,
   });
+  // Live contact events: CONTACT_EVENTS_QUEUE_URL, else the emulator's queue in emulator mode.
+  const queueUrl = config.CONTACT_EVENTS_QUEUE_URL ?? (emulatorUrl ? emulatorQueueUrl(emulatorUrl) : undefined);
+  const sqs = queueUrl
+    ? new SQSClient({
+        region: queueRegion(queueUrl) ?? config.AWS_REGION,
+        // The emulator serves SQS on its own port; in aws mode the SDK resolves the endpoint itself
+        // (and honours AWS_ENDPOINT_URL_SQS) and uses the default credential chain.
+        ...(emulatorUrl && emulatorModule && !config.CONTACT_EVENTS_QUEUE_URL && { endpoint: emulatorUrl, credentials: emulatorModule.EMULATOR_CREDENTIALS }),
+        maxAttempts: config.CONNECT_MAX_ATTEMPTS,
+      })
+    : undefined;
   const gateway = await createGateway({
     config,
     upstream,
+    ...(sqs && queueUrl && { contactEvents: { sqs, queueUrl } }),
     logger,
     metrics: createMetrics({ processMetrics: true }),
     // Ready when Connect (or the emulator) answers; checked without spending DescribeContact quota.
@@ -79,6 +92,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_GRACE_MS);
     timer.unref();
     await gateway.close();
+    sqs?.destroy();
     await emulator?.close();
     logger.info("stopped");
     logger.flush?.();
@@ -86,6 +100,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** The emulator's contact events queue (the account id and name it serves by default). */
+function emulatorQueueUrl(emulatorUrl: string): string {
+  return `${emulatorUrl.replace(/\/$/, "")}/000000000000/connect-contact-events`;
+}
+
+/** The region in an SQS queue URL (`https://sqs.{region}.amazonaws.com/…`), if it names one. */
+function queueRegion(queueUrl: string): string | undefined {
+  return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\//.exec(queueUrl)?.[1];
 }
 
 function banner(graphqlUrl: string, emulatorUrl: string, embedded: boolean, demo: typeof import("./emulator/dataset.js").DEMO): string {

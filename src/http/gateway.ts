@@ -1,11 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyApollo, { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import fastifyCors from "@fastify/cors";
-import Fastify, { type FastifyInstance } from "fastify";
+import fastifyWebsocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
+import { FULL_ACCESS } from "../domain/principal.js";
+import { createLiveContactEvents, type LiveContactEvents } from "../events/liveContactEvents.js";
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
 import { operationLog } from "../graphql/operationLog.js";
@@ -25,6 +29,9 @@ import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
 import { noStore } from "./noStore.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
+import { sseHandler } from "./sseSubscriptions.js";
+import { SubscriptionServer } from "./subscriptionServer.js";
+import { refuseCrossSiteUpgrades, webSocketHandler } from "./webSocketSubscriptions.js";
 
 export interface GatewayOptions {
   config: Config;
@@ -39,6 +46,12 @@ export interface GatewayOptions {
   readinessChecks?: Record<string, ReadinessCheck>;
   /** The contact GraphiQL's example opens with (`main.ts` passes the emulator's demo chain). Default: placeholders. */
   exampleIds?: ExampleIds;
+  /**
+   * Live contact events: the SQS queue an EventBridge rule feeds (`CONTACT_EVENTS_QUEUE_URL`) and the
+   * real SDK client that reads it. Unset: no events, and `Subscription.contactEvents` answers
+   * EVENTS_NOT_CONFIGURED.
+   */
+  contactEvents?: { sqs: SQSClient; queueUrl: string } | undefined;
 }
 
 export interface Gateway {
@@ -48,6 +61,8 @@ export interface Gateway {
   readonly contactSource: ContactSource;
   /** The quota limiters and queue/user cache of the other Connect APIs. */
   readonly relatedSource: RelatedSource;
+  /** The event consumer, relay and subscribers, when contact events are configured. */
+  readonly events: LiveContactEvents | undefined;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -69,6 +84,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Queues, users, attributes, references and search: each API its own quota, sharing the contact
   // source's concurrency slots and Redis.
   const related = createRelatedSource({ config, upstream, slots: source.limiter, redis: source.redis });
+  // Live contact events: this replica consumes its share of the queue and serves every event to its
+  // subscribers; Redis carries each event (and its cache refresh) to the other replicas.
+  const events = options.contactEvents
+    ? createLiveContactEvents({
+        ...options.contactEvents,
+        store: {
+          refresh: (ref) => source.fetchContact(ref, { noCache: true }),
+          read: (ref) => source.fetchContact(ref),
+          // TODO(upstream refactor): ContactSource.evictLocal lands with the generic tiered cache.
+          evictLocal: (ref) => (source as unknown as { evictLocal?(r: typeof ref): void }).evictLocal?.(ref),
+        },
+        redis: source.redis,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        bufferEvents: config.SUBSCRIPTION_BUFFER_EVENTS,
+        logger,
+        metrics,
+      })
+    : undefined;
 
   const app = Fastify({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -87,13 +120,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (config.CORS_ORIGINS.length > 0) {
     await app.register(fastifyCors, { origin: config.CORS_ORIGINS, methods: ["GET", "POST"], maxAge: 600 });
   }
-  if (config.AUTH_MODE === "jwt") registerAuth(app, createAuthenticator(config), logger);
+  const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
+  if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: config.BODY_LIMIT_BYTES },
+    // On close, every subscriber hears 1001 (going away) after its subscriptions have completed.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(1001, "server shutting down");
+      done();
+    },
+  });
+  refuseCrossSiteUpgrades(app, config.CORS_ORIGINS);
   const limits = createQueryLimits(config);
   closeConnectionsAfterLastResponse(app);
   const redis = source.redis;
   registerHealthRoutes(app, {
     checks: options.readinessChecks ?? {},
-    info: redis ? { redis: () => (redis.available ? "ok" : "unavailable: cache and quota limiter run on local state") } : {},
+    info: {
+      ...(redis && { redis: () => (redis.available ? "ok" : "unavailable: cache and quota limiter run on local state") }),
+      ...(events && { events: () => `${events.state}: ${events.hub.size} subscriptions on this replica` }),
+    },
   });
   registerMetricsRoute(app, metrics);
   if (config.GRAPHIQL) compressGraphiQL(app);
@@ -102,8 +148,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.plugins ?? []),
   ];
 
+  const schema = buildSchema();
   const apollo = new ApolloServer<GatewayContext>({
-    schema: buildSchema(),
+    schema,
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
     allowBatchedHttpRequests: config.HTTP_BATCHING,
@@ -143,15 +190,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onBatch: metrics.observeBatch,
   };
 
-  await app.register(fastifyApollo(apollo), {
-    path: "/graphql",
-    context: async (request) =>
-      createContext(contextSources, {
-        requestId: request.id,
-        logger: logger.child({ requestId: request.id }),
-        auth: requestPrincipal(request, config.AUTH_MODE),
-        noCache: requestBypassesCache(request.headers),
-      }),
+  const context = async (request: FastifyRequest) =>
+    createContext(contextSources, {
+      requestId: request.id,
+      logger: logger.child({ requestId: request.id }),
+      auth: requestPrincipal(request, config.AUTH_MODE),
+      noCache: requestBypassesCache(request.headers),
+    });
+  // POST here; GET (queries, GraphiQL, and WebSocket upgrades for subscriptions) on the route below.
+  await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
+
+  const subscriptions = new SubscriptionServer({
+    schema,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    sources: contextSources,
+    hub: events?.hub,
+    logger,
+    metrics,
+    maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
+  });
+  app.route({
+    method: "GET",
+    url: "/graphql",
+    handler: fastifyApolloHandler(apollo, { context }),
+    wsHandler: webSocketHandler({ server: subscriptions, authenticator, anonymous: FULL_ACCESS, metrics, keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS }),
+  });
+  app.route({
+    method: ["GET", "POST"],
+    url: "/graphql/stream",
+    handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics }),
   });
 
   app.addHook("onSend", async (request, reply) => {
@@ -163,13 +232,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     apollo,
     contactSource: source,
     relatedSource: related,
+    events,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
+      await events?.start();
       const address = app.server.address();
       const actualPort = typeof address === "object" && address ? address.port : port;
       return `http://${host === "0.0.0.0" || host === "::" ? "localhost" : host}:${actualPort}`;
     },
     async close() {
+      // Events first: stop taking from the queue, finish what was taken, end every subscription.
+      await events?.stop();
       await app.close(); // runs Apollo's drain plugin: in-flight operations finish first
       await apollo.stop();
       upstream.destroy();

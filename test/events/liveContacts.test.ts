@@ -1,0 +1,163 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
+
+const EVENTS = `subscription Events($instanceId: ID!, $filter: ContactEventFilter) {
+  contactEvents(instanceId: $instanceId, filter: $filter) {
+    eventId
+    eventType
+    contactId
+    timestamp
+    contact {
+      id
+      disconnectTimestamp
+      queueInfo { id queue { name } }
+      previousContact { id }
+    }
+  }
+}`;
+
+let stack: LiveStack;
+
+beforeAll(async () => {
+  stack = await startLiveStack({ emulator: { events: { visibilityTimeoutSeconds: 1 } } });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+afterEach(async () => {
+  // Every spec leaves the queue drained and nothing subscribed.
+  await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
+  await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
+});
+
+/** A new voice contact (its INITIATED event); returns its id. */
+function startContact(): string {
+  return stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
+}
+
+function eventIds(received: Received): string[] {
+  return received.results.map((r) => r.data?.contactEvents?.eventId);
+}
+
+describe("Subscription.contactEvents", () => {
+  it("delivers each event once and in order to 100 WebSocket subscribers and one SSE subscriber, with one DescribeContact per event, and leaves the queue empty", async () => {
+    const ws = Array.from({ length: 100 }, () => stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId }));
+    const sse = stack.subscribe(stack.sse(), EVENTS, { instanceId: DEMO.instanceId });
+    await stack.subscribers(101);
+    stack.resetCalls();
+
+    const initiated = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" });
+    const contactId = initiated.detail.contactId;
+    const sent = [initiated.id];
+    for (const eventType of ["QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED"]) sent.push(stack.emulator.events.emit({ eventType, contactId }).id);
+
+    const everyone = [...ws, sse];
+    await waitUntil(() => everyone.every((r) => r.results.length >= 4), "every subscriber to receive 4 events");
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more arrives
+    for (const received of everyone) {
+      expect(received.results).toHaveLength(4);
+      expect(received.results.every((r) => r.errors === undefined)).toBe(true);
+      expect(eventIds(received)).toEqual(sent);
+      expect(received.results.map((r) => r.data.contactEvents.eventType)).toEqual(["INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED"]);
+    }
+    // One DescribeContact per event, however many of the 101 subscribers selected `contact`.
+    expect(stack.emulator.calls.byApi.DescribeContact).toBe(4);
+    // Every message taken from the queue was deleted after it was applied.
+    await waitUntil(() => stack.emulator.calls.sqs.messagesDeleted === 4, "the 4 messages deleted");
+    expect(stack.emulator.calls.sqs.messagesReceived).toBe(4);
+    // The queue's joins are shared too: one DescribeQueue for the whole run (then cached).
+    expect(stack.emulator.calls.byApi.DescribeQueue).toBeLessThanOrEqual(1);
+    const last = sse.results.at(-1)!.data.contactEvents;
+    expect(last.contact.id).toBe(contactId);
+    expect(last.contact.disconnectTimestamp).not.toBeNull();
+    expect(last.contact.queueInfo.queue.name).toEqual(expect.any(String));
+    for (const r of everyone) r.unsubscribe();
+    await waitUntil(() => stack.gateway.events!.hub.size === 0, "every subscription to end");
+  });
+
+  it("gives a filtered subscriber only the events its filter names", async () => {
+    const filtered = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId, filter: { eventTypes: ["DISCONNECTED"] } });
+    const all = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+    await stack.subscribers(2);
+    const contactId = startContact();
+    stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+    const disconnected = stack.emulator.events.emit({ eventType: "DISCONNECTED", contactId });
+    await waitUntil(() => all.results.length === 3 && filtered.results.length === 1, "the events");
+    expect(eventIds(filtered)).toEqual([disconnected.id]);
+    filtered.unsubscribe();
+    all.unsubscribe();
+  });
+
+  it("shows a query right after DISCONNECTED the disconnect time of a contact cached while active", async () => {
+    const contactId = startContact();
+    stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+    await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "the events applied");
+    const query = `query($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id disconnectTimestamp } }`;
+    const before = await stack.query(query, { i: DEMO.instanceId, c: contactId });
+    expect(before.body.data.contact.disconnectTimestamp).toBeNull(); // cached, active, within CACHE_ACTIVE_TTL_SECONDS
+
+    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId, filter: { contactIds: [contactId] } });
+    await stack.subscribers(1);
+    stack.emulator.events.emit({ eventType: "DISCONNECTED", contactId });
+    await waitUntil(() => watcher.results.length === 1, "the DISCONNECTED event");
+    stack.resetCalls();
+    const after = await stack.query(query, { i: DEMO.instanceId, c: contactId });
+    expect(after.body.data.contact.disconnectTimestamp).toEqual(expect.any(String));
+    expect(stack.emulator.calls.byApi.DescribeContact).toBe(0); // the event refreshed the cache
+    watcher.unsubscribe();
+  });
+
+  it("delivers an event sent twice (same EventBridge id) once, and deletes both copies", async () => {
+    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+    const contactId = startContact();
+    await waitUntil(() => watcher.results.length === 1, "INITIATED");
+    stack.resetCalls();
+    const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+    stack.emulator.events.sendRaw(JSON.stringify(queued));
+    await waitUntil(() => stack.emulator.calls.sqs.messagesDeleted === 2, "both copies deleted");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(eventIds(watcher)).toEqual([watcher.results[0]!.data.contactEvents.eventId, queued.id]);
+    expect(stack.emulator.calls.byApi.DescribeContact).toBe(1);
+    watcher.unsubscribe();
+  });
+
+  it("leaves an event whose contact could not be read on the queue and applies it when redelivered", async () => {
+    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+    const contactId = startContact();
+    await waitUntil(() => watcher.results.length === 1, "INITIATED");
+    stack.resetCalls();
+    stack.emulator.failNext(1, 400, "DescribeContact");
+    const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+    await waitUntil(() => watcher.results.length === 2, "the redelivered event", 15_000);
+    expect(eventIds(watcher)[1]).toBe(queued.id);
+    expect(stack.emulator.calls.byApi.DescribeContact).toBe(2); // the failed read, then the redelivery's
+    watcher.unsubscribe();
+  });
+
+  it("deletes a message that is not a contact event (no dead-letter queue) and carries on with the next", async () => {
+    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+    stack.emulator.events.sendRaw("this is not JSON");
+    stack.emulator.events.sendRaw(JSON.stringify({ "detail-type": "Something Else", source: "aws.ec2", id: "x", time: new Date().toISOString(), detail: {} }));
+    startContact();
+    await waitUntil(() => watcher.results.length === 1, "the contact event after the rejected ones");
+    expect(watcher.results[0]!.data.contactEvents.eventType).toBe("INITIATED");
+    const metrics = await (await fetch(stack.url.replace("/graphql", "/metrics"))).text();
+    expect(metrics).toMatch(/connect_events_total\{outcome="rejected"\} [2-9]/);
+    watcher.unsubscribe();
+  });
+
+  it("refuses a subscription naming a malformed instance id before subscribing, and queries sent to the stream", async () => {
+    const bad = stack.subscribe(stack.ws(), EVENTS, { instanceId: "not an id!" });
+    await waitUntil(() => bad.ended !== undefined || bad.results.length > 0, "the refusal");
+    const errors = (bad.ended?.error as Array<{ extensions?: { code?: string } }> | undefined) ?? bad.results[0]?.errors;
+    expect(JSON.stringify(errors)).toContain("BAD_USER_INPUT");
+    const query = stack.subscribe(stack.ws(), `{ contact(instanceId: "${DEMO.instanceId}", contactId: "x") { id } }`);
+    await waitUntil(() => query.ended !== undefined, "the refusal");
+    expect(JSON.stringify(query.ended!.error)).toContain("POST /graphql");
+    expect(stack.gateway.events!.hub.size).toBe(0);
+  });
+});
