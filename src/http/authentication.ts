@@ -77,7 +77,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       } catch (error) {
         throw tokenError(error);
       }
-      return principalOf(payload);
+      return principalOf(payload, config.AUTH_CLOCK_TOLERANCE_SECONDS ?? 0);
     },
   };
 }
@@ -125,7 +125,7 @@ function invalidToken(description: string): string {
 
 // Private: the claims the gateway reads. A token without `contacts:read` is refused outright (403);
 // a missing `connect_instances` claim means no instance at all, so every field is FORBIDDEN.
-function principalOf(payload: JWTPayload): Principal {
+function principalOf(payload: JWTPayload, clockToleranceSeconds: number): Principal {
   const scope = payload.scope;
   const scopes = new Set(typeof scope === "string" ? scope.split(" ").filter(Boolean) : Array.isArray(scope) ? scope.filter((s): s is string => typeof s === "string") : []);
   if (!scopes.has(SCOPE_READ)) {
@@ -140,7 +140,9 @@ function principalOf(payload: JWTPayload): Principal {
   const listed = (Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : []).map(instanceIdOf);
   return {
     ...(typeof payload.sub === "string" && { subject: payload.sub }),
-    ...(typeof payload.exp === "number" && { expiresAt: payload.exp * 1000 }),
+    // The same tolerance as the check at connection time, so a subscription is not cut off
+    // earlier than a query with the same token would be refused.
+    ...(typeof payload.exp === "number" && { expiresAt: (payload.exp + clockToleranceSeconds) * 1000 }),
     scopes,
     instances: listed.includes("*") ? "*" : new Set(listed),
   };

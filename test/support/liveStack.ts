@@ -54,6 +54,8 @@ export async function startLiveStack(options: StackOptions & { emulator?: Emulat
         },
         connectionParams: o.connectionParams,
         lazy: false,
+        // Refusals (4401, 4403) are what some specs expect; they read them from `onClose`.
+        onNonLazyError: () => {},
         retryAttempts: 0,
         ...(o.onClose && { on: { closed: (event) => o.onClose!(event as { code: number; reason: string }) } }),
       });

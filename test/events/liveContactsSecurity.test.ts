@@ -1,0 +1,139 @@
+import { SignJWT, type JWTPayload } from "jose";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
+
+const SECRET = "live-contacts-secret-0123456789abcdef-0123456789";
+const READ: JWTPayload = { sub: "wallboard", scope: "contacts:read", connect_instances: ["*"] };
+const READ_PII: JWTPayload = { sub: "supervisor", scope: "contacts:read contacts:pii", connect_instances: ["*"] };
+
+function token(claims: JWTPayload, expiresAt: number | string = "10m"): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(expiresAt).sign(new TextEncoder().encode(SECRET));
+}
+
+const NAMES = `subscription($instanceId: ID!, $contactIds: [ID!]) {
+  contactEvents(instanceId: $instanceId, filter: { contactIds: $contactIds }) { eventType contact { id name } }
+}`;
+
+let stack: LiveStack;
+
+beforeAll(async () => {
+  stack = await startLiveStack({ env: { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, AUTH_CLOCK_TOLERANCE_SECONDS: "0", CORS_ORIGINS: "https://wallboard.example" } });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+afterEach(async () => {
+  await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
+});
+
+/** The close code of a graphql-ws connection made with `connectionParams`. */
+async function closeCode(connectionParams?: Record<string, unknown>): Promise<{ code: number; reason: string }> {
+  let closed: { code: number; reason: string } | undefined;
+  const client = stack.ws({ ...(connectionParams && { connectionParams }), onClose: (event) => (closed ??= event) });
+  stack.subscribe(client, NAMES, { instanceId: DEMO.instanceId });
+  await waitUntil(() => closed !== undefined, "the socket to close");
+  return closed!;
+}
+
+describe("live contacts over WebSocket: authentication", () => {
+  it("closes a connection without a token with 4401 before anything is delivered", async () => {
+    expect((await closeCode()).code).toBe(4401);
+    expect(stack.gateway.events!.hub.size).toBe(0);
+  });
+
+  it("closes a connection with an invalid token with 4401, and one without contacts:read with 4403", async () => {
+    expect((await closeCode({ authorization: "Bearer not.a.jwt" })).code).toBe(4401);
+    expect((await closeCode({ authorization: `Bearer ${await token({ scope: "profile", connect_instances: ["*"] })}` })).code).toBe(4403);
+  });
+
+  it("takes the token from connection_init's payload or from the upgrade request's Authorization header", async () => {
+    const fromPayload = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), NAMES, { instanceId: DEMO.instanceId });
+    const fromHeader = stack.subscribe(stack.ws({ headers: { authorization: `Bearer ${await token(READ)}` } }), NAMES, { instanceId: DEMO.instanceId });
+    await stack.subscribers(2);
+    stack.emulator.events.emit({ eventType: "INITIATED" });
+    await waitUntil(() => fromPayload.results.length === 1 && fromHeader.results.length === 1, "both subscribers' event");
+    fromPayload.unsubscribe();
+    fromHeader.unsubscribe();
+  });
+
+  it("refuses a subscription to an instance the token does not list (FORBIDDEN), with nothing registered", async () => {
+    const other = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token({ scope: "contacts:read", connect_instances: ["another-instance"] })}` } }), NAMES, {
+      instanceId: DEMO.instanceId,
+    });
+    await waitUntil(() => other.ended !== undefined || other.results.length > 0, "the refusal");
+    expect(JSON.stringify(other.ended?.error ?? other.results[0]?.errors)).toContain("FORBIDDEN");
+    expect(stack.gateway.events!.hub.size).toBe(0);
+  });
+
+  it("masks @pii fields of the event's contact without contacts:pii and shows them with it", async () => {
+    const contactId = stack.emulator.events.emit({ eventType: "INITIATED" }).detail.contactId;
+    const masked = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
+    const clear = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ_PII)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
+    await stack.subscribers(2);
+    stack.emulator.events.emit({ eventType: "CONTACT_DATA_UPDATED", contactId, name: "Ada Lovelace's callback" });
+    await waitUntil(() => masked.results.length === 1 && clear.results.length === 1, "the update");
+    expect(masked.results[0]!.data.contactEvents.contact.name).toBe("[REDACTED]");
+    expect(masked.results[0]!.extensions).toEqual({ redacted: ["Contact.name"] });
+    expect(clear.results[0]!.data.contactEvents.contact.name).toBe("Ada Lovelace's callback");
+    expect(clear.results[0]!.extensions).toBeUndefined();
+    masked.unsubscribe();
+    clear.unsubscribe();
+  });
+
+  it("ends a subscription with UNAUTHENTICATED at its first event after the token expired", async () => {
+    const expiresAt = Math.ceil(Date.now() / 1000) + 1;
+    const watcher = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ, expiresAt)}` } }), NAMES, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+    await waitUntil(() => Date.now() > expiresAt * 1000, "the token to expire", 3000);
+    stack.emulator.events.emit({ eventType: "INITIATED" });
+    await waitUntil(() => watcher.results.length > 0 && watcher.ended !== undefined, "the subscription to end");
+    expect(watcher.results).toHaveLength(1);
+    expect(watcher.results[0]!.data).toBeUndefined();
+    expect(watcher.results[0]!.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("live contacts over WebSocket: cross-site upgrades", () => {
+  /** The HTTP status of an upgrade from `origin` (101 when it became a WebSocket). */
+  function upgradeStatus(origin: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(stack.url.replace(/^http/, "ws"), "graphql-transport-ws", { headers: { origin } });
+      socket.on("upgrade", () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.on("unexpected-response", (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.on("error", (error) => (error.message.includes("Unexpected server response") ? undefined : reject(error)));
+    });
+  }
+
+  it("refuses an upgrade from a browser page of another origin (403) and accepts CORS_ORIGINS and its own origin", async () => {
+    expect(await upgradeStatus("https://evil.example")).toBe(403);
+    expect(await upgradeStatus("https://wallboard.example")).toBe(101);
+    expect(await upgradeStatus(new URL(stack.url).origin)).toBe(101);
+  });
+});
+
+describe("live contacts over SSE: authentication", () => {
+  async function streamStatus(authorization?: string): Promise<number> {
+    const response = await fetch(`${stack.url}/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...(authorization && { authorization }) },
+      body: JSON.stringify({ query: NAMES, variables: { instanceId: DEMO.instanceId } }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  it("answers 401 without a valid token and 403 without contacts:read, before reading the operation", async () => {
+    expect(await streamStatus()).toBe(401);
+    expect(await streamStatus("Bearer not.a.jwt")).toBe(401);
+    expect(await streamStatus(`Bearer ${await token({ scope: "profile", connect_instances: ["*"] })}`)).toBe(403);
+    expect(await streamStatus(`Bearer ${await token(READ)}`)).toBe(200);
+  });
+});
