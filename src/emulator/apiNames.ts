@@ -6,3 +6,7 @@ export type ApiName = (typeof API_NAMES)[number];
 export function perApi<T>(make: (api: ApiName) => T): Record<ApiName, T> {
   return Object.fromEntries(API_NAMES.map((api) => [api, make(api)])) as Record<ApiName, T>;
 }
+
+/** The Amazon SQS actions the emulator serves (AWS JSON 1.0), for the queue of contact events. */
+export const SQS_ACTIONS = ["ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "GetQueueAttributes", "GetQueueUrl", "SendMessage"] as const;
+export type SqsAction = (typeof SQS_ACTIONS)[number];

@@ -45,6 +45,9 @@ async function main(): Promise<void> {
       `         ${emulator.url}/contacts/${DEMO.instanceId}/${DEMO.fullContactId}`,
       `  Admin: GET ${emulator.url}/_emulator/stats, POST /_emulator/reset, POST /_emulator/config`,
       "",
+      `  Contact events (SQS): ${emulator.events.queueUrl}${emulator.events.deadLetterQueueUrl ? `  (dead letters: ${emulator.events.deadLetterQueueUrl})` : ""}`,
+      `  Live traffic: ${settings.EMULATOR_LIVE_CONTACTS_PER_MINUTE > 0 ? `${settings.EMULATOR_LIVE_CONTACTS_PER_MINUTE} contacts/min` : "off"}; emit one: POST /_emulator/events {"eventType":"INITIATED"}`,
+      "",
     ].join("\n"),
   );
 

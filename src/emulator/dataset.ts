@@ -125,6 +125,9 @@ const MOBILE_DEVICES: readonly DeviceInfo[] = [
   { PlatformName: "Chrome", PlatformVersion: "142.0.7444.48", OperatingSystem: "Android 16" },
 ];
 
+/** How often each channel occurs among the data set's chains. */
+const CHANNEL_WEIGHTS: readonly (readonly [Channel, number])[] = [["VOICE", 45], ["CHAT", 25], ["TASK", 18], ["EMAIL", 12]];
+
 interface QueueSpec {
   name: string;
   channels: Channel[];
@@ -208,9 +211,11 @@ class InstanceBuilder {
     readonly rng: Rng,
     instanceId: string,
     readonly alias: string,
+    /** An instance built before, to add contacts to (its queues and users stay as they are). */
+    existing?: InstanceData,
   ) {
-    this.arnPrefix = `arn:aws:connect:${REGION}:${ACCOUNT_ID}:instance/${instanceId}`;
-    this.data = {
+    this.arnPrefix = existing?.instanceArn ?? `arn:aws:connect:${REGION}:${ACCOUNT_ID}:instance/${instanceId}`;
+    this.data = existing ?? {
       instanceId,
       instanceArn: this.arnPrefix,
       contacts: new Map(),
@@ -219,6 +224,27 @@ class InstanceBuilder {
       attributes: new Map(),
       references: new Map(),
     };
+    if (existing) this.adoptResources();
+  }
+
+  /** Learns an existing instance's queue channels (from the queue specs their names come from), users and agent hierarchy. */
+  private adoptResources(): void {
+    for (const [id, queue] of this.data.queues) {
+      const channels = QUEUE_SPECS.find((spec) => spec.name === queue.Name)?.channels ?? (["VOICE", "CHAT", "TASK", "EMAIL"] as Channel[]);
+      for (const channel of channels) this.queueIdsByChannel.set(channel, [...(this.queueIdsByChannel.get(channel) ?? []), id]);
+    }
+    // A group's path (level 1 down to the group) is only written on contacts; users name the group.
+    const pathOfGroup = new Map<string, string[]>();
+    for (const contact of this.data.contacts.values()) {
+      const levels = contact.AgentInfo?.HierarchyGroups;
+      const path = [levels?.Level1, levels?.Level2, levels?.Level3, levels?.Level4, levels?.Level5].flatMap((g) => (g?.Arn ? [g.Arn] : []));
+      if (path.length > 0) pathOfGroup.set(path[path.length - 1]!.slice(path[path.length - 1]!.lastIndexOf("/") + 1), path);
+    }
+    for (const [id, user] of this.data.users) {
+      this.userIds.push(id);
+      const group = user.HierarchyGroupId;
+      if (group) this.userGroups.set(id, { id: group, path: pathOfGroup.get(group) ?? [this.arn("agent-group", group)] });
+    }
   }
 
   arn(kind: string, id: string): string {
@@ -384,7 +410,7 @@ class InstanceBuilder {
     return chain;
   }
 
-  private firstMethod(channel: Channel): ContactInitiationMethod {
+  firstMethod(channel: Channel): ContactInitiationMethod {
     switch (channel) {
       case "VOICE":
         return this.rng.weighted<ContactInitiationMethod>([["INBOUND", 70], ["OUTBOUND", 10], ["API", 6], ["WEBRTC_API", 6], ["EXTERNAL_OUTBOUND", 3], ["MONITOR", 5]]);
@@ -397,7 +423,7 @@ class InstanceBuilder {
     }
   }
 
-  private nextMethod(channel: Channel): ContactInitiationMethod {
+  nextMethod(channel: Channel): ContactInitiationMethod {
     switch (channel) {
       case "VOICE":
         return this.rng.weighted<ContactInitiationMethod>([["TRANSFER", 60], ["QUEUE_TRANSFER", 25], ["CALLBACK", 15]]);
@@ -410,7 +436,7 @@ class InstanceBuilder {
     }
   }
 
-  private chainAttributes(channel: Channel): Record<string, string> {
+  chainAttributes(channel: Channel): Record<string, string> {
     const rng = this.rng;
     const attrs: Record<string, string> = {
       language: rng.pick(["en-US", "es-US", "fr-CA", "de-DE"]),
@@ -572,7 +598,7 @@ class InstanceBuilder {
     };
   }
 
-  private referencesFor(contact: Contact): ReferenceSummary[] | undefined {
+  referencesFor(contact: Contact): ReferenceSummary[] | undefined {
     const rng = this.rng;
     const refs: ReferenceSummary[] = [];
     if (contact.Channel === "TASK") {
@@ -1075,7 +1101,56 @@ function fullContactReferences(b: InstanceBuilder): ReferenceSummary[] {
   ];
 }
 
-// Public: the builder.
+// Public: the builders.
+
+/**
+ * Makes new contacts for an instance of a built data set, as realistic as the seeded ones, for
+ * contacts that appear while the emulator runs (contact events, live traffic). It uses the
+ * instance's own queues (by the channels their names serve), users and agent hierarchy, and draws
+ * from `rng` only, so a run is reproducible for a seed.
+ */
+export interface ContactFactory {
+  /** A new contact id. */
+  id(): string;
+  /** A channel, weighted like the data set's chains. */
+  channel(): Channel;
+  /** How a chain's first contact on `channel` starts, or (`transfer`) how a later one of its chain does. */
+  initiationMethod(channel: Channel, transfer: boolean): ContactInitiationMethod;
+  /** A queue of the instance serving `channel`. */
+  queueFor(channel: Channel): string;
+  /** A user of the instance, as an agent. */
+  agent(): string;
+  /** An agent's hierarchy groups, as a contact's AgentInfo names them. */
+  hierarchyOf(userId: string): AgentInfo["HierarchyGroups"];
+  /** The attributes a new chain gets (most have some), or undefined. */
+  chainAttributes(channel: Channel): Record<string, string> | undefined;
+  /**
+   * A finished contact starting at `start` (epoch ms): every member its whole life would have,
+   * on the seeded data set's timeline (seconds to queue, minutes with an agent).
+   */
+  contact(spec: { id: string; channel: Channel; method: ContactInitiationMethod; start: number; initialId?: string | undefined; previousId?: string | undefined; attributes?: Record<string, string> | undefined }): Contact;
+  /** The references (ListContactReferences) a contact like `contact` has, if any. */
+  references(contact: Contact): ReferenceSummary[] | undefined;
+}
+
+/** A `ContactFactory` for `data`, an instance of a data set made by `buildDataset`. */
+export function contactFactory(data: InstanceData, rng: Rng): ContactFactory {
+  const b = new InstanceBuilder(rng, data.instanceId, data.instanceId === DEMO.instanceId ? "main" : data.instanceId.slice(0, 8), data);
+  return {
+    id: () => rng.uuid(),
+    channel: () => rng.weighted(CHANNEL_WEIGHTS),
+    initiationMethod: (channel, transfer) => (transfer ? b.nextMethod(channel) : b.firstMethod(channel)),
+    queueFor: (channel) => b.queueFor(channel),
+    agent: () => rng.pick(b.userIds),
+    hierarchyOf: (userId) => prune(b.hierarchyOf(userId)),
+    chainAttributes: (channel) => (rng.chance(0.75) ? b.chainAttributes(channel) : undefined),
+    contact: (spec) => prune(b.realisticContact({ ...spec, inProgress: false })),
+    references: (contact) => {
+      const refs = b.referencesFor(contact);
+      return refs && prune(refs);
+    },
+  };
+}
 
 /**
  * Builds the seeded data set: the main instance (`DEMO.instanceId`, ≥1,000 contacts) and a
@@ -1128,7 +1203,7 @@ export function buildDataset(seed = 1): Dataset {
   // Lengths mostly 1–3; every 40th chain is 10–12 long so several long chains always exist.
   let chainIndex = 0;
   while (main.data.contacts.size < 1200) {
-    const channel = rng.weighted<Channel>([["VOICE", 45], ["CHAT", 25], ["TASK", 18], ["EMAIL", 12]]);
+    const channel = rng.weighted<Channel>(CHANNEL_WEIGHTS);
     const length = chainIndex % 40 === 7 ? rng.int(10, 12) : rng.weighted([[1, 45], [2, 25], [3, 14], [4, 7], [5, 4], [6, 2], [7, 1], [8, 1], [9, 1]] as const);
     const inProgress = rng.chance(0.015);
     const start = inProgress ? NOW - rng.int(2, 90) * MINUTE : BASE + rng.int(0, 59 * DAY);

@@ -9,6 +9,11 @@
  * (429 ThrottlingException), injected failures, SigV4 presence (the signature itself is not
  * verified). Every call is counted, so tests and benchmarks can assert what reached "upstream".
  *
+ * Contact events: the emulator serves an SQS queue on the same port (`sqsApi.ts`, AWS JSON 1.0 for
+ * the real `@aws-sdk/client-sqs`) and puts Amazon Connect contact events on it in EventBridge's
+ * envelope, each applied to its contact first (`contactEvents.ts`): emitted by `events.emit`, by
+ * `POST /_emulator/events`, or by live traffic (`liveTraffic.ts`, off unless asked for).
+ *
  * Admin surface, outside Connect's path space and without authentication: `/_emulator/*`
  * (`adminApi.ts`). Settings for a process that runs it: `settings.ts`.
  *
@@ -21,34 +26,47 @@ import { handleAdmin } from "./adminApi.js";
 import { connectError, sendAnswer } from "./answer.js";
 import type { ApiName } from "./apiNames.js";
 import { ConnectApi } from "./connectApi.js";
+import { ContactEvents } from "./contactEvents.js";
 import { buildDataset, type Dataset } from "./dataset.js";
+import type { EmulatorEvents } from "./emulatorEvents.js";
+import { LiveTraffic } from "./liveTraffic.js";
 import type { CurrentOptions, EmulatorOptions, RuntimeOptions } from "./options.js";
+import { Rng } from "./rng.js";
+import { SqsApi } from "./sqsApi.js";
+import { SqsQueue } from "./sqsQueue.js";
 import { Stats, type EmulatorStats } from "./stats.js";
 import { WireInstance } from "./wireInstance.js";
 
 export { API_NAMES, type ApiName } from "./apiNames.js";
 export { EMULATOR_CREDENTIALS } from "./authorization.js";
+export { ContactEventError, type ContactEventDetail, type ContactEventEnvelope, type ContactEventInput, type ContactEventType } from "./contactEvents.js";
+export type { EmulatorEvents, QueueDepth } from "./emulatorEvents.js";
+export type { LiveTrafficOptions } from "./liveTraffic.js";
 export type { FailureOptions } from "./failureInjector.js";
-export type { CurrentOptions, EmulatorOptions, RuntimeOptions } from "./options.js";
+export type { CurrentOptions, EmulatorOptions, EventsOptions, RuntimeOptions } from "./options.js";
 export { CONNECT_DEFAULT_QUOTAS, type QuotaOption, type TokenBucketSpec } from "./quotas.js";
 export { EMULATOR_SETTINGS, EmulatorSettingsError, emulatorOptions, emulatorSettingsHelp, loadEmulatorSettings, type EmulatorSettings } from "./settings.js";
-export type { EmulatorStats } from "./stats.js";
+export type { EmulatorStats, SqsStats } from "./stats.js";
 
 export interface Emulator {
   /** Base URL, e.g. `http://127.0.0.1:4010` (give it to the SDK as `endpoint`). */
   readonly url: string;
   readonly port: number;
+  /** The data set it serves. Contact events change it in place: new contacts join, emitted-on ones are replaced. */
   readonly dataset: Dataset;
-  /** A snapshot of the call accounting. */
+  /** A snapshot of the call accounting (Connect's APIs; SQS in `calls.sqs`; contact events in `calls.events`). */
   readonly calls: EmulatorStats;
+  /** Contact events and the SQS queue they are delivered to. */
+  readonly events: EmulatorEvents;
   /** The current run-time options. */
   readonly options: CurrentOptions;
   /** Changes latency, quota, failures or auth at run time (quota buckets start full again). */
   setOptions(partial: RuntimeOptions): void;
   /** The next `count` API requests (of `api`, if given) fail with `status` (default 500). */
   failNext(count: number, status?: number, api?: ApiName): void;
-  /** Zeroes the call accounting and refills the quota buckets. */
+  /** Zeroes the call accounting (SQS and event counts included) and refills the quota buckets. */
   resetStats(): void;
+  /** Stops live traffic, answers pending long polls empty, and closes the server. */
   close(): Promise<void>;
 }
 
@@ -60,10 +78,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stats = new Stats();
   const connect = new ConnectApi(dataset, wire, stats, options);
 
+  const eventsOptions = options.events ?? {};
+  const queueName = eventsOptions.queueName ?? "connect-contact-events";
+  const accountId = eventsOptions.accountId ?? "000000000000";
+  const visibility = eventsOptions.visibilityTimeoutSeconds ?? 30;
+  const queue = new SqsQueue(queueName, accountId, dataset.region, visibility, stats);
+  const deadLetterQueue = eventsOptions.deadLetter ? new SqsQueue(`${queueName}-dlq`, accountId, dataset.region, visibility, stats) : undefined;
+  if (deadLetterQueue) queue.deadLetter = { queue: deadLetterQueue, maxReceiveCount: eventsOptions.deadLetter!.maxReceiveCount };
+  let url = "";
+  const sqs = new SqsApi(deadLetterQueue ? [queue, deadLetterQueue] : [queue], stats, () => url, () => connect.authRequired);
+  const contactEvents = new ContactEvents(dataset, wire, queue, stats, new Rng(eventsOptions.seed ?? dataset.seed));
+  const live = new LiveTraffic(contactEvents, eventsOptions.live ?? { contactsPerMinute: 0 });
+
+  const events: EmulatorEvents = {
+    get queueUrl() {
+      return sqs.urlOf(queue);
+    },
+    get deadLetterQueueUrl() {
+      return deadLetterQueue && sqs.urlOf(deadLetterQueue);
+    },
+    emit: (input) => contactEvents.emit(input),
+    sendRaw: (body) => contactEvents.sendRaw(body),
+    depth: () => depthOf(queue),
+    deadLetterDepth: () => deadLetterQueue && depthOf(deadLetterQueue),
+    get live() {
+      return live.current;
+    },
+    setLive: (partial) => live.set(partial),
+  };
   const emulator = {
-    url: "",
+    get url() {
+      return url;
+    },
     port: 0,
     dataset,
+    events,
     get calls() {
       return stats.snapshot();
     },
@@ -81,13 +130,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let closed: Promise<void> | undefined;
 
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
-    const query = q < 0 ? "" : url.slice(q + 1);
+    const target = req.headers["x-amz-target"];
+    const requestUrl = req.url ?? "/";
+    const q = requestUrl.indexOf("?");
+    const path = q < 0 ? requestUrl : requestUrl.slice(0, q);
+    const query = q < 0 ? "" : requestUrl.slice(q + 1);
     const method = req.method ?? "GET";
     req.on("error", () => res.destroy());
     if (path.startsWith("/_emulator/")) handleAdmin(emulator, req, res, method, path);
+    else if (method === "POST" && path === "/" && typeof target === "string" && target.startsWith("AmazonSQS.")) sqs.handle(req, res, target);
     else connect.handle(req, res, method, path, query);
   };
   const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
@@ -103,23 +154,38 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     else socket.destroy();
   });
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    live.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   emulator.port = port;
-  emulator.url = `http://${urlHost}:${port}`;
+  url = `http://${urlHost}:${port}`;
 
   async function close(): Promise<void> {
+    live.close();
     connect.close();
+    // Pending long polls answer empty now; their answers are written before the sockets close.
+    sqs.close();
+    await new Promise((resolve) => setImmediate(resolve));
     const done = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await done;
   }
   return emulator;
+}
+
+// Private: a queue's depth as `events.depth()` reports it.
+function depthOf(queue: SqsQueue): { visible: number; inFlight: number } {
+  const { visible, inFlight } = queue.depth();
+  return { visible, inFlight };
 }

@@ -1,5 +1,6 @@
 import type { Dataset } from "./dataset.js";
 import type { FailureOptions } from "./failureInjector.js";
+import type { LiveTrafficOptions } from "./liveTraffic.js";
 import type { QuotaOption } from "./quotas.js";
 
 /** The options that can change while the emulator runs (`setOptions`, `POST /_emulator/config`). */
@@ -22,7 +23,10 @@ export interface EmulatorOptions extends RuntimeOptions {
   port?: number;
   /** Interface to listen on. Default 127.0.0.1. */
   host?: string;
-  /** The data set. Default `buildDataset(seed)`. */
+  /**
+   * The data set. Default `buildDataset(seed)`. Contact events change it in place, so emulators that
+   * emit events should not share one.
+   */
   dataset?: Dataset;
   /** Seed of the data set built when `dataset` is not given. Default 1 (the data set `DEMO` describes). */
   seed?: number;
@@ -34,4 +38,28 @@ export interface EmulatorOptions extends RuntimeOptions {
    * source of a contact's attributes.
    */
   describeContactAttributes?: boolean;
+  /** Contact events, their SQS queue and live traffic. Defaults: see `EventsOptions` (live traffic off). */
+  events?: EventsOptions;
+}
+
+/** The contact events and their SQS queue (`Emulator.events`). */
+export interface EventsOptions {
+  /**
+   * Live traffic: contacts played through their life, `contactsPerMinute` of them (see
+   * `LiveTrafficOptions`). Default off (`contactsPerMinute: 0`), so tests see only the events they emit.
+   */
+  live?: LiveTrafficOptions;
+  /** Name of the queue. Default `connect-contact-events`. */
+  queueName?: string;
+  /** Account id in the queue's URL and ARN. Default `000000000000`. */
+  accountId?: string;
+  /** Seconds a received message stays invisible unless the receive says otherwise. Default 30 (SQS's default). */
+  visibilityTimeoutSeconds?: number;
+  /**
+   * A dead-letter queue (`{queueName}-dlq`): a message received `maxReceiveCount` times and not
+   * deleted moves there on its next receive (SQS's RedrivePolicy). Default none.
+   */
+  deadLetter?: { maxReceiveCount: number };
+  /** Seed of the new contacts and of live traffic. Default the data set's seed. */
+  seed?: number;
 }

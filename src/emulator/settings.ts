@@ -52,6 +52,18 @@ export const EMULATOR_SETTINGS = {
     help: "Emulated quotas of the other Connect APIs as Api=rps/burst pairs, e.g. SearchContacts=2/5,DescribeUser=20/30. Unlisted APIs keep Connect's defaults: DescribeQueue, DescribeUser, GetContactAttributes, ListContactReferences 10/s burst 15; SearchContacts 0.5/s burst 1.",
   }),
   EMULATOR_REQUIRE_AUTH: setting({ schema: bool, default: "true", help: "Refuse requests without a SigV4 Authorization header (403), as AWS does; the signature itself is never checked." }),
+
+  // Contact events, delivered to an SQS queue the emulator serves on its own port.
+  EMULATOR_LIVE_CONTACTS_PER_MINUTE: setting({
+    schema: num(0, 6000),
+    default: "4",
+    help: "Live traffic: new contacts per minute, each played through its life (INITIATED, QUEUED, CONNECTED_TO_AGENT, some transferred, DISCONNECTED, COMPLETED) with contact events on the emulator's SQS queue; 0 turns it off.",
+  }),
+  EMULATOR_LIVE_STEP_SECONDS: setting({ schema: num(0.001, 3600), default: "5", help: "Live traffic: typical seconds between two events of one contact; at 5 a contact lives about half a minute." }),
+  EMULATOR_QUEUE_NAME: setting({ schema: z.string().regex(/^[A-Za-z0-9_-]{1,76}$/, "expected 1-76 letters, digits, - or _"), default: "connect-contact-events", help: "Name of the SQS queue of contact events; its URL is {emulator URL}/{EMULATOR_QUEUE_ACCOUNT_ID}/{name}." }),
+  EMULATOR_QUEUE_ACCOUNT_ID: setting({ schema: z.string().regex(/^\d{12}$/, "expected 12 digits"), default: "000000000000", help: "Account id in the queue's URL and ARN." }),
+  EMULATOR_VISIBILITY_TIMEOUT_SECONDS: setting({ schema: int(0, 43_200), default: "30", help: "Seconds a received message stays invisible before it is delivered again unless deleted (SQS's default 30)." }),
+  EMULATOR_MAX_RECEIVE_COUNT: setting({ schema: int(0, 1000), default: "0", help: "With N > 0, a message received N times without being deleted moves to the dead-letter queue {name}-dlq; 0: no dead-letter queue." }),
 } as const satisfies Record<string, Setting<z.ZodType>>;
 
 export type EmulatorSettingName = keyof typeof EMULATOR_SETTINGS;
@@ -94,6 +106,13 @@ export function emulatorOptions(settings: EmulatorSettings): EmulatorOptions {
     latencyMs: settings.EMULATOR_LATENCY_MS,
     quota,
     requireAuth: settings.EMULATOR_REQUIRE_AUTH,
+    events: {
+      live: { contactsPerMinute: settings.EMULATOR_LIVE_CONTACTS_PER_MINUTE, stepSeconds: settings.EMULATOR_LIVE_STEP_SECONDS },
+      queueName: settings.EMULATOR_QUEUE_NAME,
+      accountId: settings.EMULATOR_QUEUE_ACCOUNT_ID,
+      visibilityTimeoutSeconds: settings.EMULATOR_VISIBILITY_TIMEOUT_SECONDS,
+      ...(settings.EMULATOR_MAX_RECEIVE_COUNT > 0 && { deadLetter: { maxReceiveCount: settings.EMULATOR_MAX_RECEIVE_COUNT } }),
+    },
   };
 }
 

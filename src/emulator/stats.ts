@@ -1,4 +1,4 @@
-import { API_NAMES, perApi, type ApiName } from "./apiNames.js";
+import { API_NAMES, SQS_ACTIONS, perApi, type ApiName, type SqsAction } from "./apiNames.js";
 
 /** Call accounting. API requests are counted once routed and authenticated, whatever the answer. */
 export interface EmulatorStats {
@@ -20,7 +20,7 @@ export interface EmulatorStats {
   /** Answers replaced by an injected failure (rate or `failNext`). */
   injectedFailures: number;
   injectedByApi: Record<ApiName, number>;
-  /** Requests refused for a missing or malformed SigV4 header. */
+  /** Requests refused for a missing or malformed SigV4 header (Connect's APIs and SQS). */
   unauthenticated: number;
   /** Most API requests received in any sliding 1-second window (all APIs together). */
   maxPerSecond: number;
@@ -28,8 +28,28 @@ export interface EmulatorStats {
   /** Same, counting only requests that were not throttled (what the quota let through). */
   maxAcceptedPerSecond: number;
   maxAcceptedPerSecondByApi: Record<ApiName, number>;
+  /** The SQS API (the contact events' queue), counted apart: none of it is in `total` or `byApi`. */
+  sqs: SqsStats;
+  /** Contact events emitted (by `events.emit`, `POST /_emulator/events` or live traffic), per `eventType`. */
+  events: { emitted: number; byType: Record<string, number> };
 }
 
+/** What the SQS API served and what happened to messages, over every queue (dead-letter queue included). */
+export interface SqsStats {
+  /** SQS requests routed and authenticated, unknown actions included. */
+  total: number;
+  byAction: Record<SqsAction, number>;
+  /** Messages put on a queue: contact events, raw bodies and SendMessage. */
+  messagesSent: number;
+  /** Messages handed out by ReceiveMessage; a redelivery counts again. */
+  messagesReceived: number;
+  /** Messages deleted (DeleteMessage and DeleteMessageBatch with a message's latest receipt handle). */
+  messagesDeleted: number;
+  /** Messages moved to the dead-letter queue after maxReceiveCount receives. */
+  movedToDeadLetterQueue: number;
+  /** ReceiveMessage calls answered with no message (a long poll that timed out or was closed). */
+  emptyReceives: number;
+}
 /** Keys remembered per API before further ones are counted together as `(other)`, so memory stays bounded. */
 const MAX_KEYS_PER_API = 100_000;
 
@@ -46,6 +66,27 @@ export class Stats {
   private accepted = new SlidingWindow();
   private acceptedByApi = perApi(() => new SlidingWindow());
   private byRegion = new Map<string, Partial<Record<ApiName, number>>>();
+  readonly sqs: SqsStats = {
+    total: 0,
+    byAction: Object.fromEntries(SQS_ACTIONS.map((a) => [a, 0])) as Record<SqsAction, number>,
+    messagesSent: 0,
+    messagesReceived: 0,
+    messagesDeleted: 0,
+    movedToDeadLetterQueue: 0,
+    emptyReceives: 0,
+  };
+  private eventsByType = new Map<string, number>();
+
+  /** Counts a routed, authenticated SQS request (`action` as the X-Amz-Target names it). */
+  sqsCall(action: string): void {
+    this.sqs.total++;
+    if ((SQS_ACTIONS as readonly string[]).includes(action)) this.sqs.byAction[action as SqsAction]++;
+  }
+
+  /** Counts an emitted contact event. */
+  event(eventType: string): void {
+    this.eventsByType.set(eventType, (this.eventsByType.get(eventType) ?? 0) + 1);
+  }
 
   /** Counts a routed, authenticated call. */
   call(api: ApiName, key: string, now: number, region: string): void {
@@ -89,6 +130,8 @@ export class Stats {
       maxPerSecondByApi: perApi((api) => this.windowByApi[api].max),
       maxAcceptedPerSecond: this.accepted.max,
       maxAcceptedPerSecondByApi: perApi((api) => this.acceptedByApi[api].max),
+      sqs: { ...this.sqs, byAction: { ...this.sqs.byAction } },
+      events: { emitted: [...this.eventsByType.values()].reduce((a, b) => a + b, 0), byType: Object.fromEntries(this.eventsByType) },
     };
   }
 }

@@ -29,6 +29,12 @@ describe("the emulator's settings", () => {
       EMULATOR_QUOTA_BURST: 15,
       EMULATOR_API_QUOTAS: {},
       EMULATOR_REQUIRE_AUTH: true,
+      EMULATOR_LIVE_CONTACTS_PER_MINUTE: 4,
+      EMULATOR_LIVE_STEP_SECONDS: 5,
+      EMULATOR_QUEUE_NAME: "connect-contact-events",
+      EMULATOR_QUEUE_ACCOUNT_ID: "000000000000",
+      EMULATOR_VISIBILITY_TIMEOUT_SECONDS: 30,
+      EMULATOR_MAX_RECEIVE_COUNT: 0,
     });
   });
 
@@ -62,6 +68,18 @@ describe("the emulator's settings", () => {
     const defaults = emulatorOptions(loadEmulatorSettings({})).quota;
     expect(defaults).toEqual({ perApi: { DescribeContact: CONNECT_DEFAULT_QUOTAS.DescribeContact } });
     expect(emulatorOptions(loadEmulatorSettings({ EMULATOR_QUOTA_RPS: "0" })).quota).toBe(false);
+  });
+
+  it("turn live traffic on by default (startEmulator alone keeps it off), and a dead-letter queue on with EMULATOR_MAX_RECEIVE_COUNT", () => {
+    expect(emulatorOptions(loadEmulatorSettings({})).events).toEqual({
+      live: { contactsPerMinute: 4, stepSeconds: 5 },
+      queueName: "connect-contact-events",
+      accountId: "000000000000",
+      visibilityTimeoutSeconds: 30,
+    });
+    const events = emulatorOptions(loadEmulatorSettings({ EMULATOR_LIVE_CONTACTS_PER_MINUTE: "0", EMULATOR_MAX_RECEIVE_COUNT: "3", EMULATOR_QUEUE_NAME: "events" })).events;
+    expect(events).toMatchObject({ live: { contactsPerMinute: 0 }, queueName: "events", deadLetter: { maxReceiveCount: 3 } });
+    expect(() => loadEmulatorSettings({ EMULATOR_QUEUE_ACCOUNT_ID: "42" })).toThrow(/^Invalid setting EMULATOR_QUEUE_ACCOUNT_ID="42": expected 12 digits/);
   });
 
   it("map to the options of startEmulator", () => {
