@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     maxSockets: config.CONNECT_MAX_SOCKETS,
   });
   // Live contact events: CONTACT_EVENTS_QUEUE_URL, else the emulator's queue in emulator mode.
-  const queueUrl = config.CONTACT_EVENTS_QUEUE_URL ?? (emulatorUrl ? emulatorQueueUrl(emulatorUrl) : undefined);
+  const queueUrl = config.CONTACT_EVENTS_QUEUE_URL ?? emulator?.events.queueUrl ?? (emulatorUrl ? emulatorQueueUrl(emulatorUrl) : undefined);
   const sqs = queueUrl
     ? new SQSClient({
         region: queueRegion(queueUrl) ?? config.AWS_REGION,
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** The emulator's contact events queue (the account id and name it serves by default). */
+/** An external emulator's contact events queue (EMULATOR_URL): the account id and name it serves by default. */
 function emulatorQueueUrl(emulatorUrl: string): string {
   return `${emulatorUrl.replace(/\/$/, "")}/000000000000/connect-contact-events`;
 }

@@ -18,17 +18,22 @@ import type { Config } from "../config/config.js";
  * `compressGraphiQL` sends it gzip-compressed (2.4 MB) with an ETag.
  */
 
-/** The operation the page opens with (in a fresh browser; GraphiQL remembers edits in localStorage). */
+/**
+ * The operations the page opens with, one tab each (in a fresh browser; GraphiQL remembers edits in
+ * localStorage): a query, and a subscription to watch contacts live.
+ */
 export interface ExampleOperation {
   query: string;
   variables: Record<string, unknown>;
+  /** The live-contacts subscription of the second tab (same variables but the contact id). */
+  subscription: string;
   /** Initial content of the headers editor. */
   headers: Record<string, string>;
 }
 
 export interface GraphiQLOptions {
-  /** Where the page sends operations. Default `/graphql`. */
-  endpoint?: string;
+  /** Where the page is served and sends queries; subscriptions go to `{path}/stream`. Default `/graphql`. */
+  path?: string;
   example: ExampleOperation;
   /** Open the headers editor on load (when a bearer token is needed). Default false. */
   showHeaders?: boolean;
@@ -68,6 +73,7 @@ export interface ExampleIds {
 export function exampleOperation(config: Pick<Config, "AUTH_MODE">, ids?: ExampleIds): ExampleOperation {
   return {
     query: EXAMPLE_QUERY,
+    subscription: EXAMPLE_SUBSCRIPTION,
     variables: {
       instanceId: ids?.instanceId ?? "your-instance-id",
       contactId: ids?.contactId ?? "your-contact-id",
@@ -114,23 +120,66 @@ query ContactWithTransferChain($instanceId: ID!, $contactId: ID!) {
 }
 `;
 
-// Private: the page, with the example as GraphiQL's default tab.
+const EXAMPLE_SUBSCRIPTION = `# Live contacts: every contact event of the instance
+# as it happens (the emulator plays a few contacts a
+# minute: they start, queue, reach an agent, get
+# transferred and end). Each event carries the contact
+# as it was right after it: one DescribeContact per
+# event, however many people watch.
+# Run it, then wait: events appear as they arrive.
+subscription LiveContacts($instanceId: ID!) {
+  contactEvents(instanceId: $instanceId) {
+    eventType
+    timestamp
+    contactId
+    contact {
+      channel
+      initiationMethod
+      queueInfo {
+        queue {
+          name
+        }
+      }
+      agentInfo {
+        id
+      }
+      previousContact {
+        id
+        initiationMethod
+      }
+      disconnectTimestamp
+    }
+  }
+}
+`;
+
+// Private: the page, with the examples as GraphiQL's default tabs.
 async function renderPage(options: GraphiQLOptions): Promise<string> {
   const { renderGraphiQL } = await import("@graphql-yoga/render-graphiql");
   const { example } = options;
   const headers = JSON.stringify(example.headers, null, 2);
+  const { contactId: _contactId, ...subscriptionVariables } = example.variables;
   return renderGraphiQL({
     title: options.title ?? "connect-graphql",
-    endpoint: options.endpoint ?? "/graphql",
+    // No `endpoint`: the page is served at it and defaults to its own path. (Given, the page's
+    // option spread would also override the subscriptions endpoint below with it.)
     defaultQuery: example.query,
+    defaultTabs: [
+      { query: example.query, variables: JSON.stringify(example.variables, null, 2), headers },
+      { query: example.subscription, variables: JSON.stringify(subscriptionVariables, null, 2), headers },
+    ],
     // Yoga's page hands `variables` to GraphiQL as the variables editor's initial content; its
     // option type does not list it.
     ...{ variables: JSON.stringify(example.variables, null, 2) },
     headers,
     shouldPersistHeaders: false,
     defaultEditorToolsVisibility: options.showHeaders ? "headers" : "variables",
-    // GraphQL Yoga's graphql-sse subscriptions are not served here; queries go over plain POST.
+    // Queries over plain POST; subscriptions over GraphQL over SSE at `/graphql/stream`, which
+    // sends the headers editor's Authorization like any request (a WebSocket could not).
     method: "POST",
+    subscriptionsProtocol: "GRAPHQL_SSE",
+    // The page would otherwise send subscriptions to its own path (its option type omits this).
+    ...{ subscriptionsEndpoint: `${options.path ?? "/graphql"}/stream` },
     schemaDescription: true,
   });
 }

@@ -6,7 +6,8 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
 import { exampleOperation } from "../../src/http/graphiql.js";
-import { startStack, type Stack } from "../support/stack.js";
+import { startLiveStack, type LiveStack } from "../support/liveStack.js";
+import { startStack } from "../support/stack.js";
 
 /**
  * GraphiQL in a real browser: Debian's Chromium, driven by playwright-core (no browser download).
@@ -17,7 +18,7 @@ import { startStack, type Stack } from "../support/stack.js";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 
-let stack: Stack;
+let stack: LiveStack;
 let context: BrowserContext;
 let page: Page;
 let userDataDir: string;
@@ -37,7 +38,7 @@ function chainFrom(id: string): Contact[] {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does)`);
-  stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+  stack = await startLiveStack({ env: { CACHE_TTL_SECONDS: "0" } });
   const origin = new URL(stack.url).origin;
   userDataDir = mkdtempSync(join(tmpdir(), "graphiql-chromium-"));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -119,6 +120,40 @@ describe("GraphiQL at GET /graphql", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "graphiql.png") });
     expect(foreign).toEqual([]);
+  });
+
+  it("runs the example subscription and shows live contacts arriving, with the queue's name and the previous contact", async () => {
+    await page.locator('button.graphiql-tab-button[title="LiveContacts"]').click();
+    await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("contactEvents");
+    const streamed = page.waitForRequest((r) => r.url().endsWith("/graphql/stream") && r.postData()?.includes('"operationName":"LiveContacts"') === true);
+    await page.getByRole("button", { name: /Execute query/ }).click();
+    await streamed;
+    await expect.poll(() => stack.gateway.events!.hub.size, { timeout: 10_000 }).toBe(1);
+
+    stack.resetCalls();
+    // A transfer of the long chain's tail: a new contact whose previous contact is the tail, queued.
+    const transfer = stack.emulator.events.emit({ eventType: "INITIATED", previousContactId: DEMO.longChainTailId });
+    const contactId = transfer.detail.contactId;
+    const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+    const queueId = queued.detail.queueInfo!.queueArn.split("/").at(-1)!;
+    const queueName = stack.emulator.dataset.instances.get(DEMO.instanceId)!.queues.get(queueId)!.Name!;
+
+    const pane = page.locator(".graphiql-response");
+    await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toContain("QUEUED");
+    const text = await pane.innerText();
+    expect(text).toContain(contactId);
+    expect(text).toMatch(new RegExp(`"name":\\s*"${queueName}"`));
+    expect(text).toContain(DEMO.longChainTailId); // previousContact { id }
+    expect(text).not.toContain('"errors"');
+    // One DescribeContact per event (the previous contact is one more, read once).
+    expect(stack.emulator.calls.byApi.DescribeContact).toBeLessThanOrEqual(4);
+    await page.screenshot({ path: join(ARTIFACTS, "graphiql-subscription.png") });
+    expect(foreign).toEqual([]);
+    // Stopping it in GraphiQL ends the subscription at the gateway.
+    await page.getByRole("button", { name: /Stop query/ }).click();
+    await expect.poll(() => stack.gateway.events!.hub.size, { timeout: 10_000 }).toBe(0);
+    await page.locator('button.graphiql-tab-button[title="ContactWithTransferChain"]').click();
+    await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("ContactWithTransferChain");
   });
 
   it("shows the schema's descriptions in the docs pane", async () => {
