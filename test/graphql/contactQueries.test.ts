@@ -1,4 +1,3 @@
-import type { Contact } from "@aws-sdk/client-connect";
 import {
   getNamedType,
   isListType,
@@ -11,6 +10,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
 import { buildSchema } from "../../src/graphql/schema.js";
+import { chainBack } from "../support/chains.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
@@ -22,14 +22,8 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 beforeEach(() => stack.resetCalls());
 
-/** The contact the emulator holds, walking `PreviousContactId` from `id`, oldest last. */
-function chainFrom(id: string): Contact[] {
-  const chain: Contact[] = [];
-  for (let c = findContact(stack.emulator.dataset, I, id); c; c = c.PreviousContactId ? findContact(stack.emulator.dataset, I, c.PreviousContactId) : undefined) {
-    chain.push(c);
-  }
-  return chain;
-}
+/** The chain the emulator holds behind `id`: that contact first, its initial contact last. */
+const chainFrom = (id: string) => chainBack(stack.emulator.dataset, I, id);
 
 describe("contact and its relations", () => {
   it("returns a contact, its previousContact three levels deep and its initialContact with one DescribeContact per distinct contact", async () => {

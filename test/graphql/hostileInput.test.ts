@@ -5,8 +5,10 @@ import { SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CONTACT_ID_MAX, INSTANCE_ID_MAX, idProblem, parseContactArn } from "../../src/domain/contactRef.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
-import { DEMO, findContact } from "../../src/emulator/dataset.js";
+import { DEMO } from "../../src/emulator/dataset.js";
 import { buildSchema } from "../../src/graphql/schema.js";
+import { chainBack } from "../support/chains.js";
+import { send, type HttpAnswer } from "../support/http.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 /**
@@ -47,31 +49,18 @@ afterAll(async () => {
 });
 beforeEach(() => emulator.resetStats());
 
-interface Answer {
-  status: number;
-  body: any;
-}
+/** Sends `init` to the stack's GraphQL endpoint (`search` is the query string of a GET). */
+const sendTo = (stack: Stack, init: RequestInit & { search?: string }): Promise<HttpAnswer> => send(stack.url + (init.search ?? ""), init);
 
-async function send(stack: Stack, init: RequestInit & { search?: string }): Promise<Answer> {
-  const response = await fetch(stack.url + (init.search ?? ""), init);
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: the assertions below fail with the text in view
-  }
-  return { status: response.status, body };
-}
-
-const post = (body: string, contentType = "application/json", headers: Record<string, string> = {}): RequestInit => ({
+/** A POST of `body` exactly as given, under any content type: most of the corpus is bodies no JSON client would send. */
+const rawPost = (body: string, contentType = "application/json", headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",
   headers: { "content-type": contentType, ...headers },
   body,
 });
-const gql = (query: string, variables?: Record<string, unknown>) => post(JSON.stringify({ query, variables }));
+const gql = (query: string, variables?: Record<string, unknown>) => rawPost(JSON.stringify({ query, variables }));
 
-function expectRefused(answer: Answer, status: number, code: string): void {
+function expectRefused(answer: HttpAnswer, status: number, code: string): void {
   expect(answer.status, JSON.stringify(answer.body).slice(0, 300)).toBe(status);
   expect(answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer.body).slice(0, 300)).toBe(code);
   expect(emulator.calls.total).toBe(0);
@@ -101,43 +90,35 @@ function allFields(repeat: number): string {
 }
 
 /** The contacts of the long demo chain, tail first. */
-function chain(): Contact[] {
-  const out: Contact[] = [];
-  let c = findContact(emulator.dataset, I, DEMO.longChainTailId);
-  while (c) {
-    out.push(c);
-    c = c.PreviousContactId ? findContact(emulator.dataset, I, c.PreviousContactId) : undefined;
-  }
-  return out;
-}
+const chain = (): Contact[] => chainBack(emulator.dataset, I, DEMO.longChainTailId);
 
 describe("malformed HTTP requests", () => {
   const cases: Array<[string, () => RequestInit & { search?: string }, number, string]> = [
-    ["a body over BODY_LIMIT_BYTES", () => post(JSON.stringify({ query: "{ __typename }", padding: "x".repeat(150_000) })), 413, "PAYLOAD_TOO_LARGE"],
-    ["malformed JSON", () => post('{ "query": "{ __typename }"'), 400, "BAD_REQUEST"],
-    ["an empty JSON body", () => post(""), 400, "BAD_REQUEST"],
-    ["a JSON body that is not an object", () => post("[1, 2, 3]"), 400, "BAD_REQUEST"],
-    ["a JSON string body", () => post('"{ __typename }"'), 400, "BAD_REQUEST"],
-    ["a body with a __proto__ key", () => post('{"query":"{ __typename }","__proto__":{"polluted":true}}'), 400, "BAD_REQUEST"],
-    ["a query that is not a string", () => post('{"query": 42}'), 400, "BAD_REQUEST"],
-    ["no query at all", () => post('{"variables": {}}'), 400, "BAD_REQUEST"],
-    ["a batch while HTTP_BATCHING is off", () => post(JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }])), 400, "BAD_REQUEST"],
-    ["application/xml", () => post("<query>{ __typename }</query>", "application/xml"), 415, "BAD_REQUEST"],
-    ["a url-encoded form", () => post("query=%7B__typename%7D", "application/x-www-form-urlencoded"), 415, "BAD_REQUEST"],
-    ["multipart/form-data", () => post("--x\r\n\r\n{ __typename }\r\n--x--", "multipart/form-data; boundary=x"), 415, "BAD_REQUEST"],
-    ["text/plain (a CSRF-able simple request)", () => post(JSON.stringify({ query: "{ __typename }" }), "text/plain"), 400, "BAD_REQUEST"],
+    ["a body over BODY_LIMIT_BYTES", () => rawPost(JSON.stringify({ query: "{ __typename }", padding: "x".repeat(150_000) })), 413, "PAYLOAD_TOO_LARGE"],
+    ["malformed JSON", () => rawPost('{ "query": "{ __typename }"'), 400, "BAD_REQUEST"],
+    ["an empty JSON body", () => rawPost(""), 400, "BAD_REQUEST"],
+    ["a JSON body that is not an object", () => rawPost("[1, 2, 3]"), 400, "BAD_REQUEST"],
+    ["a JSON string body", () => rawPost('"{ __typename }"'), 400, "BAD_REQUEST"],
+    ["a body with a __proto__ key", () => rawPost('{"query":"{ __typename }","__proto__":{"polluted":true}}'), 400, "BAD_REQUEST"],
+    ["a query that is not a string", () => rawPost('{"query": 42}'), 400, "BAD_REQUEST"],
+    ["no query at all", () => rawPost('{"variables": {}}'), 400, "BAD_REQUEST"],
+    ["a batch while HTTP_BATCHING is off", () => rawPost(JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }])), 400, "BAD_REQUEST"],
+    ["application/xml", () => rawPost("<query>{ __typename }</query>", "application/xml"), 415, "BAD_REQUEST"],
+    ["a url-encoded form", () => rawPost("query=%7B__typename%7D", "application/x-www-form-urlencoded"), 415, "BAD_REQUEST"],
+    ["multipart/form-data", () => rawPost("--x\r\n\r\n{ __typename }\r\n--x--", "multipart/form-data; boundary=x"), 415, "BAD_REQUEST"],
+    ["text/plain (a CSRF-able simple request)", () => rawPost(JSON.stringify({ query: "{ __typename }" }), "text/plain"), 400, "BAD_REQUEST"],
     ["a GET without a preflight-forcing header (CSRF)", () => ({ method: "GET", search: "?query=%7B__typename%7D" }), 400, "BAD_REQUEST"],
   ];
 
   it.each(cases)("refuses %s with its status and a code, and calls nothing upstream", async (_, request, status, code) => {
-    expectRefused(await send(open, request()), status, code);
+    expectRefused(await sendTo(open, request()), status, code);
   });
 
-  it("survives JSON nested 20,000 levels deep in the variables", async () => {
+  it("answers variables nested 20,000 levels deep: 200 when unused, BAD_USER_INPUT with no upstream call when used", async () => {
     const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
-    const unused = await send(open, post(`{"query":"{ __typename }","variables":{"v":${deep}}}`));
+    const unused = await sendTo(open, rawPost(`{"query":"{ __typename }","variables":{"v":${deep}}}`));
     expect(unused.status).toBe(200);
-    const used = await send(open, post(`{"query":"query ($ids: [ID!]!) { contacts(instanceId: \\"${I}\\", contactIds: $ids) { id } }","variables":{"ids":${deep}}}`));
+    const used = await sendTo(open, rawPost(`{"query":"query ($ids: [ID!]!) { contacts(instanceId: \\"${I}\\", contactIds: $ids) { id } }","variables":{"ids":${deep}}}`));
     expectRefused(used, 400, "BAD_USER_INPUT");
   });
 });
@@ -176,13 +157,13 @@ describe("hostile GraphQL documents", () => {
 
   it.each(cases)("refuses %s before it runs, with no upstream call", async (_, query, limitOrOperation, status, code) => {
     const operationName = limitOrOperation === "B" ? "B" : undefined;
-    const answer = await send(open, post(JSON.stringify({ query, operationName })));
+    const answer = await sendTo(open, rawPost(JSON.stringify({ query, operationName })));
     expectRefused(answer, status, code);
     if (code === "QUERY_LIMIT_EXCEEDED") expect(answer.body.errors.map((e: any) => e.extensions.limit)).toContain(limitOrOperation);
   });
 
   it("refuses variables of the wrong type as BAD_USER_INPUT", async () => {
-    const answer = await send(open, gql(`query ($i: ID!) { contact(instanceId: $i, contactId: "x") { id } }`, { i: { $gt: "" } }));
+    const answer = await sendTo(open, gql(`query ($i: ID!) { contact(instanceId: $i, contactId: "x") { id } }`, { i: { $gt: "" } }));
     expectRefused(answer, 400, "BAD_USER_INPUT");
   });
 });
@@ -202,14 +183,14 @@ describe("bad arguments", () => {
   ];
 
   it.each(cases)("refuses %s as BAD_USER_INPUT naming the argument, with no upstream call", async (_, query, argument) => {
-    const answer = await send(open, gql(query));
+    const answer = await sendTo(open, gql(query));
     expectRefused(answer, 200, "BAD_USER_INPUT");
     expect(answer.body.errors[0].extensions.argument).toBe(argument);
     expect(answer.body.errors[0].message).toContain(`"${argument}"`);
   });
 
   it("takes the contactIds limit from MAX_CONTACT_IDS", async () => {
-    const answer = await send(tight, gql(`{ contacts(instanceId: "${I}", contactIds: ["a", "b", "c", "d"]) { id } }`));
+    const answer = await sendTo(tight, gql(`{ contacts(instanceId: "${I}", contactIds: ["a", "b", "c", "d"]) { id } }`));
     expectRefused(answer, 200, "BAD_USER_INPUT");
     expect(answer.body.errors[0].message).toContain("at most 3");
   });
@@ -222,7 +203,7 @@ describe("random input (property-based)", () => {
     await fc.assert(
       fc.asyncProperty(anyId, anyId, async (instanceId, contactId) => {
         emulator.resetStats();
-        const answer = await send(open, gql(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: instanceId, c: contactId }));
+        const answer = await sendTo(open, gql(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: instanceId, c: contactId }));
         expect(answer.status).toBe(200);
         const malformed = idProblem(instanceId, INSTANCE_ID_MAX) ?? idProblem(contactId, CONTACT_ID_MAX);
         if (malformed) {
@@ -245,7 +226,7 @@ describe("random input (property-based)", () => {
       fc.asyncProperty(arn, async (value) => {
         fc.pre(parseContactArn(value) === null);
         emulator.resetStats();
-        const answer = await send(open, gql(`query ($a: String!) { contactByArn(arn: $a) { id } }`, { a: value }));
+        const answer = await sendTo(open, gql(`query ($a: String!) { contactByArn(arn: $a) { id } }`, { a: value }));
         expect(answer.status).toBe(200);
         expect(answer.body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
         expect(emulator.calls.total).toBe(0);
@@ -272,7 +253,7 @@ describe("random input (property-based)", () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 500 }), async (query) => {
         emulator.resetStats();
-        const answer = await send(open, gql(query));
+        const answer = await sendTo(open, gql(query));
         expect(answer.status).toBeLessThan(500);
         expect(emulator.calls.total).toBe(0);
       }),
@@ -286,7 +267,7 @@ describe("random input (property-based)", () => {
       fc.asyncProperty(header, async (authorization) => {
         fc.pre(/^[\t\x20-\x7e]*$/.test(authorization)); // what an HTTP client can send at all
         emulator.resetStats();
-        const answer = await send(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`), headers: { "content-type": "application/json", authorization } });
+        const answer = await sendTo(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`), headers: { "content-type": "application/json", authorization } });
         expectRefused(answer, 401, "UNAUTHENTICATED");
       }),
       { numRuns: 40 },
@@ -298,18 +279,18 @@ describe("production posture (aws mode)", () => {
   const auth = () => ({ "content-type": "application/json", authorization: `Bearer ${token}` });
 
   it("serves nothing without a token", async () => {
-    const answer = await send(prod, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`));
+    const answer = await sendTo(prod, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`));
     expectRefused(answer, 401, "UNAUTHENTICATED");
   });
 
   it("refuses introspection unless GRAPHQL_INTROSPECTION=true", async () => {
-    const answer = await send(prod, { ...gql("{ __schema { types { name } } }"), headers: auth() });
+    const answer = await sendTo(prod, { ...gql("{ __schema { types { name } } }"), headers: auth() });
     expectRefused(answer, 400, "GRAPHQL_VALIDATION_FAILED");
     expect(answer.body.errors[0].message).toContain("introspection");
   });
 
   it("does not suggest field names when introspection is off", async () => {
-    const answer = await send(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "x") { customerEndpointt { address } } }`), headers: auth() });
+    const answer = await sendTo(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "x") { customerEndpointt { address } } }`), headers: auth() });
     expectRefused(answer, 400, "GRAPHQL_VALIDATION_FAILED");
     expect(answer.body.errors[0].message).not.toContain("Did you mean");
   });
@@ -322,8 +303,8 @@ describe("production posture (aws mode)", () => {
     expect(emulator.calls.total).toBe(0);
   });
 
-  it("answers a valid token's query", async () => {
-    const answer = await send(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`), headers: auth() });
+  it("answers a query with a valid token, reading the contact once", async () => {
+    const answer = await sendTo(prod, { ...gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`), headers: auth() });
     expect(answer.status).toBe(200);
     expect(answer.body.data.contact.id).toBe(DEMO.fullContactId);
     expect(emulator.calls.byApi.DescribeContact).toBe(1);
@@ -336,11 +317,11 @@ describe("upstream budget", () => {
     const ids = chain()
       .filter((_, i) => i % 2 === 0)
       .map((c) => c.Id!);
-    const answer = await send(tight, gql(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id } }`, { ids: ids.slice(0, 3) }));
+    const answer = await sendTo(tight, gql(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id } }`, { ids: ids.slice(0, 3) }));
     expect(answer.body.errors).toBeUndefined();
     emulator.resetStats();
 
-    const { status, body } = await send(tight, gql(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id previousContact { id } } }`, { ids: ids.slice(0, 3) }));
+    const { status, body } = await sendTo(tight, gql(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id previousContact { id } } }`, { ids: ids.slice(0, 3) }));
     expect(status).toBe(200);
     expect(emulator.calls.byApi.DescribeContact).toBe(3);
     expect(body.data.contacts.map((c: any) => c.id)).toEqual(ids.slice(0, 3));
@@ -351,8 +332,8 @@ describe("upstream budget", () => {
     }
   });
 
-  it("stops a relation chain at the budget", async () => {
-    const { body } = await send(tight, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${nest("previousContact", 6, "id")} } }`));
+  it("stops a relation chain at the budget: the first hop past it fails with UPSTREAM_BUDGET_EXCEEDED and is never read", async () => {
+    const { body } = await sendTo(tight, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${nest("previousContact", 6, "id")} } }`));
     expect(emulator.calls.byApi.DescribeContact).toBe(3);
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0].extensions.code).toBe("UPSTREAM_BUDGET_EXCEEDED");
@@ -366,7 +347,7 @@ describe("HTTP batching (HTTP_BATCHING=true)", () => {
       .filter((_, i) => i % 2 === 0)
       .map((c) => c.Id!);
     const op = (a: string, b: string) => ({ query: `{ a: contact(instanceId: "${I}", contactId: "${a}") { id } b: contact(instanceId: "${I}", contactId: "${b}") { id } }` });
-    const { status, body } = await send(tight, post(JSON.stringify([op(ids[0]!, ids[1]!), op(ids[2]!, ids[3]!)])));
+    const { status, body } = await sendTo(tight, rawPost(JSON.stringify([op(ids[0]!, ids[1]!), op(ids[2]!, ids[3]!)])));
     expect(status).toBe(200);
     expect(body).toHaveLength(2);
     expect(emulator.calls.byApi.DescribeContact).toBe(3);
@@ -380,14 +361,14 @@ describe("legitimate front-end queries", () => {
     const fields = allFields(3);
     let selection = fields;
     for (let i = 0; i < 10; i++) selection = `${fields} previousContact { ${selection} }`;
-    const { status, body } = await send(open, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${selection} } }`));
+    const { status, body } = await sendTo(open, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${selection} } }`));
     expect(status).toBe(200);
     expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     expect(emulator.calls.byApi.DescribeContact).toBe(11);
   });
 
   it("lets the same query through written with a fragment", async () => {
-    const { status, body } = await send(
+    const { status, body } = await sendTo(
       open,
       gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${nest("...C previousContact", 10, "...C")} } } fragment C on Contact { ${allFields(3)} }`),
     );
@@ -422,7 +403,7 @@ describe("CORS", () => {
 
 describe("after the corpus", () => {
   it("still serves an ordinary query", async () => {
-    const answer = await send(open, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`));
+    const answer = await sendTo(open, gql(`{ contact(instanceId: "${I}", contactId: "${DEMO.fullContactId}") { id } }`));
     expect(answer.status).toBe(200);
     expect(answer.body.data.contact.id).toBe(DEMO.fullContactId);
   });

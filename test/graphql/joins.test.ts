@@ -1,19 +1,13 @@
-import { Queue$, ReferenceSummary$, User$, type Contact } from "@aws-sdk/client-connect";
+import { Queue$, ReferenceSummary$, User$ } from "@aws-sdk/client-connect";
 import { GraphQLObjectType, GraphQLString, getNamedType, isObjectType } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildDataset, DEMO, findContact, type Dataset } from "../../src/emulator/dataset.js";
+import { buildDataset, DEMO } from "../../src/emulator/dataset.js";
 import { piiFields } from "../../src/graphql/redaction.js";
 import { buildSchema } from "../../src/graphql/schema.js";
+import { transferChainOf } from "../support/chains.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
-
-/** The chain the emulator holds that ends at `id`, oldest first. */
-function chainOf(dataset: Dataset, id: string): Contact[] {
-  const chain: Contact[] = [];
-  for (let c = findContact(dataset, I, id); c; c = c.PreviousContactId ? findContact(dataset, I, c.PreviousContactId) : undefined) chain.unshift(c);
-  return chain;
-}
 
 /** The gateway's limiter at a rate no test reaches, so tests do not wait for quota they do not test. */
 const FAST = { CONNECT_MAX_RPS: "1000", CONNECT_BURST: "1000" };
@@ -42,7 +36,7 @@ describe("joins: queue, agent, attributes and the transfer chain", () => {
 
   it("returns a contact with its queue name, agent name, attributes and whole transfer chain, one upstream call per distinct resource", async () => {
     const dataset = stack.emulator.dataset;
-    const chain = chainOf(dataset, DEMO.longChainTailId);
+    const chain = transferChainOf(dataset, I, DEMO.longChainTailId);
     expect(chain).toHaveLength(DEMO.longChainLength);
     const { body } = await stack.query(CONTACT_WITH_JOINS, { i: I, c: DEMO.longChainTailId });
     expect(body.errors).toBeUndefined();
@@ -83,7 +77,7 @@ describe("joins: queue, agent, attributes and the transfer chain", () => {
   });
 
   it("serves queues and users from the cache on a repeat while contacts are read again", async () => {
-    const chain = chainOf(stack.emulator.dataset, DEMO.longChainTailId);
+    const chain = transferChainOf(stack.emulator.dataset, I, DEMO.longChainTailId);
     await stack.query(CONTACT_WITH_JOINS, { i: I, c: DEMO.longChainTailId });
     stack.resetCalls();
     const { body } = await stack.query(CONTACT_WITH_JOINS, { i: I, c: DEMO.longChainTailId });
@@ -95,7 +89,7 @@ describe("joins: queue, agent, attributes and the transfer chain", () => {
   });
 
   it("shares contacts between transferChain, previousContact and initialContact", async () => {
-    const chain = chainOf(stack.emulator.dataset, DEMO.longChainTailId);
+    const chain = transferChainOf(stack.emulator.dataset, I, DEMO.longChainTailId);
     const { body } = await stack.query(
       `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) {
         initialContact { id } previousContact { id previousContact { id } } transferChain { id }
@@ -108,7 +102,7 @@ describe("joins: queue, agent, attributes and the transfer chain", () => {
   });
 
   it("answers a chain of one contact with that contact and no further call", async () => {
-    const head = chainOf(stack.emulator.dataset, DEMO.longChainTailId)[0]!;
+    const head = transferChainOf(stack.emulator.dataset, I, DEMO.longChainTailId)[0]!;
     const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id transferChain { id } } }`, { i: I, c: head.Id });
     expect(body.data.contact.transferChain).toEqual([{ id: head.Id }]);
     expect(stack.describeContactCalls()).toBe(1);
@@ -167,7 +161,7 @@ describe("attributes from GetContactAttributes", () => {
 
   it("reads a chain's attributes once, keyed by its initial contact, when DescribeContact leaves them out", async () => {
     const dataset = stack.emulator.dataset;
-    const chain = chainOf(dataset, DEMO.longChainTailId);
+    const chain = transferChainOf(dataset, I, DEMO.longChainTailId);
     const initialId = chain[0]!.Id!;
     const expected = dataset.instances.get(I)!.attributes.get(initialId) ?? {};
     const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { attributes { key value } transferChain { attributes { key value } } } }`, {
@@ -205,8 +199,8 @@ describe("transferChain limits", () => {
   it("stops at a cycle and at a previous contact that no longer exists, reading each contact once", async () => {
     const dataset = buildDataset();
     const contacts = dataset.instances.get(I)!.contacts;
-    const three = [...contacts.values()].filter((c) => c.InitialContactId && chainOf(dataset, c.Id!).length === 3 && ![...contacts.values()].some((n) => n.PreviousContactId === c.Id));
-    const [cyclic, broken] = [chainOf(dataset, three[0]!.Id!), chainOf(dataset, three[1]!.Id!)];
+    const three = [...contacts.values()].filter((c) => c.InitialContactId && transferChainOf(dataset, I, c.Id!).length === 3 && ![...contacts.values()].some((n) => n.PreviousContactId === c.Id));
+    const [cyclic, broken] = [transferChainOf(dataset, I, three[0]!.Id!), transferChainOf(dataset, I, three[1]!.Id!)];
     cyclic[0]!.PreviousContactId = cyclic[2]!.Id; // head -> tail -> middle -> head
     broken[1]!.PreviousContactId = DEMO.missingContactId; // middle -> (gone)
     const stack = await startStack({ env: { ...FAST, CACHE_TTL_SECONDS: "0" }, emulator: { dataset } });

@@ -11,6 +11,7 @@ import { REDACTED_LOG_PATHS } from "../../src/observability/logger.js";
 import { REDACTED, maskValue, piiFields } from "../../src/graphql/redaction.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import { createGateway, type Gateway } from "../../src/http/gateway.js";
+import { post } from "../support/http.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 /** The personal fields of a contact: what the SDK marks sensitive, the API reference calls personal, and free text. */
@@ -196,16 +197,15 @@ describe("logs", () => {
 
   it("never contain personal values or tokens, whatever the scope and whatever fails", async () => {
     const pii = await token(READ_PII);
-    const post = (body: unknown, authorization = `Bearer ${pii}`) =>
-      fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify(body) }).then((r) => r.text());
-    await post({ query: query() });
-    await post({ query: query() }, `Bearer ${await token(READ)}`);
-    await post({ query: query() }, "Bearer forged.token.value");
+    const withPii = { authorization: `Bearer ${pii}` };
+    await post(url, { query: query() }, withPii);
+    await post(url, { query: query() }, { authorization: `Bearer ${await token(READ)}` });
+    await post(url, { query: query() }, { authorization: "Bearer forged.token.value" });
     // Personal data in variables, in a failing operation and in an invalid one.
-    await post({ query: `query ($c: ID!) { contact(instanceId: "${I}", contactId: $c) { id } }`, variables: { c: full.CustomerEndpoint!.Address } });
-    await post({ query: `query ($c: ID!) { contact(instanceId: "${I}", contactId: $c) { id } }`, variables: { c: "rosa.silva@example.org" } });
-    await post({ query: `{ contact(instanceId: "${I}", contactId: "${full.CustomerEndpoint!.DisplayName}") { id } }` });
-    await post({ query: `{ nope(x: "${full.CustomerId}") }` });
+    await post(url, { query: `query ($c: ID!) { contact(instanceId: "${I}", contactId: $c) { id } }`, variables: { c: full.CustomerEndpoint!.Address } }, withPii);
+    await post(url, { query: `query ($c: ID!) { contact(instanceId: "${I}", contactId: $c) { id } }`, variables: { c: "rosa.silva@example.org" } }, withPii);
+    await post(url, { query: `{ contact(instanceId: "${I}", contactId: "${full.CustomerEndpoint!.DisplayName}") { id } }` }, withPii);
+    await post(url, { query: `{ nope(x: "${full.CustomerId}") }` }, withPii);
     await gateway.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: `{ "query": "${full.CustomerEndpoint!.Address}` });
 
     expect(lines.length).toBeGreaterThan(0);

@@ -121,7 +121,7 @@ describe("searchContacts", () => {
     expect(next.body.data.searchContacts.pageInfo.hasNextPage).toBe(true);
   });
 
-  it("finds other criteria too: queue and initiation method", async () => {
+  it("filters by queue and initiation method too", async () => {
     const sample = expectedVoice().find((c) => c.QueueInfo?.Id)!;
     const { body } = await stack.query(
       `query ($i: ID!, $q: ID!, $m: String!) { searchContacts(instanceId: $i, timeRange: { startTime: "${START}", endTime: "${END}" }, criteria: { queueIds: [$q], initiationMethods: [$m] }, first: 100) { nodes { queueInfo { id } initiationMethod } } }`,

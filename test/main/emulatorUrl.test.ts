@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { post } from "../support/http.js";
 import { runGateway, spawnGateway } from "../support/processes.js";
 
 // EMULATOR_URL lets the gateway use an emulator running in another process (`npm run emulator`, the
@@ -16,15 +17,10 @@ describe("EMULATOR_URL", () => {
     const gateway = await spawnGateway({ EMULATOR_URL: emulator.url, CACHE_TTL_SECONDS: "0" });
     try {
       emulator.resetStats();
-      const response = await fetch(gateway.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          query: `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } } }`,
-          variables: { i: DEMO.instanceId, c: DEMO.longChainTailId },
-        }),
+      const { body } = await post(gateway.url, {
+        query: `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } } }`,
+        variables: { i: DEMO.instanceId, c: DEMO.longChainTailId },
       });
-      const body = (await response.json()) as any;
       expect(body.errors).toBeUndefined();
       expect(body.data.contact.id).toBe(DEMO.longChainTailId);
       // Both contacts were read from this emulator, signed with the emulator's credentials.

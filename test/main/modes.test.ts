@@ -2,17 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { EMULATOR_SETTINGS } from "../../src/emulator/settings.js";
+import { post } from "../support/http.js";
 import { runGateway, spawnGateway } from "../support/processes.js";
 
 const CHAIN_QUERY = {
   query: `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } } }`,
   variables: { i: DEMO.instanceId, c: DEMO.longChainTailId },
 };
-
-async function post(url: string, body: unknown) {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 describe("CONNECT_MODE=emulator (the default)", () => {
   it("starts the embedded emulator and serves its synthetic data, saying so in a banner", async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import type { EmulatorStats } from "../../src/emulator/emulator.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
@@ -15,12 +16,31 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** `text` without terminal colour codes. */
+export const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "");
+
+/** The GraphQL URL from the gateway's JSON "listening" log line (LOG_FORMAT=json), once written. */
+export function jsonListeningUrl(output: string): string | undefined {
+  const line = output.split("\n").find((l) => l.includes('"connect-graphql listening"'));
+  return line ? (JSON.parse(line).url as string) : undefined;
+}
+
+/** The GraphQL URL from the gateway's pretty "listening" log line (LOG_FORMAT=pretty), once written. */
+export function prettyListeningUrl(output: string): string | undefined {
+  return /connect-graphql listening[\s\S]*?url: "(http:\/\/[^"]+)"/.exec(plain(output))?.[1];
+}
+
 /**
  * Runs the gateway as its own process (`tsx src/main.ts`), as `npm start` would, with `env` over a
- * quiet, JSON-logging default; resolves once it logs that it listens. Rejects with its output if it
- * exits first or does not come up within `timeoutMs`.
+ * quiet, JSON-logging default; resolves once it logs that it listens (`listeningUrl` finds the URL
+ * in its output: the JSON log line by default, `prettyListeningUrl` with LOG_FORMAT=pretty).
+ * Rejects with its output if it exits first or does not come up within `timeoutMs`.
  */
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  listeningUrl: (output: string) => string | undefined = jsonListeningUrl,
+): Promise<GatewayProcess> {
   const child = spawn(TSX, ["src/main.ts"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
@@ -32,10 +52,10 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 20_0
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), timeoutMs);
     const check = () => {
-      const line = out.split("\n").find((l) => l.includes('"connect-graphql listening"'));
-      if (line) {
+      const found = listeningUrl(out);
+      if (found) {
         clearTimeout(timer);
-        resolve(JSON.parse(line).url as string);
+        resolve(found);
       }
     };
     child.stdout!.on("data", check);
@@ -70,4 +90,20 @@ export async function runGateway(args: string[], env: Record<string, string>): P
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, "exit")) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** The embedded emulator's URL, from the banner a gateway process prints after it listens (emulator mode). */
+export async function embeddedEmulatorUrl(proc: GatewayProcess, timeoutMs = 5_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = /Emulator:\s+(http:\/\/\S+)/.exec(proc.output());
+    if (match) return match[1]!;
+    if (Date.now() > deadline) throw new Error(`no emulator URL in the gateway's banner:\n${proc.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** What the emulator at `emulatorUrl` has served (`GET /_emulator/stats`), for an emulator in another process. */
+export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
+  return (await (await fetch(`${emulatorUrl}/_emulator/stats`)).json()) as EmulatorStats;
 }
