@@ -1,21 +1,38 @@
+import type { Contact } from "@aws-sdk/client-connect";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { Logger } from "pino";
-import { createApolloCache } from "./apolloCache.js";
-import { ContactCache } from "./tieredCache.js";
 import type { Config } from "../config/config.js";
-import type { Upstream } from "./upstream.js";
-import { toContactModel } from "../domain/contactRef.js";
+import { contactKey, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
+import { createApolloCache } from "./apolloCache.js";
+import type { Clock } from "./clock.js";
+import { contactFreshness } from "./contactFreshness.js";
+import type { FetchContact, FetchOptions } from "./fetchContact.js";
 import { QuotaLimiter } from "./quotaLimiter.js";
-import type { FetchContact } from "./fetchContact.js";
 import { RedisLink } from "./redisLink.js";
+import { TieredCache } from "./tieredCache.js";
+import type { Upstream } from "./upstream.js";
 
 /** Where contacts come from, and the parts that make it so (exposed for tests and metrics). */
 export interface ContactSource {
   /** Cache, then one coalesced, quota-limited, retried DescribeContact. */
   readonly fetchContact: FetchContact;
+  /**
+   * One DescribeContact that skips cached answers and reads already in flight; its answer (or
+   * not-found) replaces the contact in both tiers, and reads that start meanwhile share it.
+   */
+  refresh(ref: ContactRef, options?: Pick<FetchOptions, "operation">): Promise<Contact>;
+  /**
+   * Holds `contact` (read elsewhere: another replica, an event) as the cached answer for `ref` in
+   * both tiers, in place of anything cached or being read; resolves to the object readers get.
+   */
+  store(ref: ContactRef, contact: Contact): Promise<Contact>;
+  /** Drops the contact from both tiers. */
+  evict(ref: ContactRef): Promise<void>;
+  /** Drops this replica's copy only (another replica has just stored a newer one in Redis). */
+  evictLocal(ref: ContactRef): void;
   /** Apollo Server's `cache` (automatic persisted queries), on the same store as the contacts. */
   readonly apolloCache: KeyValueCache<string>;
-  readonly cache: ContactCache;
+  readonly cache: TieredCache<ContactModel>;
   readonly limiter: QuotaLimiter;
   /** The shared connection when `REDIS_URL` is set. */
   readonly redis: RedisLink | undefined;
@@ -46,6 +63,8 @@ export interface ContactSourceOptions {
     observeCacheLookup?(result: "hit" | "miss", layer?: "memory" | "redis"): void;
     observeLimiterWait?(seconds: number, outcome?: "acquired" | "rejected"): void;
   };
+  /** The cache's expiries run on it. Default `systemClock`. */
+  clock?: Clock;
 }
 
 /**
@@ -54,7 +73,7 @@ export interface ContactSourceOptions {
  * SDK with its retries and timeouts. Every replica that shares a Redis shares the cache, the quota
  * and Apollo's persisted queries.
  */
-export function createContactSource({ config, upstream, logger, metrics }: ContactSourceOptions): ContactSource {
+export function createContactSource({ config, upstream, logger, metrics, clock }: ContactSourceOptions): ContactSource {
   const redis = config.REDIS_URL ? new RedisLink({ url: config.REDIS_URL, timeoutMs: config.REDIS_TIMEOUT_MS, logger }) : undefined;
   const limiter = new QuotaLimiter({
     rps: config.CONNECT_MAX_RPS,
@@ -65,29 +84,39 @@ export function createContactSource({ config, upstream, logger, metrics }: Conta
     keyPrefix: config.REDIS_KEY_PREFIX,
     observeWait: metrics?.observeLimiterWait?.bind(metrics),
   });
-  const cache = new ContactCache({
-    ttlSeconds: config.CACHE_TTL_SECONDS,
-    activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
-    negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+  // The cache holds the resolvers' model (the contact and the ref it was read under): one object
+  // per cached contact, shared by every request, so readers make no copy of their own.
+  const cache = new TieredCache<ContactModel>({
+    name: "contact",
+    freshness: contactFreshness({
+      ttlSeconds: config.CACHE_TTL_SECONDS,
+      activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
+      negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+    }),
     maxEntries: config.CACHE_MAX_ENTRIES,
     maxBytes: config.CACHE_MAX_MB * 1024 * 1024,
-    // One object per cached contact: the model resolvers read, shared by every request.
-    keep: toContactModel,
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    clock,
     observeLookup: metrics?.observeCacheLookup?.bind(metrics),
   });
-  const fetchContact = cache.wrap((ref, options) =>
+  const describeContact = (ref: ContactRef, options: FetchOptions): Promise<ContactModel> =>
     limiter.run((deadline) =>
-      upstream.describeContact(ref, {
-        operation: options.operation,
-        // The first attempt shares the call's wait budget with the wait for a slot; a retry gets its own.
-        beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined),
-      }),
-    ),
-  );
+      upstream
+        .describeContact(ref, {
+          operation: options.operation,
+          // The first attempt shares the call's wait budget with the wait for a slot; a retry gets its own.
+          beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined),
+        })
+        .then((contact) => toContactModel(contact, ref)),
+    );
+  const fetchContact: FetchContact = (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), options);
   return {
     fetchContact,
+    refresh: (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), { noCache: true }),
+    store: (ref, contact) => cache.set(contactKey(ref), toContactModel(contact, ref)),
+    evict: (ref) => cache.delete(contactKey(ref)),
+    evictLocal: (ref) => cache.deleteLocal(contactKey(ref)),
     apolloCache: createApolloCache(redis, config.REDIS_KEY_PREFIX),
     cache,
     limiter,

@@ -1,5 +1,5 @@
-import type { Contact, Queue, User } from "@aws-sdk/client-connect";
-import { ContactCache } from "./tieredCache.js";
+import type { Queue, User } from "@aws-sdk/client-connect";
+import { TieredCache } from "./tieredCache.js";
 import type { Config } from "../config/config.js";
 import type { CallOptions, Upstream } from "./upstream.js";
 import type { ContactRef } from "../domain/contactRef.js";
@@ -7,7 +7,7 @@ import { DEFAULT_API_QUOTAS, RELATED_APIS, type RelatedApi } from "../domain/api
 import { QuotaLimiter } from "./quotaLimiter.js";
 import type { FetchOptions, RelatedFetch } from "./fetchContact.js";
 import type { RedisLink } from "./redisLink.js";
-import type { ResourceRef } from "../domain/resourceRef.js";
+import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
 
 export interface RelatedSourceOptions {
   config: Pick<
@@ -34,6 +34,9 @@ export interface RelatedSource {
   readonly fetch: RelatedFetch;
   /** One limiter per API: each Connect API has its own quota, per region (the limiter's scope). */
   readonly limiters: Readonly<Record<RelatedApi, QuotaLimiter>>;
+  /** The cross-request caches of DescribeQueue and DescribeUser answers. */
+  readonly queues: TieredCache<Queue>;
+  readonly users: TieredCache<User>;
   /** Drops every cached queue and user held in process. */
   clear(): void;
 }
@@ -43,8 +46,8 @@ export interface RelatedSource {
  * every attempt waits for a token of its API's bucket in its region (shared through Redis when
  * configured), inside the shared concurrency slots, failing fast with UPSTREAM_THROTTLED past
  * `CONNECT_MAX_WAIT_MS`. Queues and users change rarely, so they are cached across requests for
- * `CACHE_RESOURCE_TTL_SECONDS` (with the contact cache's machinery: in process, Redis when
- * configured, concurrent loads coalesced, not-found answers remembered for
+ * `CACHE_RESOURCE_TTL_SECONDS` (a `TieredCache` each, keyed by `resourceKey`: in process, Redis
+ * when configured, concurrent loads coalesced, not-found answers remembered for
  * `CACHE_NEGATIVE_TTL_SECONDS`). Attributes, references and search results change while contacts
  * are in progress and are never cached across requests; the per-request loaders still share them
  * within one operation.
@@ -77,8 +80,10 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
 
   const queues = resourceCache<Queue>("queue", config, redis);
   const users = resourceCache<User>("user", config, redis);
-  const describeQueue = queues.wrap((ref, options) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)));
-  const describeUser = users.wrap((ref, options) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o)));
+  const describeQueue = (ref: ResourceRef, options: FetchOptions = {}) =>
+    queues.read(resourceKey(ref), () => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)), options);
+  const describeUser = (ref: ResourceRef, options: FetchOptions = {}) =>
+    users.read(resourceKey(ref), () => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o)), options);
 
   return {
     fetch: {
@@ -90,6 +95,8 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
       searchContacts: (request, options) => limited("SearchContacts", options, (o) => upstream.searchContacts(request.region, request.input, o)),
     },
     limiters,
+    queues,
+    users,
     clear() {
       queues.clear();
       users.clear();
@@ -97,29 +104,19 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
   };
 }
 
-// Private: a cross-request cache of queues or users. It is the contact cache's machinery (two
-// tiers, coalescing, negative entries), keyed by `{kind}/{id}` in its own Redis namespace, with one
-// TTL for every entry: a queue or user is never "in progress", so both of the contact cache's TTLs
-// are the resource TTL.
-function resourceCache<T>(kind: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined) {
-  const cache = new ContactCache({
-    ttlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
-    activeTtlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
-    negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+// Private: a cross-request cache of queues or users, in its own Redis namespace, with one TTL for
+// every entry: a queue or user is never "in progress".
+function resourceCache<V extends object>(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined): TieredCache<V> {
+  return new TieredCache<V>({
+    name,
+    freshness: {
+      ttlSeconds: () => config.CACHE_RESOURCE_TTL_SECONDS,
+      negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+      enabled: config.CACHE_RESOURCE_TTL_SECONDS > 0,
+    },
     maxEntries: 10_000,
     maxBytes: 64 * 1024 * 1024,
     redis,
-    keyPrefix: `${config.REDIS_KEY_PREFIX}${kind}-`,
+    keyPrefix: config.REDIS_KEY_PREFIX,
   });
-  const asContactRef = (ref: ResourceRef): ContactRef => ({ region: ref.region, instanceId: ref.instanceId, contactId: `${kind}/${ref.id}` });
-  return {
-    wrap(load: (ref: ResourceRef, options: FetchOptions) => Promise<T>): (ref: ResourceRef, options?: FetchOptions) => Promise<T> {
-      const fetch = cache.wrap((contactRef, options) => {
-        const id = contactRef.contactId.slice(kind.length + 1);
-        return load({ region: contactRef.region, instanceId: contactRef.instanceId, id }, options) as unknown as Promise<Contact>;
-      });
-      return (ref, options) => fetch(asContactRef(ref), options) as unknown as Promise<T>;
-    },
-    clear: () => cache.clear(),
-  };
 }

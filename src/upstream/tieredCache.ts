@@ -1,178 +1,147 @@
-import type { Contact } from "@aws-sdk/client-connect";
 import { createKeyv, type Keyv } from "@keyv/redis";
 import { LRUCache } from "lru-cache";
-import { contactKey, type ContactRef } from "../domain/contactRef.js";
-import type { FetchContact, FetchOptions } from "./fetchContact.js";
+import { systemClock, type Clock } from "./clock.js";
 import type { RedisLink } from "./redisLink.js";
 
-/**
- * When a cached contact is fresh enough. Connect keeps changing a contact while it is in progress
- * (queue, agent, timestamps) and during after-contact work; once both are over it changes rarely
- * (tags, evaluations), so it is kept much longer.
- */
-export interface FreshnessPolicy {
-  /** A finished contact: disconnected, after-contact work (if any) ended (`CACHE_TTL_SECONDS`). 0 turns the cache off. */
-  ttlSeconds: number;
-  /** A contact in progress or in after-contact work (`CACHE_ACTIVE_TTL_SECONDS`); 0 never caches it. */
-  activeTtlSeconds: number;
-  /** A contact id Connect answered ResourceNotFoundException for (`CACHE_NEGATIVE_TTL_SECONDS`); 0 never caches it. */
+/** How long a cached value stays fresh: the one policy a `TieredCache` is given. */
+export interface FreshnessPolicy<V> {
+  /** Seconds `value` may be served from cache once read; 0 serves it only to the callers of that read. */
+  ttlSeconds(value: V): number;
+  /** Seconds a not-found answer (Connect's ResourceNotFoundException) is remembered; 0 never remembers one. */
   negativeTtlSeconds: number;
+  /** `false` turns the cache off: nothing is held or served, concurrent reads still share one load. Default true. */
+  enabled?: boolean;
 }
 
-export interface ContactCacheOptions extends FreshnessPolicy {
-  /** Most contacts held in process (`CACHE_MAX_ENTRIES`). */
+export interface TieredCacheOptions<V> {
+  /** What the cache holds (`contact`, `queue`, `user`): its namespace in Redis, after `keyPrefix`. */
+  name: string;
+  freshness: FreshnessPolicy<V>;
+  /** Most entries held in process. */
   maxEntries: number;
-  /**
-   * Most resident memory the entries held in process may cost, bytes (`CACHE_MAX_MB` × 2^20): each
-   * is charged `residentBytes` (its contact's JSON, held outside V8's heap, plus its overhead).
-   */
+  /** Most resident memory the entries held in process may cost, bytes: each is charged `residentBytes`. */
   maxBytes: number;
-  /**
-   * The object handed to requests for a contact read upstream, from Redis or from the entry's JSON,
-   * made once per read and shared by every request while it lives (`createContactSource` hands out
-   * the resolvers' model, so readers make no copy of their own). Default: the contact as read.
-   */
-  keep?: ((contact: Contact, ref: ContactRef) => Contact) | undefined;
-  /** The second tier shared with every replica; unset keeps the cache in process. */
+  /** The second tier, shared with every replica; unset keeps the cache in process. */
   redis?: RedisLink | undefined;
   /** Prefix of the cache's Redis keys (`REDIS_KEY_PREFIX`). */
   keyPrefix?: string;
+  /** Expiries are written in its wall-clock time. Default `systemClock`. */
+  clock?: Clock;
   /** Observes every lookup (metrics). */
   observeLookup?: ((result: "hit" | "miss", layer: "memory" | "redis") => void) | undefined;
 }
 
-/** Seconds a contact may be served from cache under `policy`. */
-export function contactTtlSeconds(contact: Contact, policy: FreshnessPolicy): number {
-  const agent = contact.AgentInfo;
-  const inAfterContactWork = agent?.AfterContactWorkStartTimestamp !== undefined && agent.AfterContactWorkEndTimestamp === undefined;
-  return contact.DisconnectTimestamp !== undefined && !inAfterContactWork ? policy.ttlSeconds : policy.activeTtlSeconds;
+export interface ReadOptions {
+  /** Skip cached answers and reads already in flight, read through `load`, and hold its answer. */
+  noCache?: boolean;
 }
 
 /**
- * What one entry costs besides its contact's JSON: on V8's heap its key, its WeakRef-and-record,
- * its ArrayBuffer object and its slots in the LRU's map and lists (about 380 bytes in a heap
- * snapshot), charged at 4 times that, the largest multiple of its live data V8 lets its heap grow
- * to (below); outside it the allocator's and V8's bookkeeping of the bytes (~150). Checked on
- * resident memory: 100,000 contacts of the emulator's data set (2.65 KB of JSON each) grew the
- * gateway's RSS by 3.6 KB each in the benchmark (`npm run bench -- --memory`, less the 81 MB the
- * same load grows it without a cache), and a quiet process by 3.6 KB each; charged 4.4 KB.
- *
- * While the cache evicts, an evicted entry's memory is returned at V8's next collections, so the
- * process may hold more than the bound by what was evicted in between: nothing at Connect's default
- * quota (10 reads a second); in the benchmark's fill (1,500 reads a second, quota opened) with the
- * bound at 256 MB, the cache cost 270 MB.
+ * What one entry costs in process besides its JSON, bytes: on V8's heap its key, its WeakRef and
+ * record, its ArrayBuffer object and its slots in the LRU, charged at the multiple of live data V8
+ * lets its heap grow to; outside it, the allocator's bookkeeping of the bytes. An upper bound, not
+ * an estimate: `npm run bench -- --memory` measures it (bench/README.md, finding 6).
  */
 export const ENTRY_OVERHEAD_BYTES = 1_792;
 
-/**
- * What one entry costs in resident memory, bytes (what `CACHE_MAX_MB` bounds): its contact's JSON
- * (`jsonBytes`; 0 for a not-found answer) plus its overhead.
- *
- * Why JSON outside V8's heap rather than the objects: between two full collections V8 lets its heap
- * grow to a multiple of what survived the last one (up to 4× on a machine this size), and keeps that
- * resident. Filling a cache of objects with 100,000 contacts (`npm run bench -- --memory`) grew the
- * gateway's RSS by 820 MB for about 480 MB of live objects, and with the cache bounded to half of
- * them, evicting as it went, by 830 MB all the same (the same fill without a cache: 81 MB). No
- * per-entry estimate of an object's heap bounds that; bytes in an ArrayBuffer cost what they are.
- */
+/** What one entry costs in resident memory, bytes (what `maxBytes` bounds): its JSON plus its overhead. */
 export function residentBytes(jsonBytes: number): number {
   return jsonBytes + ENTRY_OVERHEAD_BYTES;
 }
 
 /**
- * A cached contact. The JSON (the shared tier's format) is what the cache holds; the object handed
- * to requests (`keep`) is made from it on demand and held weakly (the entry is that WeakRef, one
- * object less per entry), so a hot contact is parsed once and shared by every request while the
- * collector keeps it (in practice while it is in use or recently used), and a contact nobody reads
- * costs only its bytes.
- */
-class ContactEntry extends WeakRef<Contact> {
-  readonly size: number;
-
-  constructor(
-    kept: Contact,
-    /** UTF-8; an ArrayBuffer, not a Buffer, which would add a view object per entry. */
-    readonly json: ArrayBuffer,
-  ) {
-    super(kept);
-    this.size = residentBytes(json.byteLength);
-  }
-}
-
-/** A not-found answer Connect gave for the key (one instance serves every key). */
-class NotFound {
-  readonly size = residentBytes(0);
-}
-const NOT_FOUND = new NotFound();
-
-type Entry = ContactEntry | NotFound;
-
-/**
- * The cross-request contact cache. It sits under the per-request DataLoader (which de-duplicates
- * within one operation) and above the quota limiter:
+ * A cross-request cache of one kind of Connect answer, keyed by a string:
  *
- * 1. in process, an LRU bounded by entry count and by the resident memory its entries cost
- *    (`residentBytes`: each contact's JSON, kept outside V8's heap, plus overhead);
+ * 1. in process, an LRU bounded by entry count and by the resident memory its entries cost;
  * 2. with Redis, a second tier shared by every replica (Keyv on `@keyv/redis`), read on a local miss
- *    and written on every upstream read, each entry carrying its absolute expiry so a copy made
- *    from Redis expires when the original does;
- * 3. concurrent loads of one contact, from any number of GraphQL requests, share one upstream call.
+ *    and written with every answer, each entry carrying its absolute expiry, so a copy taken from
+ *    Redis expires when the original does;
+ * 3. concurrent reads of one key share one load, and only the latest load of a key (or `set`) may
+ *    write it, so an answer read before a refresh, a `set` or a `delete` never overwrites it.
  *
- * Not-found answers are cached briefly (negative cache) so a hot missing id cannot drain the quota;
- * every other error is never cached. Redis failures are cache misses, never query failures.
+ * Entries are held as JSON outside V8's heap, the object handed out made from it on demand and held
+ * weakly: V8 lets its heap grow to a multiple of what survived its last collection and keeps that
+ * resident, so no per-object estimate bounds a cache of objects, while bytes in an ArrayBuffer cost
+ * what they are. A hot value is parsed once and shared by every reader while the collector keeps it.
+ *
+ * Not-found answers are cached for the negative TTL, so a hot missing id cannot drain the quota;
+ * every other error is never cached. Redis failures are misses, never read failures.
  */
-export class ContactCache {
-  private readonly policy: FreshnessPolicy;
-  private readonly local: LRUCache<string, Entry>;
+export class TieredCache<V extends object> {
+  private readonly freshness: FreshnessPolicy<V>;
+  private readonly local: LRUCache<string, Entry<V>>;
   private readonly shared: Keyv<string> | undefined;
   private readonly redis: RedisLink | undefined;
-  private readonly inFlight = new Map<string, Promise<Contact>>();
-  private readonly observeLookup: ContactCacheOptions["observeLookup"];
-  private readonly keep: (contact: Contact, ref: ContactRef) => Contact;
+  private readonly clock: Clock;
+  private readonly inFlight = new Map<string, Flight<V>>();
+  private readonly observeLookup: TieredCacheOptions<V>["observeLookup"];
 
-  constructor(options: ContactCacheOptions) {
-    this.policy = options;
-    this.keep = options.keep ?? ((contact) => contact);
-    this.local = new LRUCache<string, Entry>({
+  constructor(options: TieredCacheOptions<V>) {
+    this.freshness = options.freshness;
+    this.clock = options.clock ?? systemClock;
+    this.local = new LRUCache<string, Entry<V>>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry) => entry.size,
+      sizeCalculation: (entry) => residentBytes(entry instanceof ValueEntry ? entry.json.byteLength : 0),
     });
     this.redis = options.redis;
     if (options.redis) {
-      this.shared = createKeyv(options.redis.client, { namespace: `${options.keyPrefix ?? ""}contact`, throwOnErrors: true });
+      this.shared = createKeyv(options.redis.client, { namespace: `${options.keyPrefix ?? ""}${options.name}`, throwOnErrors: true });
       this.shared.on("error", () => {}); // failures reach `run` as rejections; RedisLink logs them
     }
     this.observeLookup = options.observeLookup;
   }
 
-  /** Whether contacts are cached at all (`CACHE_TTL_SECONDS` > 0); coalescing happens regardless. */
+  /** Whether anything is cached at all (`FreshnessPolicy.enabled`); reads are coalesced regardless. */
   get enabled(): boolean {
-    return this.policy.ttlSeconds > 0;
+    return this.freshness.enabled ?? true;
   }
 
   /**
-   * A `FetchContact` that answers from the cache and otherwise calls `load` (the quota-limited
-   * upstream), at most once at a time per contact. With `noCache` it skips cached answers and
-   * in-flight calls that started earlier, and refreshes the cache with what it reads.
+   * The value for `key`: fresh from this process, else from Redis, else from `load`, called at most
+   * once at a time per key and its answer (or not-found) held for its TTL. With `noCache` it skips
+   * cached answers and loads in flight, and its answer replaces them.
    */
-  wrap(load: (ref: ContactRef, options: FetchOptions) => Promise<Contact>): FetchContact {
-    return async (ref: ContactRef, options: FetchOptions = {}) => {
-      const key = contactKey(ref);
-      if (!options.noCache) {
-        const cached = this.enabled ? this.getLocal(key, ref) : undefined;
-        if (cached) return answer(cached);
-        const pending = this.inFlight.get(key);
-        if (pending) return pending;
-      }
-      const call = this.readThrough(key, ref, load, options);
-      this.inFlight.set(key, call);
-      try {
-        return await call;
-      } finally {
-        if (this.inFlight.get(key) === call) this.inFlight.delete(key);
-      }
-    };
+  async read(key: string, load: () => Promise<V>, options: ReadOptions = {}): Promise<V> {
+    if (!options.noCache) {
+      const cached = this.enabled ? this.getLocal(key) : undefined;
+      if (cached) return answer(cached);
+      const pending = this.inFlight.get(key);
+      if (pending) return pending.promise;
+    }
+    this.supersede(key);
+    const flight: Flight<V> = { current: true, promise: undefined as never };
+    this.inFlight.set(key, flight);
+    flight.promise = this.readThrough(key, load, options, flight).finally(() => {
+      if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+    });
+    return flight.promise;
+  }
+
+  /**
+   * Holds `value` as the answer for `key` in both tiers, for its TTL, in place of anything cached or
+   * being read; resolves to it. A value its policy gives no TTL (or a cache turned off) drops the
+   * key's copies instead.
+   */
+  async set(key: string, value: V): Promise<V> {
+    this.supersede(key);
+    await this.hold(key, value, true);
+    return value;
+  }
+
+  /** Drops `key` from both tiers; a read in flight for it will not store its answer. */
+  async delete(key: string): Promise<void> {
+    this.deleteLocal(key);
+    await this.remote((shared) => shared.delete(key));
+  }
+
+  /**
+   * Drops this process's copy of `key` only (another replica has just written a newer one to
+   * Redis); a read in flight for it will not store its answer.
+   */
+  deleteLocal(key: string): void {
+    this.supersede(key);
+    this.local.delete(key);
   }
 
   /** Drops everything held in process (the shared tier is left to its TTLs). */
@@ -185,46 +154,47 @@ export class ContactCache {
     return { entries: this.local.size, bytes: this.local.calculatedSize };
   }
 
-  // Private: the slow path, shared by every caller of one contact.
-  private async readThrough(key: string, ref: ContactRef, load: (ref: ContactRef, options: FetchOptions) => Promise<Contact>, options: FetchOptions): Promise<Contact> {
+  // Private: the slow path, shared by every reader of one key.
+  private async readThrough(key: string, load: () => Promise<V>, options: ReadOptions, flight: Flight<V>): Promise<V> {
     if (this.enabled && !options.noCache) {
-      const shared = await this.getShared(key, ref);
+      const shared = await this.getShared(key, flight);
       if (shared) return answer(shared);
     }
-    let contact: Contact;
+    let value: V;
     try {
-      contact = await load(ref, options);
+      value = await load();
     } catch (error) {
-      if (isNotFound(error)) await this.store(key, undefined, undefined, this.policy.negativeTtlSeconds);
+      if (isNotFound(error) && flight.current) await this.hold(key, undefined, options.noCache);
       throw error;
     }
-    const kept = this.keep(contact, ref);
-    await this.store(key, contact, kept, contactTtlSeconds(contact, this.policy));
-    return kept;
+    if (flight.current) await this.hold(key, value, options.noCache);
+    return value;
   }
 
   // The warm path: a hit whose object is alive costs a map lookup and a `deref`.
-  private getLocal(key: string, ref: ContactRef): Contact | NotFound | undefined {
-    const entry = this.local.get(key);
+  private getLocal(key: string): V | NotFoundEntry | undefined {
+    let entry = this.local.get(key);
+    if (entry && entry.expiresAt <= this.clock.now()) {
+      this.local.delete(key);
+      entry = undefined;
+    }
     this.observeLookup?.(entry ? "hit" : "miss", "memory");
-    if (entry === undefined || entry instanceof NotFound) return entry;
-    return entry.deref() ?? this.revive(key, entry, ref);
+    if (entry === undefined || entry instanceof NotFoundEntry) return entry;
+    return entry.deref() ?? this.revive(key, entry);
   }
 
-  // A hit whose object the collector dropped: made again from the entry's JSON (~30 µs a contact).
-  private revive(key: string, entry: ContactEntry, ref: ContactRef): Contact | undefined {
-    const read = deserialize(Buffer.from(entry.json).toString("utf8"));
-    if (!read || !("contact" in read)) {
+  // A hit whose object the collector dropped: made again from the entry's JSON.
+  private revive(key: string, entry: ValueEntry<V>): V | undefined {
+    const read = deserialize<V>(Buffer.from(entry.json).toString("utf8"));
+    if (!read || !("value" in read)) {
       this.local.delete(key);
       return undefined;
     }
-    const kept = this.keep(read.contact, ref);
-    // The same expiry (a ttl of 0 would mean none).
-    this.local.set(key, new ContactEntry(kept, entry.json), { ttl: Math.max(1, this.local.getRemainingTTL(key)) });
-    return kept;
+    this.local.set(key, new ValueEntry(read.value, entry.json, entry.expiresAt));
+    return read.value;
   }
 
-  private async getShared(key: string, ref: ContactRef): Promise<Contact | NotFound | undefined> {
+  private async getShared(key: string, flight: Flight<V>): Promise<V | NotFoundEntry | undefined> {
     if (!this.shared || !this.redis?.available) return undefined;
     let text: string | undefined;
     try {
@@ -232,73 +202,117 @@ export class ContactCache {
     } catch {
       return undefined;
     }
-    const read = text === undefined ? undefined : deserialize(text);
-    const ttl = read ? read.expiresAt - Date.now() : 0;
-    this.observeLookup?.(read && ttl > 0 ? "hit" : "miss", "redis");
-    if (!read || ttl <= 0) return undefined;
-    if (!("contact" in read)) {
-      this.local.set(key, NOT_FOUND, { ttl });
-      return NOT_FOUND;
-    }
-    const kept = this.keep(read.contact, ref);
-    this.local.set(key, contactEntry(text!, kept), { ttl });
-    return kept;
+    const read = text === undefined ? undefined : deserialize<V>(text);
+    const fresh = read !== undefined && read.expiresAt > this.clock.now();
+    this.observeLookup?.(fresh ? "hit" : "miss", "redis");
+    if (!fresh) return undefined;
+    const entry = "value" in read ? valueEntry(text!, read.value, read.expiresAt) : new NotFoundEntry(read.expiresAt);
+    if (flight.current) this.local.set(key, entry);
+    return "value" in read ? read.value : entry;
   }
 
   /**
-   * Holds a contact (`read`, as Connect sent it, handed out as `kept`) or, without one, a not-found
-   * answer, in process and, with Redis, in the shared tier.
+   * Holds `value` or, without one, a not-found answer, in process and, with Redis, in the shared
+   * tier. An answer its policy gives no TTL drops this process's copy, and with `replace` (a `set`,
+   * a `noCache` read) the shared one too.
    */
-  private async store(key: string, read: Contact | undefined, kept: Contact | undefined, ttlSeconds: number): Promise<void> {
-    if (!this.enabled || ttlSeconds <= 0) return;
+  private async hold(key: string, value: V | undefined, replace = false): Promise<void> {
+    if (!this.enabled) return;
+    const ttlSeconds = value === undefined ? this.freshness.negativeTtlSeconds : this.freshness.ttlSeconds(value);
+    if (!(ttlSeconds > 0)) {
+      this.local.delete(key);
+      if (replace) await this.remote((shared) => shared.delete(key));
+      return;
+    }
     const ttl = ttlSeconds * 1000;
-    const expiresAt = Date.now() + ttl;
-    const text = serialize(read ? { contact: read, expiresAt } : { notFound: true, expiresAt });
-    this.local.set(key, read ? contactEntry(text, kept!) : NOT_FOUND, { ttl });
-    if (!this.shared || !this.redis?.available) return;
+    const expiresAt = this.clock.now() + ttl;
+    const text = serialize(value === undefined ? { notFound: true, expiresAt } : { value, expiresAt });
+    this.local.set(key, value === undefined ? new NotFoundEntry(expiresAt) : valueEntry(text, value, expiresAt));
     // Awaited (within REDIS_TIMEOUT_MS) so another replica asked right after this answer finds it.
-    await this.redis.run(() => this.shared!.set(key, text, ttl)).catch(() => {});
+    await this.remote((shared) => shared.set(key, text, ttl));
+  }
+
+  // Private: one shared-tier write; a failure or an unavailable Redis is left to the entries' TTLs.
+  private async remote(operation: (shared: Keyv<string>) => Promise<unknown>): Promise<void> {
+    if (!this.shared || !this.redis?.available) return;
+    await this.redis.run(() => operation(this.shared!)).catch(() => {});
+  }
+
+  // Private: a later read, `set` or delete of `key` takes over; the load in flight stores nothing.
+  private supersede(key: string): void {
+    const flight = this.inFlight.get(key);
+    if (!flight) return;
+    flight.current = false;
+    this.inFlight.delete(key);
   }
 }
 
-// Private: a contact's entry. Its bytes get an ArrayBuffer of their own: a small `Buffer.from` is a
-// slice of a shared 8 KB pool, which would stay allocated while any slice lives.
-function contactEntry(text: string, kept: Contact): ContactEntry {
-  const json = new ArrayBuffer(Buffer.byteLength(text));
-  Buffer.from(json).write(text, "utf8");
-  return new ContactEntry(kept, json);
+/** One load in flight; `current` until a later read, `set` or delete of its key supersedes it. */
+interface Flight<V> {
+  current: boolean;
+  promise: Promise<V>;
 }
 
-// Private: cached values to answers. A cached not-found is rethrown as the exception Connect sent,
+/**
+ * A cached value: its JSON (the shared tier's format; an ArrayBuffer, not a Buffer, which would add
+ * a view object per entry) and the object handed out, held weakly (the entry is that WeakRef).
+ */
+class ValueEntry<V extends object> extends WeakRef<V> {
+  constructor(
+    value: V,
+    readonly json: ArrayBuffer,
+    /** Wall-clock ms. */
+    readonly expiresAt: number,
+  ) {
+    super(value);
+  }
+}
+
+/** A not-found answer Connect gave for the key. */
+class NotFoundEntry {
+  constructor(readonly expiresAt: number) {}
+}
+
+type Entry<V extends object> = ValueEntry<V> | NotFoundEntry;
+
+// Private: a value's entry. Its bytes get an ArrayBuffer of their own: a small `Buffer.from` is a
+// slice of a shared 8 KB pool, which would stay allocated while any slice lives.
+function valueEntry<V extends object>(text: string, value: V, expiresAt: number): ValueEntry<V> {
+  const json = new ArrayBuffer(Buffer.byteLength(text));
+  Buffer.from(json).write(text, "utf8");
+  return new ValueEntry(value, json, expiresAt);
+}
+
+// Private: cached answers to results. A cached not-found is rethrown as the exception Connect sent,
 // so the error table maps it to NOT_FOUND exactly as a live answer.
-function answer(cached: Contact | NotFound): Contact {
-  if (!(cached instanceof NotFound)) return cached;
-  throw Object.assign(new Error("Contact not found (cached answer)"), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 404 } });
+function answer<V extends object>(cached: V | NotFoundEntry): V {
+  if (!(cached instanceof NotFoundEntry)) return cached;
+  throw Object.assign(new Error("Not found (cached answer)"), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 404 } });
 }
 
 function isNotFound(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "ResourceNotFoundException";
 }
 
+type Stored<V> = { value: V; expiresAt: number } | { notFound: true; expiresAt: number };
+
 // Private: JSON that keeps the SDK's Date members Dates across Redis.
-function serialize(value: { contact?: Contact; notFound?: true; expiresAt: number }): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+function serialize<V>(stored: Stored<V>): string {
+  return JSON.stringify(stored, function (this: Record<string, unknown>, key: string, v: unknown) {
     const raw = this[key];
     return raw instanceof Date ? { $date: raw.getTime() } : v;
   });
 }
 
-function deserialize(text: string): { contact: Contact; expiresAt: number } | { notFound: true; expiresAt: number } | undefined {
+function deserialize<V>(text: string): Stored<V> | undefined {
   try {
-    const value = JSON.parse(text, (_key, v: unknown) => {
-      if (v && typeof v === "object" && "$date" in v && typeof (v as { $date: unknown }).$date === "number") {
-        return new Date((v as { $date: number }).$date);
-      }
-      return v;
-    }) as { contact?: Contact; notFound?: true; expiresAt?: unknown };
-    if (typeof value.expiresAt !== "number") return undefined;
-    if (value.notFound) return { notFound: true, expiresAt: value.expiresAt };
-    if (value.contact && typeof value.contact === "object") return { contact: value.contact, expiresAt: value.expiresAt };
+    const stored = JSON.parse(text, (_key, v: unknown) => {
+      const date = (v as { $date?: unknown } | null)?.$date;
+      return typeof date === "number" ? new Date(date) : v;
+    }) as { value?: V; notFound?: true; expiresAt?: unknown };
+    if (typeof stored.expiresAt !== "number") return undefined;
+    if (stored.notFound) return { notFound: true, expiresAt: stored.expiresAt };
+    if (stored.value && typeof stored.value === "object") return { value: stored.value, expiresAt: stored.expiresAt };
   } catch {
     // An unreadable entry (another version's format) is a miss.
   }

@@ -3,9 +3,11 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { requestBypassesCache } from "../../src/http/cacheControl.js";
-import { ContactCache, contactTtlSeconds, residentBytes, type ContactCacheOptions } from "../../src/upstream/tieredCache.js";
+import { contactFreshness, contactTtlSeconds } from "../../src/upstream/contactFreshness.js";
+import type { FetchContact } from "../../src/upstream/fetchContact.js";
+import { residentBytes, TieredCache, type TieredCacheOptions } from "../../src/upstream/tieredCache.js";
 import { SETTINGS } from "../../src/config/config.js";
-import { toContactModel, type ContactRef } from "../../src/domain/contactRef.js";
+import { contactKey, toContactModel, type ContactModel, type ContactRef } from "../../src/domain/contactRef.js";
 import { buildDataset, DEMO } from "../../src/emulator/dataset.js";
 import { createLoaders } from "../../src/graphql/loaders.js";
 import { startStack, type Stack } from "../support/stack.js";
@@ -22,15 +24,24 @@ afterEach(async () => {
 const policy = { ttlSeconds: 300, activeTtlSeconds: 5, negativeTtlSeconds: 10 };
 const ref = (contactId: string): ContactRef => ({ region: "us-east-1", instanceId: "i-1", contactId });
 
-/** A cache over a fake upstream that records every call. */
-function cacheWithCalls(options: Partial<ContactCacheOptions> = {}, answer: (ref: ContactRef) => Contact = (r) => finished(r.contactId)) {
+/** The contact cache (the contacts' freshness policy on a `TieredCache`) over a fake upstream that records every call. */
+function cacheWithCalls(options: Partial<TieredCacheOptions<ContactModel>> = {}, answer: (ref: ContactRef) => Contact = (r) => finished(r.contactId)) {
   const calls: string[] = [];
-  const cache = new ContactCache({ ...policy, maxEntries: 1000, maxBytes: 1 << 20, ...options });
-  const fetch = cache.wrap(async (r) => {
-    calls.push(r.contactId);
-    return answer(r);
-  });
+  const cache = contactCache({ maxEntries: 1000, maxBytes: 1 << 20, ...options });
+  const fetch: FetchContact = (r, o = {}) =>
+    cache.read(
+      contactKey(r),
+      async () => {
+        calls.push(r.contactId);
+        return toContactModel(answer(r), r);
+      },
+      o,
+    );
   return { cache, fetch, calls };
+}
+
+function contactCache(options: Partial<TieredCacheOptions<ContactModel>> & Pick<TieredCacheOptions<ContactModel>, "maxEntries" | "maxBytes">): TieredCache<ContactModel> {
+  return new TieredCache<ContactModel>({ name: "contact", freshness: contactFreshness(policy), ...options });
 }
 
 function finished(id: string): Contact {
@@ -59,7 +70,7 @@ describe("freshness policy", () => {
   });
 });
 
-describe("ContactCache", () => {
+describe("the contact cache", () => {
   it("holds at most CACHE_MAX_ENTRIES contacts, dropping the least recently used", async () => {
     const { fetch, calls } = cacheWithCalls({ maxEntries: 2 });
     await fetch(ref("a"));
@@ -74,7 +85,7 @@ describe("ContactCache", () => {
   it("holds contacts whose charged resident memory fits CACHE_MAX_MB, dropping the least recently used", async () => {
     const texts = seededContactTexts();
     const maxBytes = 1 << 20;
-    const { cache, fetch, calls } = cacheWithCalls({ maxBytes, maxEntries: 10_000, keep: toContactModel }, (r) => revive(texts[Number(r.contactId) % texts.length]!));
+    const { cache, fetch, calls } = cacheWithCalls({ maxBytes, maxEntries: 10_000 }, (r) => revive(texts[Number(r.contactId) % texts.length]!));
     for (let i = 0; i < 1000; i++) await fetch(ref(String(i)));
     const { entries, bytes } = cache.usage();
     expect(bytes).toBeLessThanOrEqual(maxBytes);
@@ -111,7 +122,7 @@ describe("ContactCache", () => {
   });
 
   it("hands every request the one object it keeps per contact (no copy per request or per reader)", async () => {
-    const { fetch, calls } = cacheWithCalls({ keep: toContactModel });
+    const { fetch, calls } = cacheWithCalls();
     const first = await createLoaders(fetch).contact.load(ref("a"));
     const second = await createLoaders(fetch).contact.load(ref("a"));
     expect(second).toBe(first);
@@ -121,7 +132,7 @@ describe("ContactCache", () => {
 
   it("makes a cached contact again from its JSON once the collector dropped its object: same data, Dates as Dates, no upstream call", async () => {
     const texts = seededContactTexts();
-    const { fetch, calls } = cacheWithCalls({ keep: toContactModel }, () => revive(texts[0]!));
+    const { fetch, calls } = cacheWithCalls({}, () => revive(texts[0]!));
     const expected = toContactModel(revive(texts[0]!), ref("a"));
     const dropped = new WeakRef(await fetch(ref("a")));
     await collectGarbage();
@@ -134,10 +145,7 @@ describe("ContactCache", () => {
   });
 
   it("never caches an upstream error other than not-found", async () => {
-    const calls: string[] = [];
-    const cache = new ContactCache({ ...policy, maxEntries: 10, maxBytes: 1 << 20 });
-    const fetch = cache.wrap(async (r) => {
-      calls.push(r.contactId);
+    const { fetch, calls } = cacheWithCalls({}, () => {
       throw Object.assign(new Error("boom"), { name: "InternalServiceException" });
     });
     await expect(fetch(ref("a"))).rejects.toThrow("boom");
@@ -182,12 +190,11 @@ async function collectGarbage(): Promise<NodeJS.MemoryUsage> {
  * the contacts' bytes), per entry, beside what the cache charges, per entry.
  */
 async function memoryOfCache(n: number, make: (i: number) => Contact): Promise<{ measured: number; charged: number }> {
-  const holder: { cache?: ContactCache } = {};
+  const holder: { cache?: TieredCache<ContactModel> } = {};
   // Filled inside a function of its own, so no stack slot of this one keeps a handed-out object alive.
   const fill = async () => {
-    const cache = new ContactCache({ ...policy, maxEntries: n, maxBytes: 2 ** 40, keep: toContactModel });
-    const fetch = cache.wrap(async (r) => make(Number(r.contactId)));
-    for (let i = 0; i < n; i++) await fetch(ref(String(i)));
+    const cache = contactCache({ maxEntries: n, maxBytes: 2 ** 40 });
+    for (let i = 0; i < n; i++) await cache.read(contactKey(ref(String(i))), async () => toContactModel(make(i), ref(String(i))));
     holder.cache = cache;
   };
   const before = await collectGarbage();

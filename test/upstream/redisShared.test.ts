@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { QuotaLimiter } from "../../src/upstream/quotaLimiter.js";
+import { TieredCache } from "../../src/upstream/tieredCache.js";
 import type { QuotaScope } from "../../src/upstream/upstream.js";
 import { RedisLink } from "../../src/upstream/redisLink.js";
 import { spawnGateway, type GatewayProcess } from "../support/processes.js";
 import { deleteKeys, freePort, PrivateRedis, requireSharedRedis, SHARED_REDIS_URL, withRedis } from "../support/redisServer.js";
 import { startStack } from "../support/stack.js";
+import { ManualClock } from "./manualClock.js";
 
 const I = DEMO.instanceId;
 const CONTACT = `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`;
@@ -94,6 +96,62 @@ describe("the quota limiter on Redis", () => {
       await link.close();
       await redis.stop();
     }
+  });
+});
+
+// Two caches on one Redis stand for two replicas. Expiries are the caches' own (written on their
+// clock, a manual one here), so these run on fake time; Redis's own key expiry is set well beyond.
+describe("the tiered cache's shared tier on Redis", () => {
+  interface Item {
+    name: string;
+  }
+  const links: RedisLink[] = [];
+  afterAll(() => Promise.all(links.map((l) => l.close())));
+
+  /** Two replicas' caches of one namespace, on one manual clock, each loading through `load`. */
+  async function replicas() {
+    const clock = new ManualClock(Date.now());
+    const name = `items-${randomUUID()}`;
+    const pair = [0, 1].map(() => {
+      const redis = new RedisLink({ url: SHARED_REDIS_URL, timeoutMs: 500, logger: quiet });
+      links.push(redis);
+      return new TieredCache<Item>({ name, freshness: { ttlSeconds: () => 60, negativeTtlSeconds: 10 }, maxEntries: 100, maxBytes: 1 << 20, redis, keyPrefix: PREFIX, clock });
+    });
+    await expect.poll(() => links.every((l) => l.available)).toBe(true);
+    const loads: string[] = [];
+    const load = (replica: number, item: Item) => async () => {
+      loads.push(`${replica}: ${item.name}`);
+      return item;
+    };
+    return { clock, a: pair[0]!, b: pair[1]!, loads, load };
+  }
+
+  it("serves what one replica read to the other without a load, until the expiry the first one wrote", async () => {
+    const { clock, a, b, loads, load } = await replicas();
+    await a.read("k", load(0, { name: "read by a" }));
+    await clock.advance(59_999);
+    expect((await b.read("k", load(1, { name: "read by b" }))).name).toBe("read by a");
+    await clock.advance(1);
+    expect((await b.read("k", load(1, { name: "read by b" }))).name).toBe("read by b");
+    expect(loads).toEqual(["0: read by a", "1: read by b"]);
+  });
+
+  it("set reaches the other replica's next read through Redis; deleteLocal drops only the other's stale copy", async () => {
+    const { a, b, loads, load } = await replicas();
+    await b.read("k", load(1, { name: "old" }));
+    await a.set("k", { name: "set by a" });
+    expect((await b.read("k", load(1, { name: "unused" }))).name).toBe("old");
+    b.deleteLocal("k");
+    expect((await b.read("k", load(1, { name: "unused" }))).name).toBe("set by a");
+    expect(loads).toEqual(["1: old"]);
+  });
+
+  it("delete drops a key from Redis as well: the other replica, without its own copy, loads it", async () => {
+    const { a, b, loads, load } = await replicas();
+    await a.read("k", load(0, { name: "first" }));
+    await a.delete("k");
+    expect((await b.read("k", load(1, { name: "second" }))).name).toBe("second");
+    expect(loads).toEqual(["0: first", "1: second"]);
   });
 });
 

@@ -1,0 +1,32 @@
+/**
+ * Time as the quota limiter, the concurrency pool and the caches read it. It is injected, so their
+ * specs run TTLs of minutes and quota schedules of seconds on a clock the test moves, instead of
+ * sleeping; production uses `systemClock`.
+ */
+export interface Clock {
+  /**
+   * Wall-clock time, ms since the epoch (`Date.now()`): cache expiries, which other replicas read
+   * from Redis and so must mean the same instant on every machine.
+   */
+  now(): number;
+  /**
+   * Monotonic time, ms (`performance.now()`): waits and deadlines inside this process, which a step
+   * of the wall clock must not stretch or cut short.
+   */
+  monotonic(): number;
+  /** Resolves once `ms` of monotonic time have passed. */
+  sleep(ms: number): Promise<void>;
+  /** Calls `callback` once `ms` of monotonic time have passed, unless the returned function is called first. */
+  timer(ms: number, callback: () => void): () => void;
+}
+
+/** The process's clocks and timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  timer(ms, callback) {
+    const handle = setTimeout(callback, ms);
+    return () => clearTimeout(handle);
+  },
+};
