@@ -105,7 +105,11 @@ export const SETTINGS = {
   MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
   MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
   MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),
-  MAX_UPSTREAM_CALLS: setting({ schema: int(1), default: "200", help: "Most distinct contacts one operation may read (cache hits count too, so the outcome does not depend on the cache); further contact fields fail with UPSTREAM_BUDGET_EXCEEDED and no call goes out." }),
+  MAX_UPSTREAM_READS: setting({
+    schema: int(1),
+    default: "200",
+    help: "Most upstream reads one operation may make, every Connect API counted: each DescribeContact, DescribeQueue, DescribeUser and GetContactAttributes, each ListContactReferences and SearchContacts page (each distinct read once; cache hits count too, so the outcome does not depend on the cache). Further reads fail with UPSTREAM_BUDGET_EXCEEDED and no call goes out. Replaces MAX_UPSTREAM_CALLS, which counted only contacts.",
+  }),
   MAX_ALIASES: setting({ schema: int(0), default: "30", help: "Most aliases in one operation." }),
   MAX_TOKENS: setting({ schema: int(1), default: "12000", help: "Most tokens in one document (a contact with every field, written out inline 10 relations deep, has about 8,000)." }),
   MAX_DIRECTIVES: setting({ schema: int(0), default: "50", help: "Most directives in one operation." }),
@@ -151,7 +155,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   MAX_QUERY_DEPTH: number;
   MAX_CONTACT_HOPS: number;
   MAX_CONTACT_IDS: number;
-  MAX_UPSTREAM_CALLS: number;
+  MAX_UPSTREAM_READS: number;
   MAX_ALIASES: number;
   MAX_TOKENS: number;
   MAX_DIRECTIVES: number;
@@ -173,6 +177,12 @@ export class ConfigError extends Error {
  * Throws `ConfigError` naming the first bad setting.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): Config {
+  // Renamed when it began counting every API: a deployment still setting it must not silently get the default.
+  if (env.MAX_UPSTREAM_CALLS !== undefined && env.MAX_UPSTREAM_CALLS !== "") {
+    throw new ConfigError(
+      `MAX_UPSTREAM_CALLS was renamed to MAX_UPSTREAM_READS, which now counts every upstream read (DescribeContact, DescribeQueue, DescribeUser, GetContactAttributes, each ListContactReferences and SearchContacts page), not only distinct contacts: set MAX_UPSTREAM_READS instead (default ${SETTINGS.MAX_UPSTREAM_READS.default}) and unset MAX_UPSTREAM_CALLS.`,
+    );
+  }
   const parsed: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(SETTINGS) as Array<[SettingName, Setting<z.ZodType>]>) {
     const raw = env[name] === undefined || env[name] === "" ? s.default : env[name];

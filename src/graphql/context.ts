@@ -53,8 +53,8 @@ export interface ContextSources {
   readonly concurrency: number;
   readonly maxContactIds: number;
   readonly maxContactHops: number;
-  /** Most distinct contacts one operation may read (`MAX_UPSTREAM_CALLS`). */
-  readonly maxUpstreamCalls: number;
+  /** Most upstream reads one operation may make, every Connect API and cache hits counted (`MAX_UPSTREAM_READS`). */
+  readonly maxUpstreamReads: number;
   /** Observes each contact batch (metrics). */
   readonly onBatch?: ((size: number) => void) | undefined;
 }
@@ -78,7 +78,7 @@ export interface PrimedContact {
 
 /**
  * The context of one GraphQL request: fresh loaders (so nothing is memoized across requests) whose
- * every contact read is first checked against the caller's instances and the operation's upstream
+ * every upstream read is first checked against the caller's instances and the operation's upstream
  * budget, an operation scope counting what the request cost upstream, and an empty redaction record.
  * A subscription makes one per event, `primed` with the contact read for that event, so its
  * `contact` field costs no read however many subscribers select it, and nothing is memoized from
@@ -91,7 +91,7 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
     fetchOptions: { noCache: request.noCache, operation: operationScope },
     concurrency: sources.concurrency,
     onBatch: sources.onBatch,
-    beforeFetch: upstreamGuard(request.auth, sources.maxUpstreamCalls),
+    beforeRead: upstreamGuard(request.auth, sources.maxUpstreamReads),
   });
   if (primed) loaders.contact.prime(primed.ref, toContactModel(primed.contact, primed.ref));
   return {

@@ -3,6 +3,7 @@ import DataLoader from "dataloader";
 import { GraphQLError } from "graphql";
 import pLimit from "p-limit";
 import { contactKey, describeRef, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
+import type { RelatedApi } from "../domain/apiQuotas.js";
 import { ErrorCode, toUpstreamGraphQLError } from "../domain/errors.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
 import type { FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from "../upstream/fetchContact.js";
@@ -10,14 +11,31 @@ import type { FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from
 export interface LoaderOptions {
   /** Upstream calls one batch keeps in flight at once. Default 10 (Connect's default rate). */
   concurrency?: number;
-  /** Called once per key a batch dispatches, before the fetch; may throw to refuse it. */
-  beforeFetch?: (ref: ContactRef) => void;
+  /**
+   * Called before every upstream read the loaders make, whatever the API: once per key a batch
+   * dispatches, and once per page of ListContactReferences. May throw to refuse the read: the
+   * error becomes that key's, and nothing goes upstream. Reads served from a cache are announced
+   * too (the loaders cannot tell), so a budget kept here does not depend on the cache.
+   */
+  beforeRead?: (read: UpstreamRead) => void;
   /** Observes each dispatched batch (metrics). */
   onBatch?: (size: number) => void;
   /** Passed to every `fetchContact` call of this request. */
   fetchOptions?: FetchOptions;
   /** How the queue, user, attribute, reference and search loaders read; without it they fail. */
   related?: RelatedFetch | undefined;
+}
+
+/** The Connect APIs the loaders read through. */
+export type UpstreamApi = "DescribeContact" | RelatedApi;
+
+/** One upstream read a loader is about to make (`LoaderOptions.beforeRead`). */
+export interface UpstreamRead {
+  readonly api: UpstreamApi;
+  readonly region: string;
+  readonly instanceId: string;
+  /** What is read, for people: "Contact c-1 in instance i-1 (us-east-1)". */
+  readonly resource: string;
 }
 
 /** What the references loader is asked for: a contact and the reference types to list. */
@@ -48,46 +66,102 @@ export interface Loaders {
 export function createLoaders(fetchContact: FetchContact, options: LoaderOptions = {}): Loaders {
   const concurrency = options.concurrency ?? 10;
   const related = options.related ?? unconfigured;
+  const fetchOptions = options.fetchOptions;
+  const beforeRead = options.beforeRead ?? (() => {});
   // Private: a loader whose batch reads each key on its own (Connect has no batch reads), at most
-  // `concurrency` at a time, one result or one coded error per key.
-  const each = <K, V>(cacheKeyFn: (key: K) => string, read: (key: K) => Promise<V>, describe: (key: K) => string) =>
+  // `concurrency` at a time, one result or one coded error per key. With `readOf`, each key is one
+  // read, announced to `beforeRead` before it takes a slot (so a refused read waits for nothing);
+  // without, `read` announces its own reads (one per page).
+  const each = <K, V>(
+    cacheKeyFn: (key: K) => string,
+    read: (key: K) => Promise<V>,
+    describe: (key: K) => string,
+    readOf?: (key: K) => Omit<UpstreamRead, "resource">,
+  ) =>
     new DataLoader<K, V, string>(
       (keys) => {
         const limit = limiter(keys.length, concurrency);
-        return Promise.all(keys.map((key) => limit(() => read(key).catch((error: unknown) => toUpstreamGraphQLError(error, describe(key))))));
+        return Promise.all(keys.map((key) => readInSlot(limit, () => readOf && beforeRead({ ...readOf(key), resource: describe(key) }), () => read(key), describe(key))));
       },
       { cacheKeyFn },
     );
   return {
     contact: new DataLoader<ContactRef, ContactModel, string>(
-      (refs) => loadContacts(refs, fetchContact, concurrency, options),
+      (refs) => {
+        options.onBatch?.(refs.length);
+        const limit = limiter(refs.length, concurrency);
+        return Promise.all(
+          refs.map((ref) =>
+            readInSlot(
+              limit,
+              () => beforeRead({ api: "DescribeContact", region: ref.region, instanceId: ref.instanceId, resource: describeRef(ref) }),
+              async () => modelOf(await fetchContact(ref, fetchOptions), ref),
+              describeRef(ref),
+            ),
+          ),
+        );
+      },
       { cacheKeyFn: contactKey },
     ),
-    queue: each(resourceKey, (ref) => related.describeQueue(ref, options.fetchOptions), (ref) => `Queue ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
-    user: each(resourceKey, (ref) => related.describeUser(ref, options.fetchOptions), (ref) => `User ${ref.id} in instance ${ref.instanceId} (${ref.region})`),
-    contactAttributes: each(contactKey, (ref) => related.getContactAttributes(ref, options.fetchOptions), (ref) => `The attributes of ${describeRef(ref)}`),
+    queue: each(resourceKey, (ref) => related.describeQueue(ref, fetchOptions), describeResource("Queue"), (ref) => ({ api: "DescribeQueue", ...placeOf(ref) })),
+    user: each(resourceKey, (ref) => related.describeUser(ref, fetchOptions), describeResource("User"), (ref) => ({ api: "DescribeUser", ...placeOf(ref) })),
+    contactAttributes: each(
+      contactKey,
+      (ref) => related.getContactAttributes(ref, fetchOptions),
+      (ref) => `The attributes of ${describeRef(ref)}`,
+      (ref) => ({ api: "GetContactAttributes", ...placeOf(ref) }),
+    ),
+    // Every page is a read of its own, announced by `allReferences` before it goes out.
     contactReferences: each(
       (r) => `${contactKey(r.ref)}|${r.types.join(",")}`,
-      (r) => allReferences(related, r, options.fetchOptions),
+      (r) =>
+        allReferences(related, r, fetchOptions, (page) =>
+          beforeRead({ api: "ListContactReferences", ...placeOf(r.ref), resource: `Page ${page} of the references of ${describeRef(r.ref)}` }),
+        ),
       (r) => `The references of ${describeRef(r.ref)}`,
     ),
     search: each(
       (r) => `${r.region}|${JSON.stringify(r.input)}`,
-      (r) => related.searchContacts(r, options.fetchOptions),
+      (r) => related.searchContacts(r, fetchOptions),
       (r) => `The contact search in instance ${r.input.InstanceId} (${r.region})`,
+      (r) => ({ api: "SearchContacts", region: r.region, instanceId: r.input.InstanceId ?? "" }),
     ),
   };
+}
+
+// Private: how errors and reads name a queue or a user.
+const describeResource = (kind: "Queue" | "User") => (ref: ResourceRef) => `${kind} ${ref.id} in instance ${ref.instanceId} (${ref.region})`;
+
+// Private: where a read goes (its region and instance).
+const placeOf = (ref: { readonly region: string; readonly instanceId: string }) => ({ region: ref.region, instanceId: ref.instanceId });
+
+// Private: one key's result or coded error, so one failing key never fails the others (the field
+// it lands on becomes null). `announce` may refuse the read before it takes a slot.
+function readInSlot<T>(limit: Limit, announce: () => void, read: () => Promise<T>, resource: string): Promise<T | GraphQLError> {
+  try {
+    announce();
+  } catch (error) {
+    return Promise.resolve(toUpstreamGraphQLError(error, resource));
+  }
+  return limit(async () => read()).catch((error: unknown) => toUpstreamGraphQLError(error, resource));
 }
 
 /** Pages of ListContactReferences one contact may take (Connect documents a single page). */
 const MAX_REFERENCE_PAGES = 20;
 
 // Private: every page of a contact's references, in order; stops on a repeated or missing token.
-async function allReferences(related: RelatedFetch, { ref, types }: ReferencesRequest, options?: FetchOptions): Promise<ReferenceSummary[]> {
+// `beforePage` is told of each page (1, 2, …) before it is read, and may throw to refuse it.
+async function allReferences(
+  related: RelatedFetch,
+  { ref, types }: ReferencesRequest,
+  options: FetchOptions | undefined,
+  beforePage: (page: number) => void,
+): Promise<ReferenceSummary[]> {
   const references: ReferenceSummary[] = [];
   const seen = new Set<string>();
   let token: string | undefined;
   for (let page = 0; page < MAX_REFERENCE_PAGES; page++) {
+    beforePage(page + 1);
     const result = await related.listContactReferences(ref, types, token, options);
     references.push(...result.references);
     if (!result.nextToken || seen.has(result.nextToken)) break;
@@ -108,33 +182,10 @@ const unconfigured: RelatedFetch = {
   searchContacts: notConfigured,
 };
 
-// Private: one result or one Error per ref, in order, so one failing contact never fails the
-// others. Errors are GraphQL errors with codes; the field they land on becomes null.
-async function loadContacts(
-  refs: readonly ContactRef[],
-  fetchContact: FetchContact,
-  concurrency: number,
-  options: LoaderOptions,
-): Promise<Array<ContactModel | Error>> {
-  options.onBatch?.(refs.length);
-  const limit = limiter(refs.length, concurrency);
-  return Promise.all(
-    refs.map((ref) =>
-      limit(async () => {
-        try {
-          options.beforeFetch?.(ref);
-          return modelOf(await fetchContact(ref, options.fetchOptions), ref);
-        } catch (error) {
-          return toUpstreamGraphQLError(error, describeRef(ref));
-        }
-      }),
-    ),
-  );
-}
-
 // Private: a batch no larger than `concurrency` runs at once, without a queue (a throw still becomes
 // a rejection, as with p-limit).
-function limiter(size: number, concurrency: number): <T>(run: () => Promise<T>) => Promise<T> {
+type Limit = <T>(run: () => Promise<T>) => Promise<T>;
+function limiter(size: number, concurrency: number): Limit {
   return size > concurrency ? pLimit(concurrency) : async (run) => run();
 }
 

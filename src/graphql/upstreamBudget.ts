@@ -1,36 +1,38 @@
 import { GraphQLError } from "graphql";
-import { describeRef, type ContactRef } from "../domain/contactRef.js";
 import { ErrorCode } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import { assertInstanceReadable } from "./instanceAuthorization.js";
+import type { UpstreamRead } from "./loaders.js";
 
 /**
- * The contact loader's `beforeFetch` for one operation: the caller must be allowed the contact's
- * instance (a second line behind the root-field check), then the contact is charged to the budget.
+ * The loaders' `beforeRead` for one operation: the caller must be allowed the instance read (a
+ * second line behind the root-field check), then the read is charged to the operation's budget.
  */
-export function upstreamGuard(principal: Principal, maxUpstreamCalls: number): (ref: ContactRef) => void {
-  const budget = createUpstreamBudget(maxUpstreamCalls);
-  return (ref) => {
-    assertInstanceReadable(principal, ref.instanceId);
-    budget.charge(ref);
+export function upstreamGuard(principal: Principal, maxUpstreamReads: number): (read: UpstreamRead) => void {
+  const budget = createUpstreamBudget(maxUpstreamReads);
+  return (read) => {
+    assertInstanceReadable(principal, read.instanceId);
+    budget.charge(read);
   };
 }
 
 /**
- * The upstream budget of one operation: at most `max` distinct contacts read (DataLoader already
- * de-duplicates, so each key is charged once). Contacts served from the cache are charged too, so
- * whether an operation fits does not depend on what happens to be cached. Past the budget, each
- * further contact field fails with UPSTREAM_BUDGET_EXCEEDED and no call goes out; the contacts
- * already read are returned. Use `charge` as the loaders' `beforeFetch`.
+ * The upstream budget of one operation: at most `max` upstream reads, whatever the API: each
+ * DescribeContact, DescribeQueue, DescribeUser and GetContactAttributes, each ListContactReferences
+ * page and each SearchContacts page. The loaders charge each distinct read once (DataLoader
+ * de-duplicates within the operation), before it goes out. Reads served from a cache are charged
+ * too, so whether an operation fits does not depend on what happens to be cached. Past the budget,
+ * each further read fails with UPSTREAM_BUDGET_EXCEEDED and no call goes out; what was already read
+ * is returned. Use `charge` (through `upstreamGuard`) as the loaders' `beforeRead`.
  */
-export function createUpstreamBudget(max: number): { charge(ref: ContactRef): void; readonly used: number } {
+export function createUpstreamBudget(max: number): { charge(read: UpstreamRead): void; readonly used: number } {
   let used = 0;
   return {
-    charge(ref) {
+    charge(read) {
       if (used >= max) {
         throw new GraphQLError(
-          `${describeRef(ref)} was not read: this operation reached its limit of ${max} distinct contacts (MAX_UPSTREAM_CALLS). Split the query or ask for fewer relations.`,
-          { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: "MAX_UPSTREAM_CALLS", max } },
+          `${read.resource} was not read (${read.api}): this operation reached its limit of ${max} upstream reads (MAX_UPSTREAM_READS), which counts every Connect API, cache hits included. Split the query or select fewer relations and joins.`,
+          { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: "MAX_UPSTREAM_READS", max, api: read.api } },
         );
       }
       used += 1;

@@ -186,7 +186,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     concurrency: config.CONNECT_MAX_CONCURRENCY,
     maxContactIds: config.MAX_CONTACT_IDS,
     maxContactHops: config.MAX_CONTACT_HOPS,
-    maxUpstreamCalls: config.MAX_UPSTREAM_CALLS,
+    maxUpstreamReads: config.MAX_UPSTREAM_READS,
     onBatch: metrics.observeBatch,
   };
 

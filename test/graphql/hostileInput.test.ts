@@ -23,7 +23,7 @@ let emulator: Emulator;
 let open: Stack;
 /** Production posture: aws mode (introspection and GraphiQL off, JWT required), pointed at the emulator. */
 let prod: Stack;
-/** Small limits: 3 contacts per operation, 3 ids per list, CORS for one origin, HTTP batching on. */
+/** Small limits: 3 upstream reads per operation, 3 ids per list, CORS for one origin, HTTP batching on. */
 let tight: Stack;
 let token: string;
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   tight = await startStack({
     sharedEmulator: emulator,
-    env: { CACHE_TTL_SECONDS: "0", MAX_UPSTREAM_CALLS: "3", MAX_CONTACT_IDS: "3", CORS_ORIGINS: "https://app.example.com", HTTP_BATCHING: "true" },
+    env: { CACHE_TTL_SECONDS: "0", MAX_UPSTREAM_READS: "3", MAX_CONTACT_IDS: "3", CORS_ORIGINS: "https://app.example.com", HTTP_BATCHING: "true" },
   });
   token = await new SignJWT({ scope: "contacts:read contacts:pii", connect_instances: ["*"] })
     .setProtectedHeader({ alg: "HS256" })
@@ -312,7 +312,7 @@ describe("production posture (aws mode)", () => {
 });
 
 describe("upstream budget", () => {
-  it("reads at most MAX_UPSTREAM_CALLS contacts per operation; the rest fail with UPSTREAM_BUDGET_EXCEEDED and are never called", async () => {
+  it("reads at most MAX_UPSTREAM_READS contacts per operation; the rest fail with UPSTREAM_BUDGET_EXCEEDED and are never called", async () => {
     // Every other contact of the chain, so no contact's previous contact is one of them.
     const ids = chain()
       .filter((_, i) => i % 2 === 0)
@@ -328,7 +328,7 @@ describe("upstream budget", () => {
     expect(body.data.contacts.map((c: any) => c.previousContact)).toEqual([null, null, null]);
     expect(body.errors).toHaveLength(3);
     for (const error of body.errors) {
-      expect(error.extensions).toMatchObject({ code: "UPSTREAM_BUDGET_EXCEEDED", limit: "MAX_UPSTREAM_CALLS", max: 3 });
+      expect(error.extensions).toMatchObject({ code: "UPSTREAM_BUDGET_EXCEEDED", limit: "MAX_UPSTREAM_READS", max: 3, api: "DescribeContact" });
     }
   });
 
