@@ -43,6 +43,41 @@ function sourceWithUpstream(config: Partial<ContactSourceOptions["config"]> = {}
   return { source, upstream, clock };
 }
 
+describe("the contact cache's TTLs (manual clock)", () => {
+  it("serves a finished contact from cache until CACHE_TTL_SECONDS have passed, and reads Connect again after", async () => {
+    const { source, upstream, clock } = sourceWithUpstream();
+    await source.fetchContact(ref("finished-1"));
+    await clock.advance(299_999);
+    await source.fetchContact(ref("finished-1"));
+    expect(upstream.count("DescribeContact")).toBe(1);
+    await clock.advance(1);
+    await source.fetchContact(ref("finished-1"));
+    expect(upstream.count("DescribeContact")).toBe(2);
+  });
+
+  it("serves a contact in progress from cache until CACHE_ACTIVE_TTL_SECONDS have passed, and reads Connect again after", async () => {
+    const { source, upstream, clock } = sourceWithUpstream();
+    await source.fetchContact(ref("active-1"));
+    await clock.advance(4_999);
+    await source.fetchContact(ref("active-1"));
+    expect(upstream.count("DescribeContact")).toBe(1);
+    await clock.advance(1);
+    await source.fetchContact(ref("active-1"));
+    expect(upstream.count("DescribeContact")).toBe(2);
+  });
+
+  it("remembers a not-found contact until CACHE_NEGATIVE_TTL_SECONDS have passed, and asks Connect again after", async () => {
+    const { source, upstream, clock } = sourceWithUpstream();
+    await expect(source.fetchContact(ref("missing"))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    await clock.advance(9_999);
+    await expect(source.fetchContact(ref("missing"))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    expect(upstream.count("DescribeContact")).toBe(1);
+    await clock.advance(1);
+    await expect(source.fetchContact(ref("missing"))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    expect(upstream.count("DescribeContact")).toBe(2);
+  });
+});
+
 describe("ContactSource", () => {
   it("hands out the resolvers' model: the contact and the ref it was read under", async () => {
     const { source } = sourceWithUpstream();
