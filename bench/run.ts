@@ -10,12 +10,16 @@
  *
  * Every figure is a count or a ratio of two measurements taken in the same run, so it holds on a
  * noisy shared machine. `--quick` shortens durations and repetitions (under a minute in all);
- * `--profile` writes CPU profiles of the main gateway to bench/profiles/; `--memory` runs figure 5
- * alone and prints it (results.json and results.md keep the last run of every figure), and
- * `--memory --cache-max-mb=N` does so with `CACHE_MAX_MB=N` (to watch the bound at work).
+ * `--profile` writes CPU profiles of the main gateway to bench/profiles/; `--memory` runs figures 5
+ * and 5b alone and prints them (results.json and results.md keep the last run of every figure), and
+ * `--memory --cache-max-mb=N` does so with `CACHE_MAX_MB=N` (to watch the bound at work). Figure 5b
+ * (the cache's charge per entry against the memory an entry is measured to keep alive) runs in a
+ * process of its own started with `--expose-gc` (bench/cacheCharge.ts).
  */
+import { execFile } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
+import { promisify } from "node:util";
 import pino from "pino";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { loadConfig } from "../src/config/config.js";
@@ -26,6 +30,7 @@ import type { GatewayContext } from "../src/graphql/context.js";
 import { EMULATOR_CREDENTIALS } from "../src/emulator/emulator.js";
 import { DEMO } from "../src/emulator/dataset.js";
 import { createGateway } from "../src/http/gateway.js";
+import type { ChargeMeasurement } from "./cacheCharge.js";
 import { bulkContactId, BULK_INSTANCE_ID } from "./emulatorProcess.js";
 import { graphql, percentile, send, sequentialLatencies, throughput, LOAD, type Throughput } from "./load.js";
 import { startEmulatorProcess, startGatewayProcess, startHelloWorldProcess, stopAll, ROOT, type ServerProcess } from "./processes.js";
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
   figures.overheadMsP50 = await overhead(emulator, gql, p.singleContactId);
   figures.quotaSeconds100 = await quota(emulator, quotaGateway.url, p.quotaContactIds);
   figures.rssMbAt100kCached = await memory(emulator, memoryGateway);
+  figures.cacheChargeOverMeasured = await cacheCharge();
 
   await Promise.all([gateway, quotaGateway, memoryGateway, hello, emulator].map((s) => s.stop()));
   const results = report(figures, (Date.now() - started) / 1000);
@@ -92,14 +98,18 @@ async function main(): Promise<void> {
   console.log(`\n${table(results)}\n\nWrote bench/results.json and bench/results.md (${results.run.seconds.toFixed(1)} s).`);
 }
 
-// `--memory`: figure 5 alone, printed, with the files of the last full or quick run left as they are.
+// `--memory`: figures 5 and 5b alone, printed, with the files of the last full or quick run left as they are.
 async function memoryOnly(emulator: ServerProcess, started: number): Promise<void> {
   const memoryGateway = await startGatewayProcess("gateway (memory)", emulator.url, { ...UNTHROTTLED, ...(CACHE_MAX_MB && { CACHE_MAX_MB }) });
-  const figure = await memory(emulator, memoryGateway);
+  const figures: Record<string, Figure> = { rssMbAt100kCached: await memory(emulator, memoryGateway) };
   await Promise.all([memoryGateway, emulator].map((s) => s.stop()));
-  const label = ORDER.find(([key]) => key === "rssMbAt100kCached")![1];
-  console.log(`\n${label}: ${figure.value} (target ${figure.target}: ${figure.met ? "met" : "NOT met"}); ${brief("rssMbAt100kCached", figure)}`);
-  console.log(`${JSON.stringify(figure.detail)}\n(${((Date.now() - started) / 1000).toFixed(1)} s; results.json and results.md not written)`);
+  figures.cacheChargeOverMeasured = await cacheCharge();
+  for (const [key, figure] of Object.entries(figures)) {
+    const label = ORDER.find(([k]) => k === key)![1];
+    console.log(`\n${label}: ${figure.value} (target ${figure.target}: ${figure.met ? "met" : "NOT met"}); ${brief(key, figure)}`);
+    console.log(JSON.stringify(figure.detail));
+  }
+  console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s; results.json and results.md not written)`);
 }
 
 // Figure 1: DescribeContact calls per distinct contact over the mixed workload, through the gateway
@@ -357,6 +367,22 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
   };
 }
 
+// Figure 5b: what the contact cache charges an entry (what CACHE_MAX_MB bounds) over what an entry
+// is measured to keep alive between full collections, for ordinary contacts and for contacts whose
+// attribute names V8 cannot share; in a process of its own, started with --expose-gc.
+async function cacheCharge(): Promise<Figure> {
+  log("5/6 (b) the cache's charge per entry against measured memory");
+  const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--import", "tsx", "bench/cacheCharge.ts", "3000"], { cwd: ROOT });
+  const shapes = JSON.parse(stdout.trim().split("\n").at(-1)!) as ChargeMeasurement[];
+  const ratios = shapes.map((s) => s.chargedBytesPerEntry / s.measuredBytesPerEntry);
+  return {
+    value: round(Math.min(...ratios), 2),
+    target: "≥ 1.00 and < 2.00",
+    met: ratios.every((r) => r >= 1 && r < 2),
+    detail: { shapes: shapes.map((s, i) => ({ ...s, ratio: round(ratios[i]!, 2) })) },
+  };
+}
+
 // Private: the gateway's V8 heap, MB, from the process metrics on its /metrics.
 async function heapMb(gateway: ServerProcess): Promise<{ used: number; total: number }> {
   const text = (await send(new URL("/metrics", gateway.url).href, "GET", {})).body;
@@ -462,6 +488,7 @@ const ORDER: Array<[string, string]> = [
   ["warmThroughputVsHelloWorld", "Warm throughput vs Apollo hello-world"],
   ["overheadMsP50", "Overhead over one upstream call, p50 (ms)"],
   ["rssMbAt100kCached", "RSS with 100k contacts cached (MB)"],
+  ["cacheChargeOverMeasured", "  … cache's charge over measured, per entry"],
   ["quotaSeconds100", "100 contacts under a 10/s quota (s)"],
 ];
 
@@ -487,6 +514,8 @@ function brief(key: string, f: Figure): string {
       return `gateway p50 ${d.gatewayMsP50} ms (p99 ${d.gatewayMsP99}) vs emulator p50 ${d.emulatorMsP50} ms (p99 ${d.emulatorMsP99})`;
     case "rssMbAt100kCached":
       return `baseline ${d.baselineRssMb} MB, +${d.growthMb} MB${d.extrapolatedFrom ? ` (scaled from ${d.extrapolatedFrom.toLocaleString("en")} contacts)` : ""}; resample: ${d.upstreamCallsForResample} upstream calls`;
+    case "cacheChargeOverMeasured":
+      return (d.shapes as Array<ChargeMeasurement & { ratio: number }>).map((s) => `${s.shape}: ${s.chargedBytesPerEntry} B charged / ${s.measuredBytesPerEntry} B measured`).join("; ");
     case "quotaSeconds100":
       return `floor ${d.floorSeconds} s; ${d.upstream429s} upstream 429s, ${d.failedQueries} failed queries`;
     default:
