@@ -122,6 +122,33 @@ describe("GraphiQL at GET /graphql", () => {
     expect(foreign).toEqual([]);
   });
 
+  it("shows the schema's descriptions in the docs pane", async () => {
+    await page.getByRole("button", { name: "Show Documentation Explorer" }).click();
+    const docs = page.locator(".graphiql-doc-explorer");
+    await docs.getByText("Query", { exact: true }).first().click();
+    await expect.poll(() => docs.innerText()).toContain("Read contacts of Amazon Connect.");
+    await docs.getByText("contact", { exact: true }).first().click();
+    await expect.poll(() => docs.innerText()).toContain("One contact, by instance and contact id (DescribeContact).");
+    await page.screenshot({ path: join(ARTIFACTS, "graphiql-docs.png") });
+    expect(foreign).toEqual([]);
+  });
+
+  it("sends the headers typed into the headers editor (a bearer token, a request id)", async () => {
+    await page.getByText("Headers", { exact: true }).click();
+    await page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.insertText('{"Authorization": "Bearer test-token", "x-request-id": "from-graphiql"}');
+    // The editor closes brackets and quotes as they are typed: drop what it added after the cursor.
+    await page.keyboard.press("Shift+Control+End");
+    await page.keyboard.press("Delete");
+    posts.length = 0;
+    const response = await run("ContactWithTransferChain");
+    expect(response.headers()["x-request-id"]).toBe("from-graphiql");
+    const sent = posts.find((p) => p.operationName === "ContactWithTransferChain");
+    expect(sent?.headers).toMatchObject({ authorization: "Bearer test-token", "x-request-id": "from-graphiql" });
+    expect(foreign).toEqual([]);
+  });
+
   it("runs the example subscription and shows live contacts arriving, with the queue's name and the previous contact", async () => {
     await page.locator('button.graphiql-tab-button[title="LiveContacts"]').click();
     await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("contactEvents");
@@ -152,35 +179,6 @@ describe("GraphiQL at GET /graphql", () => {
     // Stopping it in GraphiQL ends the subscription at the gateway.
     await page.getByRole("button", { name: /Stop query/ }).click();
     await expect.poll(() => stack.gateway.events!.hub.size, { timeout: 10_000 }).toBe(0);
-    await page.locator('button.graphiql-tab-button[title="ContactWithTransferChain"]').click();
-    await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("ContactWithTransferChain");
-  });
-
-  it("shows the schema's descriptions in the docs pane", async () => {
-    await page.getByRole("button", { name: "Show Documentation Explorer" }).click();
-    const docs = page.locator(".graphiql-doc-explorer");
-    await docs.getByText("Query", { exact: true }).first().click();
-    await expect.poll(() => docs.innerText()).toContain("Read contacts of Amazon Connect.");
-    await docs.getByText("contact", { exact: true }).first().click();
-    await expect.poll(() => docs.innerText()).toContain("One contact, by instance and contact id (DescribeContact).");
-    await page.screenshot({ path: join(ARTIFACTS, "graphiql-docs.png") });
-    expect(foreign).toEqual([]);
-  });
-
-  it("sends the headers typed into the headers editor (a bearer token, a request id)", async () => {
-    await page.getByText("Headers", { exact: true }).click();
-    await page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)").click();
-    await page.keyboard.press("Control+A");
-    await page.keyboard.insertText('{"Authorization": "Bearer test-token", "x-request-id": "from-graphiql"}');
-    // The editor closes brackets and quotes as they are typed: drop what it added after the cursor.
-    await page.keyboard.press("Shift+Control+End");
-    await page.keyboard.press("Delete");
-    posts.length = 0;
-    const response = await run("ContactWithTransferChain");
-    expect(response.headers()["x-request-id"]).toBe("from-graphiql");
-    const sent = posts.find((p) => p.operationName === "ContactWithTransferChain");
-    expect(sent?.headers).toMatchObject({ authorization: "Bearer test-token", "x-request-id": "from-graphiql" });
-    expect(foreign).toEqual([]);
   });
 });
 
