@@ -32,6 +32,7 @@ import { DEMO } from "../src/emulator/dataset.js";
 import { createGateway } from "../src/http/gateway.js";
 import type { ChargeMeasurement } from "./cacheCharge.js";
 import { bulkContactId, BULK_INSTANCE_ID } from "./emulatorProcess.js";
+import { EVENTS_RUN, liveEvents } from "./events.js";
 import { graphql, percentile, send, sequentialLatencies, throughput, LOAD, type Throughput } from "./load.js";
 import { startEmulatorProcess, startGatewayProcess, startHelloWorldProcess, stopAll, ROOT, type ServerProcess } from "./processes.js";
 import { CHAIN_DEPTH, chainQuery, chains, plan, REALISTIC_QUERY, SINGLE_QUERY, type Operation } from "./workload.js";
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
   figures.warmThroughputVsHelloWorld = await warmThroughput(emulator, gateway, hello, p.warmContactId);
   figures.overheadMsP50 = await overhead(emulator, gql, p.singleContactId);
   figures.quotaSeconds100 = await quota(emulator, quotaGateway.url, p.quotaContactIds);
+  Object.assign(figures, await liveEvents({ ...EVENTS_RUN[QUICK ? "quick" : "full"], log }));
   figures.rssMbAt100kCached = await memory(emulator, memoryGateway);
   figures.cacheChargeOverMeasured = await cacheCharge();
 
@@ -490,6 +492,9 @@ const ORDER: Array<[string, string]> = [
   ["rssMbAt100kCached", "RSS with 100k contacts cached (MB)"],
   ["cacheChargeOverMeasured", "  … cache's charge over measured, per entry"],
   ["quotaSeconds100", "100 contacts under a 10/s quota (s)"],
+  ["eventToSubscriberMsP50", "Contact event to WebSocket subscribers, p50 (ms)"],
+  ["eventsDeliveredOverExpected", "  … events delivered over expected"],
+  ["describeContactCallsPerEvent", "  … DescribeContact calls per event"],
 ];
 
 function rows(results: Results): string[][] {
@@ -518,6 +523,12 @@ function brief(key: string, f: Figure): string {
       return (d.shapes as Array<ChargeMeasurement & { ratio: number }>).map((s) => `${s.shape}: ${s.chargedBytesPerEntry} B charged / ${s.measuredBytesPerEntry} B measured`).join("; ");
     case "quotaSeconds100":
       return `floor ${d.floorSeconds} s; ${d.upstream429s} upstream 429s, ${d.failedQueries} failed queries`;
+    case "eventToSubscriberMsP50":
+      return `${d.subscribers.toLocaleString("en")} subscribers × ${d.events} events ${d.spacingMs} ms apart: p50 ${d.latencyMsP50}, p99 ${d.latencyMsP99}, max ${d.latencyMsMax} ms; first/last event p50 ${d.firstEventMsP50}/${d.lastEventMsP50} ms; gateway CPU ${d.gatewayCpuMicrosPerDelivery} µs per delivery`;
+    case "eventsDeliveredOverExpected":
+      return `${d.delivered.toLocaleString("en")} / ${d.expected.toLocaleString("en")}; ${d.misses} missed, ${d.duplicates} duplicates, ${d.unexpectedEvents} unexpected, ${d.resultsWithErrors} with errors, ${d.subscriptionsEnded} ended early`;
+    case "describeContactCallsPerEvent":
+      return `${d.describeContactCalls} calls for ${d.events} events; SQS messages received/deleted ${d.sqsMessagesReceived}/${d.sqsMessagesDeleted}`;
     default:
       return "";
   }
