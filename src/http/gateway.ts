@@ -83,7 +83,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.watchCache(() => source.cache.usage());
   // Queues, users, attributes, references and search: each API its own quota, sharing the contact
   // source's concurrency slots and Redis.
-  const related = createRelatedSource({ config, upstream, slots: source.limiter, redis: source.redis });
+  const related = createRelatedSource({ config, upstream, pool: source.pool, redis: source.redis, metrics });
   // Live contact events: this replica consumes its share of the queue and serves every event to its
   // subscribers; Redis carries each event (and its cache refresh) to the other replicas.
   const events = options.contactEvents

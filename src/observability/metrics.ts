@@ -14,15 +14,19 @@ import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
  * | `connect_upstream_calls_total` | counter | `api`, `outcome` (ok, not_found, bad_request, forbidden, throttled, timeout, error) |
  * | `connect_upstream_call_duration_seconds` | histogram | `api`, `outcome` |
  * | `connect_upstream_retries_total` | counter | `api` |
- * | `connect_cache_lookups_total` | counter | `layer` (memory, redis), `result` (hit, miss) |
+ * | `connect_cache_lookups_total` | counter | `layer` (memory, redis), `result` (hit, miss): the contact cache |
  * | `graphql_dataloader_batch_size` | histogram | none: contacts per DataLoader batch |
- * | `connect_limiter_wait_seconds` | histogram | `outcome` (acquired, rejected) |
+ * | `connect_limiter_wait_seconds` | histogram | `api`, `outcome` (acquired: waited for the API's quota; rejected: refused by the quota or for want of a concurrency slot) |
  * | `connect_cache_entries` | gauge | none: entries held in the in-process contact cache |
  * | `connect_cache_bytes` | gauge | none: resident memory charged to it (bounded by `CACHE_MAX_MB`) |
  * | `connect_events_total` | counter | `outcome` (received, applied, duplicate, stale, rejected, failed) |
  * | `connect_event_age_seconds` | histogram | none: from the event's time to its delivery to subscribers |
  * | `connect_event_receive_errors_total` | counter | none: failed ReceiveMessage calls on the events queue |
  * | `graphql_subscriptions` | gauge | `transport` (ws, sse): subscriptions open now |
+ *
+ * `api` is the Connect API's name (DescribeContact, DescribeQueue, DescribeUser,
+ * GetContactAttributes, ListContactReferences, SearchContacts). With `processMetrics`, prom-client's
+ * process and Node.js metrics (`process_*`, `nodejs_*`) are served too.
  *
  * Operation names are chosen by clients, so the `operation` label is bounded: anonymous operations
  * are `anonymous`, names that are not GraphQL names are `invalid`, and once `maxOperationNames`
@@ -38,8 +42,11 @@ export interface GatewayMetrics {
   observeCacheLookup(result: "hit" | "miss", layer?: "memory" | "redis"): void;
   /** One DataLoader batch (pass as `LoaderOptions.onBatch`). */
   observeBatch(size: number): void;
-  /** Time one upstream call waited for quota; `rejected` when it gave up (UPSTREAM_THROTTLED). */
-  observeLimiterWait(seconds: number, outcome?: "acquired" | "rejected"): void;
+  /**
+   * Time one call to `api` waited for its quota; `rejected` when it was refused (UPSTREAM_THROTTLED),
+   * by its quota or, waiting too long for a concurrency slot, by the pool.
+   */
+  observeLimiterWait(api: string, seconds: number, outcome?: "acquired" | "rejected"): void;
   /** One contact event taken from the queue, and what became of it (see `EventOutcome`). */
   observeEvent(outcome: EventOutcome): void;
   /** How old an event was when it was delivered to this replica's subscribers. */
@@ -48,7 +55,7 @@ export interface GatewayMetrics {
   observeEventReceiveError(): void;
   /** A subscription opened (+1) or ended (-1) on `transport`. */
   observeSubscriptions(transport: "ws" | "sse", delta: 1 | -1): void;
-  /** Reports the in-process contact cache's size at every scrape (`ContactCache.usage`). */
+  /** Reports the in-process contact cache's size at every scrape (`TieredCache.usage`). */
   watchCache(usage: () => { entries: number; bytes: number }): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
@@ -118,8 +125,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   const limiterWait = new Histogram({
     name: "connect_limiter_wait_seconds",
-    help: "Time upstream calls waited for the DescribeContact quota; rejected when the wait would exceed CONNECT_MAX_WAIT_MS.",
-    labelNames: ["outcome"],
+    help: "Time upstream calls waited for their API's quota, by API; rejected: refused, the wait for quota or for a concurrency slot exceeding CONNECT_MAX_WAIT_MS.",
+    labelNames: ["api", "outcome"],
     buckets: [0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers,
   });
@@ -177,8 +184,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     observeBatch(size) {
       batchSize.observe(size);
     },
-    observeLimiterWait(seconds, outcome = "acquired") {
-      limiterWait.observe({ outcome }, seconds);
+    observeLimiterWait(api, seconds, outcome = "acquired") {
+      limiterWait.observe({ api, outcome }, seconds);
     },
     observeEvent(outcome) {
       events.inc({ outcome });

@@ -5,6 +5,7 @@ import type { Config } from "../config/config.js";
 import { contactKey, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
 import { createApolloCache } from "./apolloCache.js";
 import type { Clock } from "./clock.js";
+import { ConcurrencyPool } from "./concurrencyPool.js";
 import { contactFreshness } from "./contactFreshness.js";
 import type { FetchContact, FetchOptions } from "./fetchContact.js";
 import { QuotaLimiter } from "./quotaLimiter.js";
@@ -33,6 +34,9 @@ export interface ContactSource {
   /** Apollo Server's `cache` (automatic persisted queries), on the same store as the contacts. */
   readonly apolloCache: KeyValueCache<string>;
   readonly cache: TieredCache<ContactModel>;
+  /** The process's upstream slots, shared with every other API (`createRelatedSource`'s `pool`). */
+  readonly pool: ConcurrencyPool;
+  /** DescribeContact's quota. */
   readonly limiter: QuotaLimiter;
   /** The shared connection when `REDIS_URL` is set. */
   readonly redis: RedisLink | undefined;
@@ -61,9 +65,9 @@ export interface ContactSourceOptions {
   /** Optional observers (the gateway's Prometheus metrics). */
   metrics?: {
     observeCacheLookup?(result: "hit" | "miss", layer?: "memory" | "redis"): void;
-    observeLimiterWait?(seconds: number, outcome?: "acquired" | "rejected"): void;
+    observeLimiterWait?(api: string, seconds: number, outcome?: "acquired" | "rejected"): void;
   };
-  /** The cache's expiries run on it. Default `systemClock`. */
+  /** The cache's expiries and the pool's waits run on it. Default `systemClock`. */
   clock?: Clock;
 }
 
@@ -75,14 +79,15 @@ export interface ContactSourceOptions {
  */
 export function createContactSource({ config, upstream, logger, metrics, clock }: ContactSourceOptions): ContactSource {
   const redis = config.REDIS_URL ? new RedisLink({ url: config.REDIS_URL, timeoutMs: config.REDIS_TIMEOUT_MS, logger }) : undefined;
+  const observeWait = metrics?.observeLimiterWait?.bind(metrics);
+  const pool = new ConcurrencyPool({ slots: config.CONNECT_MAX_CONCURRENCY, maxWaitMs: config.CONNECT_MAX_WAIT_MS, clock, observeWait });
   const limiter = new QuotaLimiter({
     rps: config.CONNECT_MAX_RPS,
     burst: config.CONNECT_BURST,
     maxWaitMs: config.CONNECT_MAX_WAIT_MS,
-    concurrency: config.CONNECT_MAX_CONCURRENCY,
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
-    observeWait: metrics?.observeLimiterWait?.bind(metrics),
+    observeWait,
   });
   // The cache holds the resolvers' model (the contact and the ref it was read under): one object
   // per cached contact, shared by every request, so readers make no copy of their own.
@@ -101,7 +106,7 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     observeLookup: metrics?.observeCacheLookup?.bind(metrics),
   });
   const describeContact = (ref: ContactRef, options: FetchOptions): Promise<ContactModel> =>
-    limiter.run((deadline) =>
+    pool.run("DescribeContact", (deadline) =>
       upstream
         .describeContact(ref, {
           operation: options.operation,
@@ -119,6 +124,7 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     evictLocal: (ref) => cache.deleteLocal(contactKey(ref)),
     apolloCache: createApolloCache(redis, config.REDIS_KEY_PREFIX),
     cache,
+    pool,
     limiter,
     redis,
     close: async () => redis?.close(),

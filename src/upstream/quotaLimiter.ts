@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import pLimit, { type LimitFunction } from "p-limit";
+import { QuotaWaitExceededError, type WaitObserver } from "./quotaWaitExceeded.js";
 import type { RedisLink } from "./redisLink.js";
 import type { QuotaScope } from "./upstream.js";
 
@@ -11,24 +11,17 @@ export interface QuotaLimiterOptions {
   burst: number;
   /** Longest a call may wait for its turn before failing with UPSTREAM_THROTTLED, ms (`CONNECT_MAX_WAIT_MS`). */
   maxWaitMs: number;
-  /** Upstream calls in flight at once in this process (`CONNECT_MAX_CONCURRENCY`). */
-  concurrency: number;
   /** Shares the quota with every replica through Redis; unset keeps it in this process. */
   redis?: RedisLink | undefined;
   /** Prefix of the limiter's Redis keys (`REDIS_KEY_PREFIX`). */
   keyPrefix?: string;
-  /** Observes each grant's wait and each refusal (metrics). */
-  observeWait?: ((seconds: number, outcome: "acquired" | "rejected") => void) | undefined;
+  /** Observes each grant's wait and each refusal, labelled with the scope's API (metrics). */
+  observeWait?: WaitObserver | undefined;
   /**
    * Slack for the time between a call being granted and its request reaching Connect (event-loop
    * lag, sockets, the network), ms. Default 300. See `QuotaLimiter`.
    */
   slackMs?: number;
-}
-
-/** A call that would wait longer than `CONNECT_MAX_WAIT_MS`; `errors.ts` maps it to UPSTREAM_THROTTLED. */
-export class QuotaWaitExceededError extends Error {
-  override readonly name = "QuotaWaitExceeded";
 }
 
 /** What the limiter has done, for tests and metrics. */
@@ -44,8 +37,9 @@ export interface LimiterStats {
 }
 
 /**
- * Keeps every DescribeContact attempt (retries included) inside Connect's quota, which is a token
- * bucket of `rps` tokens per second holding at most `burst`.
+ * Keeps every attempt (retries included) of one Connect API inside its quota, which is a token
+ * bucket of `rps` tokens per second holding at most `burst`, per API, credentials and region (the
+ * `QuotaScope`). Concurrency is not its concern: calls hold a `ConcurrencyPool` slot first.
  *
  * The algorithm is GCRA, the exact equivalent of that token bucket, run as a reservation: each call
  * atomically books the next free send time and sleeps until it, so calls go out in arrival order, a
@@ -72,7 +66,6 @@ export class QuotaLimiter {
   readonly stats: LimiterStats = { sharedGrants: 0, localGrants: 0, refused: 0, rebooked: 0 };
   private readonly maxWaitMs: number;
   private readonly slackMs: number;
-  private readonly slots: LimitFunction;
   private readonly redis: RedisLink | undefined;
   private readonly keyPrefix: string;
   private readonly replicaId = randomUUID();
@@ -84,7 +77,6 @@ export class QuotaLimiter {
 
   constructor(options: QuotaLimiterOptions) {
     this.maxWaitMs = options.maxWaitMs;
-    this.slots = pLimit(options.concurrency);
     this.redis = options.redis;
     this.keyPrefix = options.keyPrefix ?? "";
     this.observeWait = options.observeWait;
@@ -94,35 +86,6 @@ export class QuotaLimiter {
     const usable = Math.floor(options.burst - (options.rps * this.slackMs) / 1000);
     this.burst = Math.max(1, usable);
     this.interval = 1000 / options.rps + (usable >= 1 ? 0 : this.slackMs);
-  }
-
-  /**
-   * Runs `call` when one of the process's concurrency slots is free. `call` gets the deadline
-   * (`performance.now()` time) by which its first attempt must be granted; a call still queued for a
-   * slot at the deadline fails with `QuotaWaitExceededError` and never runs.
-   */
-  run<T>(call: (deadline: number) => Promise<T>): Promise<T> {
-    const deadline = performance.now() + this.maxWaitMs;
-    return new Promise<T>((resolve, reject) => {
-      let state: "queued" | "started" | "expired" = "queued";
-      const timer = setTimeout(() => {
-        if (state !== "queued") return;
-        state = "expired";
-        this.stats.refused++;
-        this.observeWait?.(this.maxWaitMs / 1000, "rejected");
-        reject(new QuotaWaitExceededError(`waited ${this.maxWaitMs} ms for an upstream slot`));
-      }, this.maxWaitMs);
-      void this.slots(async () => {
-        if (state === "expired") return;
-        state = "started";
-        clearTimeout(timer);
-        try {
-          resolve(await call(deadline));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
   }
 
   /**
@@ -141,10 +104,10 @@ export class QuotaLimiter {
       if (wait === undefined) wait = this.bookLocal(bucket, maxWait);
       if (wait === null) {
         this.stats.refused++;
-        this.observeWait?.(0, "rejected");
+        this.observeWait?.(scope.api, 0, "rejected");
         throw new QuotaWaitExceededError(`the quota for ${scope.api} in ${scope.region} would make this call wait more than ${Math.round(maxWait)} ms`);
       }
-      this.observeWait?.(wait / 1000, "acquired");
+      this.observeWait?.(scope.api, wait / 1000, "acquired");
       if (wait >= 1) await sleep(wait);
       // A busy event loop can wake a call well after its slot; sent that late it could bunch up with
       // calls booked after it. It books a new slot instead (the missed one goes unused, which only

@@ -1,13 +1,15 @@
 import type { Queue, User } from "@aws-sdk/client-connect";
-import { TieredCache } from "./tieredCache.js";
 import type { Config } from "../config/config.js";
-import type { CallOptions, Upstream } from "./upstream.js";
-import type { ContactRef } from "../domain/contactRef.js";
 import { DEFAULT_API_QUOTAS, RELATED_APIS, type RelatedApi } from "../domain/apiQuotas.js";
-import { QuotaLimiter } from "./quotaLimiter.js";
-import type { FetchOptions, RelatedFetch } from "./fetchContact.js";
-import type { RedisLink } from "./redisLink.js";
+import type { ContactRef } from "../domain/contactRef.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
+import type { Clock } from "./clock.js";
+import { ConcurrencyPool } from "./concurrencyPool.js";
+import type { FetchOptions, RelatedFetch } from "./fetchContact.js";
+import { QuotaLimiter } from "./quotaLimiter.js";
+import type { RedisLink } from "./redisLink.js";
+import { TieredCache } from "./tieredCache.js";
+import type { CallOptions, Upstream } from "./upstream.js";
 
 export interface RelatedSourceOptions {
   config: Pick<
@@ -21,12 +23,16 @@ export interface RelatedSourceOptions {
   >;
   upstream: Upstream;
   /**
-   * The limiter whose concurrency slots every upstream call shares (the contact source's), so
-   * `CONNECT_MAX_CONCURRENCY` bounds all APIs together. Default: one of its own.
+   * The upstream slots every call takes (the contact source's), so `CONNECT_MAX_CONCURRENCY` bounds
+   * all APIs together. Default: a pool of its own.
    */
-  slots?: QuotaLimiter | undefined;
+  pool?: ConcurrencyPool | undefined;
   /** Shares the quotas and the queue/user cache with other replicas (the contact source's link). */
   redis?: RedisLink | undefined;
+  /** Optional observers (the gateway's Prometheus metrics): every API's waits and refusals. */
+  metrics?: { observeLimiterWait?(api: string, seconds: number, outcome?: "acquired" | "rejected"): void } | undefined;
+  /** The caches' expiries and its own pool's waits run on it. Default `systemClock`. */
+  clock?: Clock | undefined;
 }
 
 /** The related reads with their quota limiters and caches, exposed for tests. */
@@ -34,6 +40,8 @@ export interface RelatedSource {
   readonly fetch: RelatedFetch;
   /** One limiter per API: each Connect API has its own quota, per region (the limiter's scope). */
   readonly limiters: Readonly<Record<RelatedApi, QuotaLimiter>>;
+  /** The upstream slots its calls take (the one passed in, or its own). */
+  readonly pool: ConcurrencyPool;
   /** The cross-request caches of DescribeQueue and DescribeUser answers. */
   readonly queues: TieredCache<Queue>;
   readonly users: TieredCache<User>;
@@ -43,16 +51,18 @@ export interface RelatedSource {
 
 /**
  * The upstream discipline of the related APIs, like `createContactSource`'s for DescribeContact:
- * every attempt waits for a token of its API's bucket in its region (shared through Redis when
- * configured), inside the shared concurrency slots, failing fast with UPSTREAM_THROTTLED past
- * `CONNECT_MAX_WAIT_MS`. Queues and users change rarely, so they are cached across requests for
+ * every call takes a slot of the shared `ConcurrencyPool`, then every attempt waits for a token of
+ * its API's bucket in its region (shared through Redis when configured), failing fast with
+ * UPSTREAM_THROTTLED past `CONNECT_MAX_WAIT_MS`; waits and refusals are observed by API. Queues and users change rarely, so they are cached across requests for
  * `CACHE_RESOURCE_TTL_SECONDS` (a `TieredCache` each, keyed by `resourceKey`: in process, Redis
  * when configured, concurrent loads coalesced, not-found answers remembered for
  * `CACHE_NEGATIVE_TTL_SECONDS`). Attributes, references and search results change while contacts
  * are in progress and are never cached across requests; the per-request loaders still share them
  * within one operation.
  */
-export function createRelatedSource({ config, upstream, slots, redis }: RelatedSourceOptions): RelatedSource {
+export function createRelatedSource({ config, upstream, pool: shared, redis, metrics, clock }: RelatedSourceOptions): RelatedSource {
+  const observeWait = metrics?.observeLimiterWait?.bind(metrics);
+  const pool = shared ?? new ConcurrencyPool({ slots: config.CONNECT_MAX_CONCURRENCY, maxWaitMs: config.CONNECT_MAX_WAIT_MS, clock, observeWait });
   const overrides = config.CONNECT_API_QUOTAS;
   const limiters = Object.fromEntries(
     RELATED_APIS.map((api) => {
@@ -61,25 +71,25 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
         rps: quota.rps,
         burst: quota.burst,
         maxWaitMs: config.CONNECT_MAX_WAIT_MS,
-        concurrency: config.CONNECT_MAX_CONCURRENCY,
         redis,
         keyPrefix: config.REDIS_KEY_PREFIX,
+        observeWait,
       });
       return [api, limiter];
     }),
   ) as Record<RelatedApi, QuotaLimiter>;
 
-  // Runs one upstream call in a concurrency slot, each attempt granted by its API's bucket.
+  // Runs one upstream call in a slot of the pool, each attempt granted by its API's bucket.
   const limited = <T>(api: RelatedApi, options: FetchOptions | undefined, call: (options: CallOptions) => Promise<T>): Promise<T> =>
-    (slots ?? limiters[api]).run((deadline) =>
+    pool.run(api, (deadline) =>
       call({
         operation: options?.operation,
         beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined),
       }),
     );
 
-  const queues = resourceCache<Queue>("queue", config, redis);
-  const users = resourceCache<User>("user", config, redis);
+  const queues = resourceCache<Queue>("queue", config, redis, clock);
+  const users = resourceCache<User>("user", config, redis, clock);
   const describeQueue = (ref: ResourceRef, options: FetchOptions = {}) =>
     queues.read(resourceKey(ref), () => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)), options);
   const describeUser = (ref: ResourceRef, options: FetchOptions = {}) =>
@@ -95,6 +105,7 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
       searchContacts: (request, options) => limited("SearchContacts", options, (o) => upstream.searchContacts(request.region, request.input, o)),
     },
     limiters,
+    pool,
     queues,
     users,
     clear() {
@@ -106,7 +117,7 @@ export function createRelatedSource({ config, upstream, slots, redis }: RelatedS
 
 // Private: a cross-request cache of queues or users, in its own Redis namespace, with one TTL for
 // every entry: a queue or user is never "in progress".
-function resourceCache<V extends object>(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined): TieredCache<V> {
+function resourceCache<V extends object>(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined, clock: Clock | undefined): TieredCache<V> {
   return new TieredCache<V>({
     name,
     freshness: {
@@ -118,5 +129,6 @@ function resourceCache<V extends object>(name: "queue" | "user", config: Related
     maxBytes: 64 * 1024 * 1024,
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    clock,
   });
 }

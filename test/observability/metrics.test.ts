@@ -151,10 +151,29 @@ describe("GET /metrics with the cache, the quota limiter and the SDK's retries a
       expect(result.errors?.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual(["UPSTREAM_THROTTLED", "UPSTREAM_THROTTLED"]);
       expect(stack.describeContactCalls()).toBe(1);
       const { body } = await m.scrape();
-      expect(sample(body, "connect_limiter_wait_seconds_count", { outcome: "acquired" })).toBe(1);
-      expect(sample(body, "connect_limiter_wait_seconds_count", { outcome: "rejected" })).toBe(2);
+      expect(sample(body, "connect_limiter_wait_seconds_count", { api: "DescribeContact", outcome: "acquired" })).toBe(1);
+      expect(sample(body, "connect_limiter_wait_seconds_count", { api: "DescribeContact", outcome: "rejected" })).toBe(2);
       expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "ok" })).toBe(1);
       expect(sample(body, "connect_upstream_calls_total", { api: "DescribeContact", outcome: "throttled" })).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("records the waits and refusals of every API under its own name: a SearchContacts call its quota refused", async () => {
+    // SearchContacts' default quota is 0.5/s, burst 1: a second search at once would wait 2.3 s.
+    const { other, m } = await gatewayWith({ CONNECT_MAX_WAIT_MS: "0" });
+    try {
+      const search = `query Search($i: ID!) { searchContacts(instanceId: $i, timeRange: { startTime: "2026-10-10T00:00:00.000Z", endTime: "2026-10-17T00:00:00.000Z" }, first: 1) { totalCount } }`;
+      expect((await other.query(search, { i: I })).body.errors).toBeUndefined();
+      const { body: refused } = await other.query(search, { i: I });
+      expect(refused.errors?.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual(["UPSTREAM_THROTTLED"]);
+      const { body } = await m.scrape();
+      expect(sample(body, "connect_limiter_wait_seconds_count", { api: "SearchContacts", outcome: "acquired" })).toBe(1);
+      expect(sample(body, "connect_limiter_wait_seconds_count", { api: "SearchContacts", outcome: "rejected" })).toBe(1);
+      expect(sample(body, "connect_limiter_wait_seconds_count", { api: "DescribeContact", outcome: "rejected" })).toBeUndefined();
+      expect(sample(body, "connect_upstream_calls_total", { api: "SearchContacts", outcome: "ok" })).toBe(1);
+      expect(stack.emulator.calls.byApi.SearchContacts).toBe(1);
     } finally {
       await other.close();
     }
@@ -189,17 +208,17 @@ describe("createMetrics", () => {
     expect(sample(body, "graphql_operations_total", { operation: "invalid", outcome: "ok" })).toBe(1);
   });
 
-  it("exposes cache lookups by layer and result, and limiter waits by outcome, for the cache and limiter to record", async () => {
+  it("exposes cache lookups by layer and result, and limiter waits by API and outcome, for the cache and limiter to record", async () => {
     const m = createMetrics();
     m.observeCacheLookup("hit");
     m.observeCacheLookup("miss", "redis");
-    m.observeLimiterWait(0.2);
-    m.observeLimiterWait(10, "rejected");
+    m.observeLimiterWait("DescribeContact", 0.2);
+    m.observeLimiterWait("SearchContacts", 10, "rejected");
     const { body } = await m.scrape();
     expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBe(1);
     expect(sample(body, "connect_cache_lookups_total", { layer: "redis", result: "miss" })).toBe(1);
-    expect(sample(body, "connect_limiter_wait_seconds_count", { outcome: "acquired" })).toBe(1);
-    expect(sample(body, "connect_limiter_wait_seconds_sum", { outcome: "rejected" })).toBe(10);
+    expect(sample(body, "connect_limiter_wait_seconds_count", { api: "DescribeContact", outcome: "acquired" })).toBe(1);
+    expect(sample(body, "connect_limiter_wait_seconds_sum", { api: "SearchContacts", outcome: "rejected" })).toBe(10);
   });
 
   it("adds process and Node.js metrics only when asked", async () => {

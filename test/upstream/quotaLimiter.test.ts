@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
-import { QuotaLimiter, QuotaWaitExceededError } from "../../src/upstream/quotaLimiter.js";
+import { QuotaLimiter } from "../../src/upstream/quotaLimiter.js";
+import { QuotaWaitExceededError } from "../../src/upstream/quotaWaitExceeded.js";
 import type { QuotaScope } from "../../src/upstream/upstream.js";
 import { startStack, type Stack } from "../support/stack.js";
 
@@ -25,7 +26,7 @@ function contactIds(s: Stack, count: number): string[] {
 describe("QuotaLimiter", () => {
   it("grants the usable burst at once and refuses, without booking, a call that would have to wait", async () => {
     // 15 burst at 10/s: 3 tokens (10/s × 300 ms of slack) are held back for late arrivals.
-    const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, concurrency: 10 });
+    const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000 });
     const now = performance.now();
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => limiter.acquire(scope, now)));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(12);
@@ -36,33 +37,13 @@ describe("QuotaLimiter", () => {
   });
 
   it("keeps one bucket per credentials, region and API", async () => {
-    const limiter = new QuotaLimiter({ rps: 1, burst: 1, maxWaitMs: 10_000, concurrency: 10 });
+    const limiter = new QuotaLimiter({ rps: 1, burst: 1, maxWaitMs: 10_000 });
     const now = performance.now();
     await limiter.acquire(scope, now);
     await limiter.acquire({ ...scope, region: "eu-west-2" }, now);
     await limiter.acquire({ ...scope, identity: "AKIAOTHER" }, now);
     await limiter.acquire({ ...scope, api: "DescribeQueue" }, now);
     await expect(limiter.acquire(scope, now)).rejects.toBeInstanceOf(QuotaWaitExceededError);
-  });
-
-  it("runs at most `concurrency` calls at once and fails a call still queued for a slot after CONNECT_MAX_WAIT_MS", async () => {
-    const limiter = new QuotaLimiter({ rps: 1000, burst: 1000, maxWaitMs: 50, concurrency: 2 });
-    let running = 0;
-    let most = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const call = () =>
-      limiter.run(async () => {
-        most = Math.max(most, ++running);
-        await gate;
-        running--;
-        return "done";
-      });
-    const calls = [call(), call(), call()];
-    await expect(calls[2]).rejects.toBeInstanceOf(QuotaWaitExceededError);
-    release();
-    expect(await Promise.all(calls.slice(0, 2))).toEqual(["done", "done"]);
-    expect(most).toBe(2);
   });
 });
 

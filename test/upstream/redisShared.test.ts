@@ -55,7 +55,7 @@ describe("the quota limiter on Redis", () => {
     const links = [0, 1].map(() => new RedisLink({ url: SHARED_REDIS_URL, timeoutMs: 500, logger: quiet }));
     try {
       await expect.poll(() => links.every((l) => l.available)).toBe(true);
-      const [a, b] = links.map((redis) => new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, concurrency: 10, redis, keyPrefix: PREFIX }));
+      const [a, b] = links.map((redis) => new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, redis, keyPrefix: PREFIX }));
       const now = performance.now();
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, n) => (n % 2 ? a! : b!).acquire(scope, now)));
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(12);
@@ -74,7 +74,7 @@ describe("the quota limiter on Redis", () => {
     const link = new RedisLink({ url: redis.url, timeoutMs: 200, logger });
     try {
       await expect.poll(() => link.available).toBe(true);
-      const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, concurrency: 10, redis: link, keyPrefix: PREFIX });
+      const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, redis: link, keyPrefix: PREFIX });
       await limiter.acquire(scope);
       expect(limiter.stats.sharedGrants).toBe(1);
 

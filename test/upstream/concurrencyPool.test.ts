@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { ConcurrencyPool } from "../../src/upstream/concurrencyPool.js";
+import { QuotaWaitExceededError } from "../../src/upstream/quotaWaitExceeded.js";
+import { ManualClock } from "./manualClock.js";
+
+/** A pool on a manual clock, and calls that stay in flight until released, recording their order. */
+function poolWithCalls(slots: number, maxWaitMs: number) {
+  const clock = new ManualClock();
+  const refusals: Array<[string, number, string]> = [];
+  const pool = new ConcurrencyPool({ slots, maxWaitMs, clock, observeWait: (api, seconds, outcome) => refusals.push([api, seconds, outcome]) });
+  const started: string[] = [];
+  const releases = new Map<string, () => void>();
+  const call = (name: string, api = "DescribeContact") =>
+    pool.run(api, (deadline) => {
+      started.push(name);
+      return new Promise<string>((resolve) => releases.set(name, () => resolve(`${name} done by ${deadline}`)));
+    });
+  const release = (name: string) => releases.get(name)!();
+  return { clock, pool, refusals, started, call, release };
+}
+
+describe("ConcurrencyPool", () => {
+  it("runs at most `slots` calls at once, the others in arrival order as slots free up", async () => {
+    const { clock, pool, started, call, release } = poolWithCalls(2, 10_000);
+    const calls = ["a", "b", "c", "d"].map((name) => call(name));
+    await clock.advance(0);
+    expect(started).toEqual(["a", "b"]);
+    expect([pool.active, pool.waiting]).toEqual([2, 2]);
+    release("b");
+    await clock.advance(0);
+    expect(started).toEqual(["a", "b", "c"]);
+    release("a");
+    release("c");
+    await clock.advance(0);
+    release("d");
+    expect(await Promise.all(calls)).toHaveLength(4);
+    expect([pool.active, pool.waiting]).toEqual([0, 0]);
+  });
+
+  it("refuses a call still waiting after CONNECT_MAX_WAIT_MS, without running it, and counts the refusal with its API", async () => {
+    const { clock, pool, refusals, started, call, release } = poolWithCalls(1, 500);
+    const first = call("first");
+    const queued = call("queued", "SearchContacts");
+    const refused = expect(queued).rejects.toBeInstanceOf(QuotaWaitExceededError);
+    await clock.advance(499);
+    expect(pool.waiting).toBe(1);
+    await clock.advance(1);
+    await refused;
+    expect(pool.waiting).toBe(0);
+    release("first");
+    await first;
+    expect(started).toEqual(["first"]);
+    expect(refusals).toEqual([["SearchContacts", 0.5, "rejected"]]);
+    expect(pool.stats.refused).toBe(1);
+  });
+
+  it("with CONNECT_MAX_WAIT_MS=0, runs a call at once while a slot is free and refuses one at once when none is", async () => {
+    const { pool, refusals, call, release } = poolWithCalls(1, 0);
+    const first = call("first");
+    await expect(call("second", "DescribeQueue")).rejects.toBeInstanceOf(QuotaWaitExceededError);
+    release("first");
+    await first;
+    expect(refusals).toEqual([["DescribeQueue", 0, "rejected"]]);
+    expect(pool.active).toBe(0);
+  });
+
+  it("hands each call the deadline its first attempt must meet: its arrival plus CONNECT_MAX_WAIT_MS, the wait for a slot included", async () => {
+    const { clock, call, release } = poolWithCalls(1, 1000);
+    const first = call("first");
+    await clock.advance(300);
+    const second = call("second");
+    await clock.advance(200);
+    release("first");
+    await clock.advance(0);
+    release("second");
+    expect(await first).toBe("first done by 1000");
+    expect(await second).toBe("second done by 1300");
+  });
+
+  it("frees the slot of a call that failed", async () => {
+    const clock = new ManualClock();
+    const pool = new ConcurrencyPool({ slots: 1, maxWaitMs: 0, clock });
+    await expect(pool.run("DescribeContact", async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await pool.run("DescribeContact", async () => "next")).toBe("next");
+  });
+});
