@@ -90,10 +90,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ? createLiveContactEvents({
         ...options.contactEvents,
         store: {
-          refresh: (ref) => source.fetchContact(ref, { noCache: true }),
+          refresh: (ref) => source.refresh(ref),
           read: (ref) => source.fetchContact(ref),
-          // TODO(upstream refactor): ContactSource.evictLocal lands with the generic tiered cache.
-          evictLocal: (ref) => (source as unknown as { evictLocal?(r: typeof ref): void }).evictLocal?.(ref),
+          evictLocal: (ref) => source.evictLocal(ref),
         },
         redis: source.redis,
         keyPrefix: config.REDIS_KEY_PREFIX,
