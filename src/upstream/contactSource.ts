@@ -67,7 +67,7 @@ export interface ContactSourceOptions {
     observeCacheLookup?(result: "hit" | "miss", layer?: "memory" | "redis"): void;
     observeLimiterWait?(api: string, seconds: number, outcome?: "acquired" | "rejected"): void;
   };
-  /** The cache's expiries and the pool's waits run on it. Default `systemClock`. */
+  /** The cache's expiries, the pool's and the limiter's waits run on it. Default `systemClock`. */
   clock?: Clock;
 }
 
@@ -88,6 +88,7 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
     observeWait,
+    clock,
   });
   // The cache holds the resolvers' model (the contact and the ref it was read under): one object
   // per cached contact, shared by every request, so readers make no copy of their own.

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+import { systemClock, type Clock } from "./clock.js";
 import { QuotaWaitExceededError, type WaitObserver } from "./quotaWaitExceeded.js";
 import type { RedisLink } from "./redisLink.js";
 import type { QuotaScope } from "./upstream.js";
@@ -22,6 +22,8 @@ export interface QuotaLimiterOptions {
    * lag, sockets, the network), ms. Default 300. See `QuotaLimiter`.
    */
   slackMs?: number;
+  /** Bookings, waits and deadlines run on its monotonic time (Redis's TIME decides shared bookings). Default `systemClock`. */
+  clock?: Clock;
 }
 
 /** What the limiter has done, for tests and metrics. */
@@ -74,12 +76,14 @@ export class QuotaLimiter {
   private readonly burst: number;
   private readonly local = new Map<string, LocalBucket>();
   private readonly observeWait: QuotaLimiterOptions["observeWait"];
+  private readonly clock: Clock;
 
   constructor(options: QuotaLimiterOptions) {
     this.maxWaitMs = options.maxWaitMs;
     this.redis = options.redis;
     this.keyPrefix = options.keyPrefix ?? "";
     this.observeWait = options.observeWait;
+    this.clock = options.clock ?? systemClock;
     // Hold back the tokens that late arrivals could use; with a burst too small for that, space
     // the calls further apart instead (a burst of 1 needs gaps of at least 1/rps on arrival).
     this.slackMs = options.slackMs ?? 300;
@@ -90,14 +94,14 @@ export class QuotaLimiter {
 
   /**
    * Waits until one request of `scope` may be sent; call it before every attempt. Rejects at once
-   * with `QuotaWaitExceededError` when the wait would end after `deadline` (default: now plus
-   * `CONNECT_MAX_WAIT_MS`).
+   * with `QuotaWaitExceededError` when the wait would end after `deadline` (the clock's monotonic
+   * time; default: now plus `CONNECT_MAX_WAIT_MS`).
    */
-  async acquire(scope: QuotaScope, deadline = performance.now() + this.maxWaitMs): Promise<void> {
+  async acquire(scope: QuotaScope, deadline = this.clock.monotonic() + this.maxWaitMs): Promise<void> {
     const key = scopeKey(scope);
     const bucket = this.bucket(key);
     for (let booking = 1; ; booking++) {
-      const bookedAt = performance.now();
+      const bookedAt = this.clock.monotonic();
       const maxWait = Math.max(0, deadline - bookedAt);
       let wait: number | null | undefined;
       if (this.redis?.available) wait = await this.bookShared(key, bucket, maxWait).catch(() => undefined);
@@ -108,13 +112,13 @@ export class QuotaLimiter {
         throw new QuotaWaitExceededError(`the quota for ${scope.api} in ${scope.region} would make this call wait more than ${Math.round(maxWait)} ms`);
       }
       this.observeWait?.(scope.api, wait / 1000, "acquired");
-      if (wait >= 1) await sleep(wait);
+      if (wait >= 1) await this.clock.sleep(wait);
       // A busy event loop can wake a call well after its slot; sent that late it could bunch up with
       // calls booked after it. It books a new slot instead (the missed one goes unused, which only
       // leaves Connect's bucket fuller). A late rebooking gets a wait bound of its own.
-      if (performance.now() - bookedAt - wait <= this.slackMs / 2 || booking === 3) return;
+      if (this.clock.monotonic() - bookedAt - wait <= this.slackMs / 2 || booking === 3) return;
       this.stats.rebooked++;
-      deadline = Math.max(deadline, performance.now() + this.maxWaitMs);
+      deadline = Math.max(deadline, this.clock.monotonic() + this.maxWaitMs);
     }
   }
 
@@ -130,7 +134,7 @@ export class QuotaLimiter {
 
   /** Books from the shared bucket: the wait in ms, `null` if refused; throws if Redis failed. */
   private async bookShared(key: string, bucket: LocalBucket, maxWait: number): Promise<number | null> {
-    const recovering = performance.now() - bucket.lastFallbackAt < 10_000;
+    const recovering = this.clock.monotonic() - bucket.lastFallbackAt < 10_000;
     const tatKey = `${this.keyPrefix}quota:{${key}}`;
     const reply = (await this.redis!.run((client) =>
       client.eval(GCRA_SCRIPT, {
@@ -149,14 +153,14 @@ export class QuotaLimiter {
     if (!granted) return null;
     const wait = waitUs / 1000;
     if (bucket.mode === "fallback") bucket.mode = "shared";
-    bucket.lastSharedSendAt = Math.max(bucket.lastSharedSendAt, performance.now() + wait);
+    bucket.lastSharedSendAt = Math.max(bucket.lastSharedSendAt, this.clock.monotonic() + wait);
     this.stats.sharedGrants++;
     return wait;
   }
 
   /** Books from this process's bucket: the wait in ms, or `null` if refused. */
   private bookLocal(bucket: LocalBucket, maxWait: number): number | null {
-    const now = performance.now();
+    const now = this.clock.monotonic();
     let interval = this.interval;
     let burst = this.burst;
     if (bucket.mode !== "local") {
@@ -181,13 +185,13 @@ export class QuotaLimiter {
 
 interface LocalBucket {
   readonly key: string;
-  /** GCRA's theoretical arrival time, performance.now() ms. */
+  /** GCRA's theoretical arrival time, monotonic ms. */
   tat: number;
   /** local: no Redis; shared: booking through Redis; fallback: Redis is down, booking here. */
   mode: "local" | "shared" | "fallback";
   /** Replicas that booked through Redis in the last minute (this one included). */
   replicas: number;
-  /** When the last call booked through Redis goes out, performance.now() ms. */
+  /** When the last call booked through Redis goes out, monotonic ms. */
   lastSharedSendAt: number;
   lastFallbackAt: number;
 }

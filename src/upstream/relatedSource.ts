@@ -31,7 +31,7 @@ export interface RelatedSourceOptions {
   redis?: RedisLink | undefined;
   /** Optional observers (the gateway's Prometheus metrics): every API's waits and refusals. */
   metrics?: { observeLimiterWait?(api: string, seconds: number, outcome?: "acquired" | "rejected"): void } | undefined;
-  /** The caches' expiries and its own pool's waits run on it. Default `systemClock`. */
+  /** The caches' expiries, the limiters' and its own pool's waits run on it. Default `systemClock`. */
   clock?: Clock | undefined;
 }
 
@@ -74,6 +74,7 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
         redis,
         keyPrefix: config.REDIS_KEY_PREFIX,
         observeWait,
+        clock,
       });
       return [api, limiter];
     }),

@@ -48,6 +48,9 @@ function gatewayProcess(emulator: Emulator, redisUrl: string, prefix: string): P
 beforeAll(requireSharedRedis);
 afterAll(() => deleteKeys(SHARED_REDIS_URL, PREFIX));
 
+// Real time: shared bookings are made on Redis's clock (its TIME), and the outage is a real Redis
+// server stopping and starting; the limiter's own schedule is specified on a manual clock in
+// quotaLimiter.test.ts.
 describe("the quota limiter on Redis", () => {
   const scope: QuotaScope = { api: "DescribeContact", region: "us-east-1", identity: `AKIA${randomUUID()}` };
 
@@ -155,6 +158,7 @@ describe("the tiered cache's shared tier on Redis", () => {
   });
 });
 
+// Real time: gateway processes, the emulator enforcing Connect's quota on its own clock, Redis.
 describe("two gateway processes sharing Redis and one emulator (quota 10/s, burst 15)", () => {
   let emulator: Emulator;
   let gateways: GatewayProcess[] = [];
@@ -217,6 +221,7 @@ describe("two gateway processes sharing Redis and one emulator (quota 10/s, burs
   });
 });
 
+// Real time: the outage is a real Redis server stopping and starting under real traffic.
 describe("Redis going away", () => {
   it("costs no failed query when Redis stops and starts again under load through two replicas, each logging the outage once", async () => {
     const redis = new PrivateRedis(await freePort());
