@@ -1,68 +1,97 @@
+import type { Contact, Queue, SearchContactsRequest, SearchContactsResponse, User } from "@aws-sdk/client-connect";
+import type { RelatedApi } from "../domain/apiQuotas.js";
+import type { ContactRef } from "../domain/contactRef.js";
+import type { ResourceRef } from "../domain/resourceRef.js";
 import { upstreamOutcome, type GatewayMetrics, type UpstreamOutcome } from "../observability/metrics.js";
 import { countUpstreamCall } from "./operationScope.js";
-import type { CallOptions, QuotaScope, Upstream } from "./upstream.js";
+import type { CallOptions, ReferencesPage, Upstream } from "./upstream.js";
 
-const METERED = Symbol("metered");
-
-/**
- * The upstream methods that are calls to Connect, and where each takes its `CallOptions` (its last
- * parameter). A method missing here is passed through uncounted.
- */
-const UPSTREAM_CALLS: Readonly<Record<string, number>> = {
-  describeContact: 1,
-  describeQueue: 1,
-  describeUser: 1,
-  getContactAttributes: 1,
-  listContactReferences: 3,
-  searchContacts: 2,
-};
+/** The Connect APIs the gateway calls, as the metrics name them. */
+export type ConnectApi = "DescribeContact" | RelatedApi;
 
 /**
- * Wraps the upstream so every request sent to Connect is counted: in the metrics by API and outcome
- * (one per call, with the SDK's retries in `connect_upstream_retries_total`) and in the current
+ * An `Upstream` that counts every request sent to Connect: in the metrics by API and outcome (one
+ * per call, with the SDK's retries in `connect_upstream_retries_total`) and in the current
  * operation's upstream call count (`CallOptions.operation`), which counts every attempt, as Connect
- * and the emulator do. Attempts are seen through `CallOptions.beforeAttempt`; a call the quota
- * limiter refused before its first attempt never reached Connect and is not counted here (the
- * limiter's own metric has it). Wrapping twice counts once.
+ * and the emulator do. Attempts are seen through `CallOptions.beforeAttempt`; a call refused before
+ * its first attempt (a quota or concurrency wait that would have been too long) never reached
+ * Connect and is not counted here (the limiter's metric has it). Each method delegates explicitly,
+ * so the compiler checks every one against `Upstream`.
  */
-export function meteredUpstream<U extends Upstream>(upstream: U, metrics: GatewayMetrics): U {
-  if (METERED in upstream) return upstream;
-  // Methods not listed (destroy, client) are inherited unchanged.
-  const metered = Object.create(upstream) as Record<string | symbol, unknown>;
-  metered[METERED] = true;
-  for (const [method, optionsAt] of Object.entries(UPSTREAM_CALLS)) {
-    const call = (upstream as unknown as Record<string, unknown>)[method];
-    if (typeof call !== "function") continue;
-    const api = method[0]!.toUpperCase() + method.slice(1);
-    metered[method] = async (...args: unknown[]) => {
-      let attempts = 0;
-      const options = (args[optionsAt] ?? {}) as CallOptions;
-      args[optionsAt] = {
+export class MeteredUpstream implements Upstream {
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly metrics: Pick<GatewayMetrics, "observeUpstreamCall">,
+  ) {}
+
+  describeContact(ref: ContactRef, options?: CallOptions): Promise<Contact> {
+    return this.metered("DescribeContact", options, (o) => this.upstream.describeContact(ref, o));
+  }
+
+  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<Queue> {
+    return this.metered("DescribeQueue", options, (o) => this.upstream.describeQueue(ref, o));
+  }
+
+  describeUser(ref: ResourceRef, options?: CallOptions): Promise<User> {
+    return this.metered("DescribeUser", options, (o) => this.upstream.describeUser(ref, o));
+  }
+
+  getContactAttributes(ref: ContactRef, options?: CallOptions): Promise<Record<string, string>> {
+    return this.metered("GetContactAttributes", options, (o) => this.upstream.getContactAttributes(ref, o));
+  }
+
+  listContactReferences(ref: ContactRef, types: readonly string[], nextToken: string | undefined, options?: CallOptions): Promise<ReferencesPage> {
+    return this.metered("ListContactReferences", options, (o) => this.upstream.listContactReferences(ref, types, nextToken, o));
+  }
+
+  searchContacts(region: string, input: SearchContactsRequest, options?: CallOptions): Promise<SearchContactsResponse> {
+    return this.metered("SearchContacts", options, (o) => this.upstream.searchContacts(region, input, o));
+  }
+
+  destroy(): void {
+    this.upstream.destroy();
+  }
+
+  // Private: one call, its attempts seen through `beforeAttempt`, recorded once it settles.
+  private async metered<T>(api: ConnectApi, options: CallOptions = {}, call: (options: CallOptions) => Promise<T>): Promise<T> {
+    let attempts = 0;
+    const started = performance.now();
+    const record = (outcome: UpstreamOutcome) => {
+      // An upstream that does not report attempts (a test double) made one.
+      if (attempts === 0) {
+        attempts = 1;
+        countUpstreamCall(options.operation);
+      }
+      this.metrics.observeUpstreamCall(api, outcome, (performance.now() - started) / 1000, attempts - 1);
+    };
+    try {
+      const result = await call({
         ...options,
-        beforeAttempt: async (scope: QuotaScope, attempt: number) => {
+        beforeAttempt: async (scope, attempt) => {
           await options.beforeAttempt?.(scope, attempt);
           attempts = attempt;
           countUpstreamCall(options.operation);
         },
-      } satisfies CallOptions;
-      const started = process.hrtime.bigint();
-      const record = (outcome: UpstreamOutcome) => {
-        // An upstream that does not report attempts (a test double) made one.
-        if (attempts === 0) {
-          attempts = 1;
-          countUpstreamCall(options.operation);
-        }
-        metrics.observeUpstreamCall(api, outcome, Number(process.hrtime.bigint() - started) / 1e9, attempts - 1);
-      };
-      try {
-        const result: unknown = await (call as (...a: unknown[]) => Promise<unknown>).apply(upstream, args);
-        record("ok");
-        return result;
-      } catch (error) {
-        if (!(attempts === 0 && (error as { name?: unknown } | null)?.name === "QuotaWaitExceeded")) record(upstreamOutcome(error));
-        throw error;
-      }
-    };
+      });
+      record("ok");
+      return result;
+    } catch (error) {
+      if (!(attempts === 0 && refusedBeforeSending(error))) record(upstreamOutcome(error));
+      throw error;
+    }
   }
-  return metered as unknown as U;
+}
+
+/**
+ * `upstream`, metered. An upstream already metered is returned as it is, so wrapping twice counts
+ * every call once.
+ */
+export function meteredUpstream(upstream: Upstream, metrics: Pick<GatewayMetrics, "observeUpstreamCall">): Upstream {
+  return upstream instanceof MeteredUpstream ? upstream : new MeteredUpstream(upstream, metrics);
+}
+
+// Private: the gateway's own refusal (`QuotaWaitExceededError`, by name so a copy from another
+// module instance counts too): the call waited too long for its quota or a slot and was never sent.
+function refusedBeforeSending(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "QuotaWaitExceeded";
 }
