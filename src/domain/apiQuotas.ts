@@ -9,8 +9,11 @@ export interface ApiQuota {
 }
 
 /**
- * Connect's default quotas of the related APIs, per account and region (Service Quotas table;
- * bursts as commonly documented, see REFERENCE.md). `CONNECT_API_QUOTAS` overrides any of them.
+ * Connect's default quotas of the related APIs, per account and region: the rates are those of the
+ * API throttling table in Amazon Connect's service quotas
+ * (https://docs.aws.amazon.com/connect/latest/adminguide/amazon-connect-service-limits.html), which
+ * gives no bursts; the bursts are the values commonly reported, unconfirmed by AWS, and accounts
+ * may have other quotas (older ones had 2/s, burst 5). `CONNECT_API_QUOTAS` overrides any of them.
  * The emulator keeps its own copy (`CONNECT_DEFAULT_QUOTAS`) on purpose: it models Connect, not the
  * gateway, so a wrong value here shows up as 429s in the tests instead of agreeing with itself.
  */

@@ -15,11 +15,12 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
- * The gateway's one connection to Redis, shared by the contact cache, the quota limiter and
- * Apollo's persisted-query cache. Redis is an accelerator, never a dependency: `run` fails fast
- * (no offline queue, a timeout on every command, a short back-off after a failure) and callers fall
- * back to their local state. An outage is logged once when it starts and once when it ends; the
- * client reconnects on its own, with back-off, for as long as the process lives.
+ * The gateway's one connection to Redis, shared by the tiered caches (contacts, queues, users), the
+ * quota limiters, Apollo's persisted-query cache and the contact events. Redis is an accelerator,
+ * never a dependency: `run` fails fast (no offline queue, a timeout on every command, a short
+ * back-off after a failure) and callers fall back to their local state. An outage is logged once
+ * when it starts and once when it ends; the client reconnects on its own, with back-off, for as long
+ * as the process lives.
  */
 export class RedisLink {
   readonly client: RedisClientType;

@@ -53,12 +53,12 @@ export interface RelatedSource {
  * The upstream discipline of the related APIs, like `createContactSource`'s for DescribeContact:
  * every call takes a slot of the shared `ConcurrencyPool`, then every attempt waits for a token of
  * its API's bucket in its region (shared through Redis when configured), failing fast with
- * UPSTREAM_THROTTLED past `CONNECT_MAX_WAIT_MS`; waits and refusals are observed by API. Queues and users change rarely, so they are cached across requests for
- * `CACHE_RESOURCE_TTL_SECONDS` (a `TieredCache` each, keyed by `resourceKey`: in process, Redis
- * when configured, concurrent loads coalesced, not-found answers remembered for
- * `CACHE_NEGATIVE_TTL_SECONDS`). Attributes, references and search results change while contacts
- * are in progress and are never cached across requests; the per-request loaders still share them
- * within one operation.
+ * UPSTREAM_THROTTLED past `CONNECT_MAX_WAIT_MS`; waits and refusals are observed by API. Queues
+ * and users change rarely, so they are cached across requests for `CACHE_RESOURCE_TTL_SECONDS` (a
+ * `TieredCache` each, keyed by `resourceKey`: in process, Redis when configured, concurrent loads
+ * coalesced, not-found answers remembered for `CACHE_NEGATIVE_TTL_SECONDS`). Attributes, references
+ * and search results change while contacts are in progress and are never cached across requests;
+ * the per-request loaders still share them within one operation.
  */
 export function createRelatedSource({ config, upstream, pool: shared, redis, metrics, clock }: RelatedSourceOptions): RelatedSource {
   const observeWait = metrics?.observeLimiterWait?.bind(metrics);

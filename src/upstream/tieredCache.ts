@@ -120,8 +120,8 @@ export class TieredCache<V extends object> {
 
   /**
    * Holds `value` as the answer for `key` in both tiers, for its TTL, in place of anything cached or
-   * being read; resolves to it. A value its policy gives no TTL (or a cache turned off) drops the
-   * key's copies instead.
+   * being read; resolves to it. A value its policy gives no TTL drops the key's copies instead; a
+   * cache turned off holds nothing.
    */
   async set(key: string, value: V): Promise<V> {
     this.supersede(key);

@@ -5,7 +5,7 @@ import type { Gateway } from "../../src/http/gateway.js";
 import { startLoggedGateway, type LogLine } from "../support/loggedGateway.js";
 
 // The operation log line's `upstreamCalls` comes from a scope each request passes down with its
-// reads (no AsyncLocalStorage, see src/operationScope.ts). These specs follow it through every path
+// reads (no AsyncLocalStorage, see src/upstream/operationScope.ts). These specs follow it through every path
 // an upstream call can take.
 describe("upstream calls counted per operation", () => {
   let emulator: Emulator;
