@@ -102,6 +102,10 @@ export const SETTINGS = {
   AUTH_ISSUER: setting({ schema: str, help: "Required `iss` of bearer tokens, when set." }),
   AUTH_AUDIENCE: setting({ schema: str, help: "Required `aud` of bearer tokens, when set." }),
   AUTH_CLOCK_TOLERANCE_SECONDS: setting({ schema: int(0, 300), default: "30", help: "Clock skew allowed when checking a bearer token's `exp` and `nbf`." }),
+  TRUSTED_DOCUMENTS_FILE: setting({
+    schema: str,
+    help: "Run only the operations of this manifest, `{ \"<sha256 hash>\": \"<document>\" }` as GraphQL Code Generator's client preset writes it (persisted-documents.json), each sent by `documentId` or the persisted-query extension's `sha256Hash`; any other operation is refused before it is parsed, and automatic persisted queries are off. Read and verified at start-up. Unset: any operation runs.",
+  }),
   MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
   MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
   MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),

@@ -32,6 +32,15 @@ export const ErrorCode = {
   SUBSCRIPTION_LIMIT_EXCEEDED: "SUBSCRIPTION_LIMIT_EXCEEDED",
   /** Live contact events are not configured (no `CONTACT_EVENTS_QUEUE_URL`). */
   EVENTS_NOT_CONFIGURED: "EVENTS_NOT_CONFIGURED",
+  /** Trusted documents are on (`TRUSTED_DOCUMENTS_FILE`) and the request sent a `query` without the
+   *  `documentId` (or persisted-query `sha256Hash`) of a listed document (HTTP 400). Nothing was parsed. */
+  TRUSTED_DOCUMENT_REQUIRED: "TRUSTED_DOCUMENT_REQUIRED",
+  /** The request sent both a listed document's hash and a `query` that is not that document (HTTP 400). */
+  TRUSTED_DOCUMENT_MISMATCH: "TRUSTED_DOCUMENT_MISMATCH",
+  /** The `documentId` or persisted-query `sha256Hash` names no document the gateway knows (HTTP 404 with
+   *  `TRUSTED_DOCUMENTS_FILE`; without it, Apollo's automatic persisted queries answer it, HTTP 200).
+   *  Apollo's own code, so clients that handle it keep working. */
+  PERSISTED_QUERY_NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
   /** A bug in the gateway; details are in the logs, never in the response. */
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;

@@ -31,6 +31,7 @@ import { noStore } from "./noStore.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { sseHandler } from "./sseSubscriptions.js";
 import { SubscriptionServer } from "./subscriptionServer.js";
+import { registerTrustedDocuments, TrustedDocuments } from "./trustedDocuments.js";
 import { refuseCrossSiteUpgrades, webSocketHandler } from "./webSocketSubscriptions.js";
 
 export interface GatewayOptions {
@@ -76,6 +77,8 @@ export interface Gateway {
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
+  // Read and verified first: a bad manifest stops start-up before anything is opened.
+  const trustedDocuments = config.TRUSTED_DOCUMENTS_FILE ? TrustedDocuments.fromFile(config.TRUSTED_DOCUMENTS_FILE) : undefined;
   const metrics = options.metrics ?? createMetrics();
   // Every upstream call is counted, in the metrics and in its operation's log line.
   const upstream = meteredUpstream(options.upstream, metrics);
@@ -121,6 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
+  if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: config.BODY_LIMIT_BYTES },
     // On close, every subscriber hears 1001 (going away) after its subscriptions have completed.
@@ -152,6 +156,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     schema,
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
+    // With trusted documents, automatic persisted queries would let clients register any document.
+    ...(trustedDocuments && { persistedQueries: false as const }),
     allowBatchedHttpRequests: config.HTTP_BATCHING,
     includeStacktraceInErrorResponses: false,
     // The process owns SIGTERM/SIGINT (main.ts): Apollo's own handlers would race ours and stall
