@@ -189,8 +189,8 @@ function limiter(size: number, concurrency: number): Limit {
   return size > concurrency ? pLimit(concurrency) : async (run) => run();
 }
 
-// Private: the model resolvers read. The contact source's cache hands out each contact as its model
-// (`ContactCacheOptions.keep`), made once per read and shared by every request while it lives: a
+// Private: the model resolvers read. The contact source's cache holds each contact as the
+// resolvers' model (`createContactSource`), made once per read and shared by every request while it lives: a
 // cached contact costs no copy of its ~48 members per request (~4% of a cached query's CPU,
 // bench/README.md). Anything else (a fetcher without that cache) is copied here. Models are never
 // mutated.

@@ -215,6 +215,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
+    trustedDocuments,
   });
   app.route({
     method: "GET",

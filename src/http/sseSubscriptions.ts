@@ -4,6 +4,7 @@ import { createHandler } from "graphql-sse/lib/use/fastify";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { SubscriptionServer } from "./subscriptionServer.js";
+import { TrustedDocumentError } from "./trustedDocuments.js";
 
 export interface SseOptions {
   server: SubscriptionServer;
@@ -32,7 +33,7 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       const args = server.prepare(params, principal, () => reply.raw.destroy());
       if (Array.isArray(args)) {
         server.disconnect(key);
-        return errorResponse(400, args);
+        return errorResponse(args[0] instanceof TrustedDocumentError ? args[0].status : 400, args);
       }
       metrics.observeSubscriptions("sse", 1);
       reply.raw.once("close", () => {
@@ -52,6 +53,8 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
 function errorResponse(status: number, errors: readonly GraphQLError[]) {
   return [
     JSON.stringify({ errors: errors.map((e) => e.toJSON()) }),
-    { status, statusText: status === 429 ? "Too Many Requests" : "Bad Request", headers: { "content-type": "application/json; charset=utf-8" } },
+    { status, statusText: STATUS_TEXT[status] ?? "Bad Request", headers: { "content-type": "application/json; charset=utf-8" } },
   ] as const;
 }
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };

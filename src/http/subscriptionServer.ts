@@ -19,6 +19,7 @@ import type { ContactEventDelivery, ContactEventHub } from "../events/contactEve
 import { createContext, type ContextSources, type GatewayContext, type RequestFacts } from "../graphql/context.js";
 import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import { TrustedDocumentError, type TrustedDocuments } from "./trustedDocuments.js";
 
 export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
@@ -34,6 +35,8 @@ export interface SubscriptionServerOptions {
   maxSubscriptionsPerConnection: number;
   /** Most open connections (WebSocket or SSE) per principal (`SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL`). */
   maxConnectionsPerPrincipal: number;
+  /** Trusted documents (`TRUSTED_DOCUMENTS_FILE`): only their subscriptions run. Default: any document. */
+  trustedDocuments?: TrustedDocuments | undefined;
 }
 
 /** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
@@ -41,6 +44,10 @@ export interface OperationParams {
   readonly query?: unknown;
   readonly variables?: unknown;
   readonly operationName?: unknown;
+  /** A persisted document's id: graphql-ws passes it on from the subscribe payload; graphql-sse drops it. */
+  readonly documentId?: unknown;
+  /** Apollo's persisted-query extension (`persistedQuery.sha256Hash`) names a trusted document too. */
+  readonly extensions?: unknown;
 }
 
 /**
@@ -63,10 +70,14 @@ export class SubscriptionServer {
    * connection when it falls behind.
    */
   prepare(params: OperationParams, principal: Principal, onOverflow: (error: Error) => void): (ExecutionArgs & { contextValue: GatewayContext }) | GraphQLError[] {
-    if (typeof params.query !== "string" || params.query.length === 0) return [badRequest("Send the subscription as `query`.")];
+    // With trusted documents, the document comes from the manifest (before anything is parsed).
+    const trusted = this.options.trustedDocuments?.resolve(params);
+    if (trusted instanceof TrustedDocumentError) return [trusted];
+    const source = trusted ?? params.query;
+    if (typeof source !== "string" || source.length === 0) return [badRequest("Send the subscription as `query`.")];
     let document: DocumentNode;
     try {
-      document = parse(params.query, this.options.parseOptions);
+      document = parse(source, this.options.parseOptions);
     } catch (error) {
       return [parseError(error)];
     }
