@@ -41,6 +41,7 @@ export const SETTINGS = {
   CORS_ORIGINS: setting({ schema: list, default: "", help: "Comma-separated origins allowed by CORS; empty allows no cross-origin browser calls." }),
   GRAPHQL_INTROSPECTION: setting({ schema: bool, help: "Allow introspection. Default: on in emulator mode, off in aws mode." }),
   GRAPHIQL: setting({ schema: bool, help: "Serve GraphiQL at GET /graphql. Default: on in emulator mode, off in aws mode." }),
+  FEDERATION: setting({ schema: bool, default: "false", help: "Serve the schema as an Apollo Federation 2 subgraph: `Contact`, `Queue` and `User` become entities (`_entities`, `_service`), for a router to compose with other subgraphs (docs/federation.md). Off: the standalone schema, without federation's fields." }),
   SHUTDOWN_GRACE_MS: setting({ schema: int(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
   LOG_LEVEL: setting({ schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", help: "Log level." }),
   LOG_FORMAT: setting({ schema: z.enum(["json", "pretty"]), help: "Log format. Default: pretty on a terminal, json otherwise." }),
@@ -129,6 +130,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   HOST: string;
   BODY_LIMIT_BYTES: number;
   HTTP_BATCHING: boolean;
+  FEDERATION: boolean;
   CORS_ORIGINS: string[];
   SHUTDOWN_GRACE_MS: number;
   LOG_LEVEL: z.output<typeof SETTINGS.LOG_LEVEL.schema>;

@@ -151,7 +151,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.plugins ?? []),
   ];
 
-  const schema = buildSchema();
+  const schema = buildSchema({ federation: config.FEDERATION });
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     introspection: config.GRAPHQL_INTROSPECTION,
