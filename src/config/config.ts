@@ -79,7 +79,7 @@ export const SETTINGS = {
   CACHE_MAX_MB: setting({
     schema: int(1),
     default: "640",
-    help: "Most resident memory the in-process contact cache may cost. Contacts are held as JSON outside V8's heap, each charged its JSON plus 1.75 KB of bookkeeping (about 4.4 KB for a contact of 2.6 KB of JSON), so the default holds CACHE_MAX_ENTRIES contacts of up to 4.8 KB of JSON on average.",
+    help: "Most resident memory the in-process contact cache may cost. Contacts are held as JSON outside V8's heap, each charged its JSON plus 1.75 KB of bookkeeping (about 4.5 KB for a contact of 2.6 KB of JSON), so the default holds CACHE_MAX_ENTRIES contacts of up to 4.8 KB of JSON on average.",
   }),
   REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
