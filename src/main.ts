@@ -65,6 +65,8 @@ async function main(): Promise<void> {
         // (and honours AWS_ENDPOINT_URL_SQS) and uses the default credential chain.
         ...(emulatorUrl && emulatorModule && !config.CONTACT_EVENTS_QUEUE_URL && { endpoint: emulatorUrl, credentials: emulatorModule.EMULATOR_CREDENTIALS }),
         maxAttempts: config.CONNECT_MAX_ATTEMPTS,
+        // Longer than a 20 s long poll; a connection that died silently fails rather than hangs.
+        requestHandler: { connectionTimeout: config.CONNECT_CONNECT_TIMEOUT_MS, requestTimeout: 30_000, throwOnRequestTimeout: true },
       })
     : undefined;
   const gateway = await createGateway({

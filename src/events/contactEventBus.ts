@@ -66,12 +66,9 @@ export function createRedisBus(redis: RedisLink, keyPrefix: string, replicaId: s
     async close() {
       const connection = subscriber;
       subscriber = undefined;
-      if (!connection) return;
-      try {
-        if (connection.isOpen) await connection.close();
-      } catch {
-        connection.destroy();
-      }
+      // Destroyed, not closed: a subscribed connection has nothing to flush, and close() would wait
+      // for a queued SUBSCRIBE that an unreachable Redis never answers.
+      if (connection?.isOpen) connection.destroy();
     },
   };
 }

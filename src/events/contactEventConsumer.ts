@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -26,6 +27,9 @@ export interface ContactEventConsumerOptions {
   /** Longest back-off between failed receives, ms. Default 30,000. */
   maxBackoffMs?: number;
 }
+
+/** Longest a delete or visibility change may take (SQS calls that are not long polls), ms. */
+const SQS_CALL_TIMEOUT_MS = 10_000;
 
 /** What the consumer reports on `/readyz` (as information: the gateway serves queries without it). */
 export type ConsumerState = "starting" | "receiving" | "retrying" | "stopped";
@@ -109,7 +113,8 @@ export class ContactEventConsumer {
         WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
         MessageSystemAttributeNames: ["ApproximateReceiveCount"],
       }),
-      { abortSignal: this.controller.signal },
+      // The long poll ends within WaitTimeSeconds; a connection that silently died must not hang it.
+      { abortSignal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(((this.options.waitTimeSeconds ?? 20) + 10) * 1000)]) },
     );
     return output.Messages ?? [];
   }
@@ -128,7 +133,14 @@ export class ContactEventConsumer {
       return !this.deadLetterQueue;
     }
     try {
-      metrics?.observeEvent(await this.options.apply(parsed.event));
+      const outcome = await this.options.apply(parsed.event);
+      if (outcome === "busy") {
+        // Another copy is being applied right now (its replica may still fail): this one waits.
+        metrics?.observeEvent("deferred");
+        await this.retryLater(message);
+        return false;
+      }
+      metrics?.observeEvent(outcome);
       return true;
     } catch (error) {
       metrics?.observeEvent("failed");
@@ -136,8 +148,22 @@ export class ContactEventConsumer {
         { messageId: message.MessageId, eventId: parsed.event.eventId, err: { name: (error as Error)?.name } },
         "could not apply a contact event; it will be redelivered",
       );
+      await this.retryLater(message);
       return false;
     }
+  }
+
+  // Private: makes a message left on the queue visible again after a back-off growing with its
+  // receives (2, 4, 8 … 60 s) rather than after the queue's whole visibility timeout. Best effort:
+  // if this fails, the visibility timeout brings it back all the same.
+  private async retryLater(message: Message): Promise<void> {
+    const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    const seconds = Math.min(60, 2 ** Math.max(1, receives));
+    await this.options.sqs
+      .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: seconds }), {
+        abortSignal: AbortSignal.timeout(SQS_CALL_TIMEOUT_MS),
+      })
+      .catch(() => {});
   }
 
   private async delete(messages: Message[]): Promise<void> {
@@ -146,7 +172,9 @@ export class ContactEventConsumer {
     // Not aborted by stop: what was applied must be deleted, or it is applied again elsewhere.
     for (let attempt = 1; attempt <= 3 && entries.length > 0; attempt++) {
       try {
-        const output = await this.options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }));
+        const output = await this.options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }), {
+          abortSignal: AbortSignal.timeout(SQS_CALL_TIMEOUT_MS),
+        });
         const failed = new Set((output.Failed ?? []).map((f) => f.Id));
         entries.splice(0, entries.length, ...entries.filter((e) => failed.has(e.Id)));
       } catch {
@@ -164,7 +192,11 @@ export class ContactEventConsumer {
         { abortSignal: this.controller.signal },
       );
       return Boolean(output.Attributes?.RedrivePolicy);
-    } catch {
+    } catch (error) {
+      this.options.logger.warn(
+        { err: { name: (error as Error)?.name } },
+        "could not read the events queue's RedrivePolicy (sqs:GetQueueAttributes): messages that are not contact events will be deleted, not left for a dead-letter queue",
+      );
       return false;
     }
   }

@@ -20,7 +20,11 @@ export interface ContactStore {
 }
 
 /** What became of one event given to `apply`. */
-export type ApplyOutcome = "applied" | "duplicate" | "stale";
+/**
+ * What became of one event given to `apply`: `busy` means another copy is being applied right now;
+ * its message must stay on the queue (redelivered, it is then either a duplicate or applied).
+ */
+export type ApplyOutcome = "applied" | "duplicate" | "stale" | "busy";
 
 export interface ContactEventRelayOptions {
   store: ContactStore;
@@ -58,7 +62,9 @@ export class ContactEventRelay {
 
   async apply(event: ContactEvent): Promise<ApplyOutcome> {
     const { deduplicator } = this.options;
-    if (!(await deduplicator.claim(event.eventId))) return "duplicate";
+    const claim = await deduplicator.claim(event.eventId);
+    if (claim === "applied") return "duplicate";
+    if (claim === "busy") return "busy";
     try {
       const key = contactKey(event.ref);
       if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) {
@@ -81,6 +87,10 @@ export class ContactEventRelay {
   heard(event: ContactEvent): void {
     this.remote = this.remote.then(async () => {
       this.options.store.evictLocal(event.ref);
+      // Older than what this replica already delivered for the contact: dropped, as in `apply`.
+      const key = contactKey(event.ref);
+      if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
+      this.lastApplied.set(key, event.timestamp.getTime());
       try {
         this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref)));
       } catch (error) {

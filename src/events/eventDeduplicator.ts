@@ -1,6 +1,9 @@
 import { LRUCache } from "lru-cache";
 import type { RedisLink } from "../upstream/redisLink.js";
 
+/** What `claim` found: see `EventDeduplicator.claim`. */
+export type ClaimResult = "claimed" | "applied" | "busy";
+
 export interface EventDeduplicatorOptions {
   /** Shares claims with every replica; unset keeps them in this process. */
   redis?: RedisLink | undefined;
@@ -15,7 +18,9 @@ export interface EventDeduplicatorOptions {
  * SQS delivers at least once, and EventBridge may send an event twice: the same EventBridge `id`
  * must reach subscribers once. Before applying an event a replica claims its id (with Redis, for
  * every replica: `SET NX` with the claim's expiry); when applied the id is remembered for `windowMs`;
- * when applying failed the claim is released so the redelivered copy applies it. While Redis is
+ * when applying failed the claim is released so the redelivered copy applies it. A copy that arrives
+ * while another is still being applied is neither applied nor dropped: it waits for redelivery, so
+ * an apply that fails after the copy arrived loses nothing. While Redis is
  * down claims are this replica's alone (a copy consumed by another replica then may be delivered
  * twice; none is lost).
  */
@@ -26,13 +31,21 @@ export class EventDeduplicator {
     this.local = new LRUCache({ max: 100_000, ttl: options.windowMs });
   }
 
-  /** `true` when no replica has applied or is applying `eventId`: the caller applies it. */
-  async claim(eventId: string): Promise<boolean> {
-    if (this.local.has(eventId)) return false;
-    const shared = await this.shared((client, key) => client.set(key, "claimed", { condition: "NX", expiration: { type: "PX", value: this.options.claimMs } }), eventId);
-    if (shared === null) return false;
+  /**
+   * Claims `eventId` for this replica: `claimed` (apply it), `applied` (a duplicate: drop it), or
+   * `busy` (another replica, or an earlier copy here, is applying it right now: leave the message
+   * for redelivery, since that apply may still fail).
+   */
+  async claim(eventId: string): Promise<ClaimResult> {
+    const local = this.local.get(eventId);
+    if (local) return local === "applied" ? "applied" : "busy";
+    const shared = await this.shared(async (client, key) => {
+      const set = await client.set(key, "claimed", { condition: "NX", expiration: { type: "PX", value: this.options.claimMs } });
+      return set === null ? ((await client.get(key)) === "applied" ? "applied" : "busy") : "claimed";
+    }, eventId);
+    if (shared === "applied" || shared === "busy") return shared;
     this.local.set(eventId, "claimed", { ttl: this.options.claimMs });
-    return true;
+    return "claimed";
   }
 
   /** The event was applied: copies of it are duplicates for `windowMs`. */

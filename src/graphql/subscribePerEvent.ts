@@ -47,11 +47,17 @@ export async function subscribePerEvent<E>(
         const error = new GraphQLError("The bearer token has expired; subscribe again with a new token.", { extensions: { code: ErrorCode.UNAUTHENTICATED } });
         return { value: { errors: [error] }, done: false };
       }
-      const contextValue = contextFor(event.value);
-      const result = await execute({ ...args, rootValue: event.value, contextValue });
-      const masked = contextValue.redaction.masked;
-      if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
-      return { value: result, done: false };
+      try {
+        const contextValue = contextFor(event.value);
+        const result = await execute({ ...args, rootValue: event.value, contextValue });
+        const masked = contextValue.redaction.masked;
+        if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
+        return { value: result, done: false };
+      } catch (error) {
+        // A transport that sees `next` reject does not call `return`: end the event stream here.
+        await finish();
+        throw error;
+      }
     },
     return: finish,
     async throw(error) {

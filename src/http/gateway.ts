@@ -29,7 +29,7 @@ import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
 import { noStore } from "./noStore.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
-import { sseHandler } from "./sseSubscriptions.js";
+import { sseHandler, SseStreams } from "./sseSubscriptions.js";
 import { SubscriptionServer } from "./subscriptionServer.js";
 import { registerTrustedDocuments, TrustedDocuments } from "./trustedDocuments.js";
 import { refuseCrossSiteUpgrades, webSocketHandler } from "./webSocketSubscriptions.js";
@@ -127,9 +127,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: config.BODY_LIMIT_BYTES },
-    // On close, every subscriber hears 1001 (going away) after its subscriptions have completed.
+    // On close, every subscriber hears 1001 (going away) after its subscriptions have completed; a
+    // peer that does not answer the close within a second (a stalled client) is cut off, so it
+    // cannot hold shutdown for ws's 30-second close timeout.
     preClose(done) {
-      for (const client of this.websocketServer.clients) client.close(1001, "server shutting down");
+      for (const client of this.websocketServer.clients) {
+        client.close(1001, "server shutting down");
+        setTimeout(() => client.terminate(), 1000).unref();
+      }
       done();
     },
   });
@@ -205,6 +210,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // POST here; GET (queries, GraphiQL, and WebSocket upgrades for subscriptions) on the route below.
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
 
+  const streams = new SseStreams();
   const subscriptions = new SubscriptionServer({
     schema,
     validationRules: limits.validationRules,
@@ -226,7 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.route({
     method: ["GET", "POST"],
     url: "/graphql/stream",
-    handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics }),
+    handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics, streams }),
   });
 
   app.addHook("onSend", async (request, reply) => {
@@ -249,13 +255,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       // Events first: stop taking from the queue, finish what was taken, end every subscription.
       await events?.stop();
+      // Ended subscriptions complete their SSE streams: once written, their connections are idle
+      // and closing the server closes them. One whose reader stalled would keep its connection
+      // (and so the server) open: whatever is still open after STREAM_DRAIN_MS is cut.
+      await streams.idle(1000);
+      const cut = setTimeout(() => app.server.closeAllConnections(), STREAM_DRAIN_MS);
+      cut.unref();
       await app.close(); // runs Apollo's drain plugin: in-flight operations finish first
+      clearTimeout(cut);
       await apollo.stop();
       upstream.destroy();
       await source.close();
     },
   };
 }
+
+/** How long shutdown waits for open streams and operations before cutting their connections, ms. */
+const STREAM_DRAIN_MS = 5000;
 
 /** A caller-supplied request id worth keeping: printable, no spaces, at most 128 characters. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

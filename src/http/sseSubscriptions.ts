@@ -1,5 +1,7 @@
+import { once } from "node:events";
+import type { ServerResponse } from "node:http";
 import type { FastifyRequest, RouteHandlerMethod } from "fastify";
-import type { GraphQLError } from "graphql";
+import type { ExecutionResult, GraphQLError } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
@@ -11,6 +13,8 @@ export interface SseOptions {
   /** The caller of a request (the auth hook authenticated it before its body was read). */
   principalOf: (request: FastifyRequest) => Principal;
   metrics: GatewayMetrics;
+  /** Counts open streams (for shutdown). */
+  streams?: SseStreams | undefined;
 }
 
 /**
@@ -20,9 +24,15 @@ export interface SseOptions {
  * as one of its caller's connections (`SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL`); a subscriber that
  * falls `SUBSCRIPTION_BUFFER_EVENTS` behind has its stream closed. graphql-sse sends a keep-alive
  * comment every 12 seconds.
+ *
+ * Back-pressure: graphql-sse pulls results as fast as they come and queues them unbounded for its
+ * writer, so a stalled reader would never fill the subscriber's bounded queue. The results it pulls
+ * therefore wait until the response has drained what was already written: a reader that stops
+ * reading stops the pulls, its subscriber queue fills, and at the bound its stream is closed.
  */
 export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
+  const responses = new WeakMap<object, ServerResponse>();
   const handler = createHandler<Record<string, unknown>>({
     onSubscribe(req, params) {
       const request = req.raw;
@@ -31,6 +41,7 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       const key = server.connect(principal, request.ip);
       if (!key) return errorResponse(429, [server.tooManyConnections()]);
       const args = server.prepare(params, principal, () => reply.raw.destroy());
+      if (!Array.isArray(args)) responses.set(args.contextValue, reply.raw);
       if (Array.isArray(args)) {
         server.disconnect(key);
         return errorResponse(args[0] instanceof TrustedDocumentError ? args[0].status : 400, args);
@@ -42,11 +53,47 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       });
       return args as never;
     },
-    subscribe: (args) => server.subscribe(args as unknown as Parameters<SubscriptionServer["subscribe"]>[0]),
+    subscribe: async (args) => {
+      const result = await server.subscribe(args as unknown as Parameters<SubscriptionServer["subscribe"]>[0]);
+      const response = responses.get(args.contextValue as object);
+      return response && Symbol.asyncIterator in result ? drained(result, response) : result;
+    },
   });
   return async function handleStream(request, reply) {
-    await handler(request, reply);
+    options.streams?.opened();
+    try {
+      await handler(request, reply);
+    } finally {
+      options.streams?.closed();
+    }
   };
+}
+
+/**
+ * The SSE streams open now, so a graceful shutdown can wait for the ones it ended to finish
+ * writing before the server closes idle connections (a stream's connection is busy until then).
+ */
+export class SseStreams {
+  private open = 0;
+  private waiters: Array<() => void> = [];
+
+  opened(): void {
+    this.open++;
+  }
+
+  closed(): void {
+    this.open--;
+    if (this.open === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves when no stream is open, or after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.open === 0) return;
+    await new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, timeoutMs).unref();
+    });
+  }
 }
 
 // Private: a refusal in graphql-sse's response form, GraphQL-shaped.
@@ -58,3 +105,17 @@ function errorResponse(status: number, errors: readonly GraphQLError[]) {
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
+
+// Private: `results`, each pulled only once `response` has drained what was written before.
+function drained(results: AsyncIterableIterator<ExecutionResult>, response: ServerResponse): AsyncIterableIterator<ExecutionResult> {
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      if (response.writableNeedDrain && !response.destroyed) await Promise.race([once(response, "drain"), once(response, "close")]);
+      return results.next();
+    },
+    return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error) => results.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}

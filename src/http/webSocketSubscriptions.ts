@@ -57,6 +57,9 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
           socket.close(error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized, closeReason(error.message));
           return false;
         }
+        // The socket may have closed while the token was verified; `onClose` has run then, and a
+        // connection counted now would never be uncounted.
+        if (socket.readyState !== socket.OPEN) return false;
         const key = server.connect(principal, ctx.extra.request.ip);
         if (!key) {
           socket.close(CloseCode.Forbidden, closeReason(server.tooManyConnections().message));

@@ -19,7 +19,7 @@ import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
  * | `connect_limiter_wait_seconds` | histogram | `api`, `outcome` (acquired: waited for the API's quota; rejected: refused by the quota or for want of a concurrency slot) |
  * | `connect_cache_entries` | gauge | none: entries held in the in-process contact cache |
  * | `connect_cache_bytes` | gauge | none: resident memory charged to it (bounded by `CACHE_MAX_MB`) |
- * | `connect_events_total` | counter | `outcome` (received, applied, duplicate, stale, rejected, failed) |
+ * | `connect_events_total` | counter | `outcome` (received, applied, duplicate, stale, rejected, failed, deferred) |
  * | `connect_event_age_seconds` | histogram | none: from the event's time to its delivery to subscribers |
  * | `connect_event_receive_errors_total` | counter | none: failed ReceiveMessage calls on the events queue |
  * | `graphql_subscriptions` | gauge | `transport` (ws, sse): subscriptions open now |
@@ -67,9 +67,10 @@ export type OperationOutcome = "ok" | "partial" | "error";
  * What became of a message taken from the events queue: `received` for each, then one of `applied`
  * (cache refreshed, published to subscribers), `duplicate` (an event id already applied), `stale`
  * (older than what was applied for its contact), `rejected` (not JSON, or not a contact event) or
- * `failed` (left on the queue for redelivery).
+ * `failed` (left on the queue for redelivery), `deferred` (another copy was being applied at that
+ * moment: left on the queue, redelivered it is a duplicate or applied).
  */
-export type EventOutcome = "received" | "applied" | "duplicate" | "stale" | "rejected" | "failed";
+export type EventOutcome = "received" | "applied" | "duplicate" | "stale" | "rejected" | "failed" | "deferred";
 export type UpstreamOutcome = "ok" | "not_found" | "bad_request" | "forbidden" | "throttled" | "timeout" | "error";
 
 export interface MetricsOptions {

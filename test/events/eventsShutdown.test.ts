@@ -12,7 +12,9 @@ describe("graceful shutdown with live contacts", () => {
     stack.emulator.events.emit({ eventType: "INITIATED" });
     await waitUntil(() => ws.results.length === 1 && sse.results.length === 1, "the event");
 
+    const started = Date.now();
     await stack.gateway.close();
+    expect(Date.now() - started).toBeLessThan(3000); // the pending 20-second long poll was aborted
     await waitUntil(() => ws.ended !== undefined && sse.ended !== undefined && closed !== undefined, "both subscriptions to end");
     expect(ws.ended).toEqual({});
     expect(sse.ended).toEqual({});

@@ -20,7 +20,9 @@ const EVENTS = `subscription Events($instanceId: ID!, $filter: ContactEventFilte
 let stack: LiveStack;
 
 beforeAll(async () => {
-  stack = await startLiveStack({ emulator: { events: { visibilityTimeoutSeconds: 1 } } });
+  // The queue's default 30-second visibility timeout: a failed apply comes back sooner because the
+  // consumer shortens it (2 s for a first failure).
+  stack = await startLiveStack();
 });
 afterAll(async () => {
   await stack?.close();
@@ -134,6 +136,7 @@ describe("Subscription.contactEvents", () => {
     await waitUntil(() => watcher.results.length === 2, "the redelivered event", 15_000);
     expect(eventIds(watcher)[1]).toBe(queued.id);
     expect(stack.emulator.calls.byApi.DescribeContact).toBe(2); // the failed read, then the redelivery's
+    expect(stack.emulator.calls.sqs.byAction.ChangeMessageVisibility).toBe(1); // brought back early
     watcher.unsubscribe();
   });
 

@@ -69,6 +69,8 @@ describe("live contacts over WebSocket: authentication", () => {
 
   it("masks @pii fields of the event's contact without contacts:pii and shows them with it", async () => {
     const contactId = stack.emulator.events.emit({ eventType: "INITIATED" }).detail.contactId;
+    // INITIATED is applied before anyone subscribes, so the one event each receives is the update.
+    await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "INITIATED applied");
     const masked = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
     const clear = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ_PII)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
     await stack.subscribers(2);
@@ -83,10 +85,11 @@ describe("live contacts over WebSocket: authentication", () => {
   });
 
   it("ends a subscription with UNAUTHENTICATED at its first event after the token expired", async () => {
-    const expiresAt = Math.ceil(Date.now() / 1000) + 1;
+    // Long enough to connect and subscribe on a loaded machine; the subscription then outlives it.
+    const expiresAt = Math.ceil(Date.now() / 1000) + 3;
     const watcher = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ, expiresAt)}` } }), NAMES, { instanceId: DEMO.instanceId });
     await stack.subscribers(1);
-    await waitUntil(() => Date.now() > expiresAt * 1000, "the token to expire", 3000);
+    await waitUntil(() => Date.now() > expiresAt * 1000, "the token to expire", 5000);
     stack.emulator.events.emit({ eventType: "INITIATED" });
     await waitUntil(() => watcher.results.length > 0 && watcher.ended !== undefined, "the subscription to end");
     expect(watcher.results).toHaveLength(1);
