@@ -81,6 +81,12 @@ export const SETTINGS = {
     default: "640",
     help: "Most resident memory the in-process contact cache may cost. Contacts are held as JSON outside V8's heap, each charged its JSON plus 1.75 KB of bookkeeping (about 4.5 KB for a contact of 2.6 KB of JSON), so the default holds CACHE_MAX_ENTRIES contacts of up to 4.8 KB of JSON on average.",
   }),
+  RESPONSE_CACHE: setting({
+    schema: bool,
+    default: "true",
+    help: "Answer a repeated query (same request body or URL, same Accept, same access: contacts:pii and instances) from a cache of its serialized response without executing it, for as long as the shortest cache lifetime of what it contains; contact events and Cache-Control: no-cache drop it at once. Off with CACHE_TTL_SECONDS=0 too (docs/caching-and-quota.md).",
+  }),
+  RESPONSE_CACHE_MAX_MB: setting({ schema: int(1), default: "64", help: "Most memory the response cache may hold: each response charged its body and key plus its bookkeeping." }),
   REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
   REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
@@ -155,6 +161,8 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   CACHE_NEGATIVE_TTL_SECONDS: number;
   CACHE_MAX_ENTRIES: number;
   CACHE_MAX_MB: number;
+  RESPONSE_CACHE: boolean;
+  RESPONSE_CACHE_MAX_MB: number;
   REDIS_KEY_PREFIX: string;
   REDIS_TIMEOUT_MS: number;
   AUTH_CLOCK_TOLERANCE_SECONDS: number;

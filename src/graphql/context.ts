@@ -7,6 +7,7 @@ import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 import { createOperationScope, type OperationScope } from "../upstream/operationScope.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { Redaction } from "./redaction.js";
+import { recordReads, type ResponseEntities } from "./responseEntities.js";
 import { upstreamGuard } from "./upstreamBudget.js";
 
 /**
@@ -32,6 +33,8 @@ export interface GatewayContext {
   readonly operationScope: OperationScope;
   /** Live contact events: set for subscriptions (WebSocket, SSE) when events are configured. */
   readonly live?: LiveContext | undefined;
+  /** What the operation read, for the response cache (set for HTTP requests it may store or must invalidate for). */
+  readonly entities?: ResponseEntities | undefined;
 }
 
 /** What a subscription needs besides a query's context. */
@@ -68,6 +71,8 @@ export interface RequestFacts {
   readonly noCache: boolean;
   /** For subscriptions: where events come from, and what to do with a subscriber that falls behind. */
   readonly live?: LiveContext | undefined;
+  /** Records every contact, queue and user the operation reads (the response cache's). */
+  readonly entities?: ResponseEntities | undefined;
 }
 
 /** A contact the request already has (read once for a contact event): its loader serves it without a read. */
@@ -86,8 +91,9 @@ export interface PrimedContact {
  */
 export function createContext(sources: ContextSources, request: RequestFacts, primed?: PrimedContact): GatewayContext {
   const operationScope = createOperationScope();
-  const loaders = createLoaders(sources.fetchContact, {
-    related: sources.related,
+  const { fetchContact, related } = request.entities ? recordReads(sources, request.entities) : sources;
+  const loaders = createLoaders(fetchContact, {
+    related,
     fetchOptions: { noCache: request.noCache, operation: operationScope },
     concurrency: sources.concurrency,
     onBatch: sources.onBatch,
@@ -105,5 +111,6 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
     maxContactHops: sources.maxContactHops,
     operationScope,
     live: request.live,
+    entities: request.entities,
   };
 }

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "@apollo/server";
 import { getOperationAST, type GraphQLFormattedError } from "graphql";
+import type { Logger } from "pino";
 import type { GatewayContext } from "./context.js";
 import type { GatewayMetrics, OperationOutcome } from "../observability/metrics.js";
 
@@ -9,7 +10,10 @@ import type { GatewayMetrics, OperationOutcome } from "../observability/metrics.
  * `{"level":30,"requestId":"…","operationName":"ContactWithTransferChain","operationType":"query",
  *   "durationMs":12.3,"upstreamCalls":4,"outcome":"ok","msg":"operation"}`
  *
- * plus `errorCodes` when the response has errors. The request id is the one Fastify took from
+ * plus `errorCodes` when the response has errors, and `responseCache` when the operation response
+ * cache looked at the request: `miss` (not found: executed), `bypass` (`Cache-Control: no-cache`:
+ * executed, and responses naming what it re-read dropped), `hit` (answered from the cache without
+ * executing, `upstreamCalls` 0: written by `logCachedOperation`). The request id is the one Fastify took from
  * `x-request-id` (or generated and echoed in that header). Nothing from the query text, its
  * variables or the response data is logged: those hold contact data, and operation names, ids,
  * counts and error codes are enough to find an operation. `upstreamCalls` counts the calls that
@@ -35,6 +39,7 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
               upstreamCalls: rc.contextValue.operationScope?.upstreamCalls ?? 0,
               outcome,
               ...(errorCodes.length > 0 && { errorCodes }),
+              ...(rc.contextValue.entities && { responseCache: rc.contextValue.entities.lookup }),
             },
             "operation",
           );
@@ -42,6 +47,36 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
       };
     },
   };
+}
+
+/** An operation answered from the response cache, as the operation log and the metrics record it. */
+export interface CachedOperation {
+  readonly requestId: string;
+  readonly operationName: string | null;
+  readonly operationType: string | null;
+  /** From the request's arrival at the response cache to the stored response being sent. */
+  readonly durationMs: number;
+}
+
+/**
+ * The log line and metrics observation of an operation the response cache answered: the same line
+ * as an executed one, with `upstreamCalls` 0 and `responseCache: "hit"`. Only responses without
+ * errors are stored, so the outcome is `ok`.
+ */
+export function logCachedOperation(logger: Logger, metrics: Pick<GatewayMetrics, "observeOperation">, operation: CachedOperation): void {
+  metrics.observeOperation(operation.operationName, "ok", operation.durationMs / 1000);
+  logger.info(
+    {
+      requestId: operation.requestId,
+      operationName: operation.operationName?.slice(0, 100) ?? null,
+      operationType: operation.operationType,
+      durationMs: Math.round(operation.durationMs * 10) / 10,
+      upstreamCalls: 0,
+      outcome: "ok",
+      responseCache: "hit",
+    },
+    "operation",
+  );
 }
 
 // Private: the operation's name, also when it failed validation (Apollo resolves it only afterwards).

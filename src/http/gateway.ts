@@ -28,6 +28,7 @@ import { compressGraphiQL, exampleOperation, graphiqlLandingPage, type ExampleId
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
 import { noStore } from "./noStore.js";
+import { createResponseCache, type ResponseCache } from "./responseCache.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { sseHandler, SseStreams } from "./sseSubscriptions.js";
 import { SubscriptionServer } from "./subscriptionServer.js";
@@ -64,6 +65,8 @@ export interface Gateway {
   readonly relatedSource: RelatedSource;
   /** The event consumer, relay and subscribers, when contact events are configured. */
   readonly events: LiveContactEvents | undefined;
+  /** The operation response cache, unless `RESPONSE_CACHE=false` or `CACHE_TTL_SECONDS=0`. */
+  readonly responseCache: ResponseCache | undefined;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -87,6 +90,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Queues, users, attributes, references and search: each API its own quota, sharing the contact
   // source's concurrency slots and Redis.
   const related = createRelatedSource({ config, upstream, pool: source.pool, redis: source.redis, metrics });
+  // Repeated queries answered from their stored response; contact events and no-cache re-reads
+  // drop what they change (on every replica), and another replica's re-read drops this one's copy.
+  const responseCache = createResponseCache({
+    config,
+    logger,
+    metrics,
+    redis: source.redis,
+    evictLocal: (kind, key) => (kind === "contact" ? source.cache : kind === "queue" ? related.queues : related.users).deleteLocal(key),
+  });
+  if (responseCache) metrics.watchResponseCache(() => responseCache.usage());
   // Live contact events: this replica consumes its share of the queue and serves every event to its
   // subscribers; Redis carries each event (and its cache refresh) to the other replicas.
   const events = options.contactEvents
@@ -102,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         bufferEvents: config.SUBSCRIPTION_BUFFER_EVENTS,
         logger,
         metrics,
+        onContactChanged: responseCache && ((ref) => responseCache.contactChanged(ref)),
       })
     : undefined;
 
@@ -125,6 +139,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger);
+  responseCache?.register(app);
   await app.register(fastifyWebsocket, {
     options: { maxPayload: config.BODY_LIMIT_BYTES },
     // On close, every subscriber hears 1001 (going away) after its subscriptions have completed; a
@@ -183,6 +198,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...limits.plugins,
       redactionPlugin(),
       operationLog({ metrics }),
+      ...(responseCache ? [responseCache.plugin] : []),
       ...plugins,
       ...(plugins.some((p) => "renderLandingPage" in p) ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
@@ -206,6 +222,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ requestId: request.id }),
       auth: requestPrincipal(request, config.AUTH_MODE),
       noCache: requestBypassesCache(request.headers),
+      entities: responseCache?.entitiesOf(request),
     });
   // POST here; GET (queries, GraphiQL, and WebSocket upgrades for subscriptions) on the route below.
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
@@ -245,8 +262,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     contactSource: source,
     relatedSource: related,
     events,
+    responseCache,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
+      await responseCache?.start();
       await events?.start();
       const address = app.server.address();
       const actualPort = typeof address === "object" && address ? address.port : port;
@@ -265,6 +284,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clearTimeout(cut);
       await apollo.stop();
       upstream.destroy();
+      await responseCache?.close();
       await source.close();
     },
   };

@@ -23,6 +23,9 @@ import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
  * | `connect_event_age_seconds` | histogram | none: from the event's time to its delivery to subscribers |
  * | `connect_event_receive_errors_total` | counter | none: failed ReceiveMessage calls on the events queue |
  * | `graphql_subscriptions` | gauge | `transport` (ws, sse): subscriptions open now |
+ * | `graphql_response_cache_total` | counter | `result` (hit: answered from the response cache; miss: looked up, executed; bypass: not looked up, as `Cache-Control: no-cache` or a batch; store: a response stored) |
+ * | `graphql_response_cache_entries` | gauge | none: responses held in the response cache |
+ * | `graphql_response_cache_bytes` | gauge | none: memory charged to it (bounded by `RESPONSE_CACHE_MAX_MB`) |
  *
  * `api` is the Connect API's name (DescribeContact, DescribeQueue, DescribeUser,
  * GetContactAttributes, ListContactReferences, SearchContacts). With `processMetrics`, prom-client's
@@ -57,6 +60,10 @@ export interface GatewayMetrics {
   observeSubscriptions(transport: "ws" | "sse", delta: 1 | -1): void;
   /** Reports the in-process contact cache's size at every scrape (`TieredCache.usage`). */
   watchCache(usage: () => { entries: number; bytes: number }): void;
+  /** One request as the operation response cache saw it, or one response it stored. */
+  observeResponseCache(result: ResponseCacheResult): void;
+  /** Reports the response cache's size at every scrape. */
+  watchResponseCache(usage: () => { entries: number; bytes: number }): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -71,6 +78,8 @@ export type OperationOutcome = "ok" | "partial" | "error";
  * moment: left on the queue, redelivered it is a duplicate or applied).
  */
 export type EventOutcome = "received" | "applied" | "duplicate" | "stale" | "rejected" | "failed" | "deferred";
+/** hit: answered from the response cache; miss: looked up and executed; bypass: executed without a lookup; store: a response stored. */
+export type ResponseCacheResult = "hit" | "miss" | "bypass" | "store";
 export type UpstreamOutcome = "ok" | "not_found" | "bad_request" | "forbidden" | "throttled" | "timeout" | "error";
 
 export interface MetricsOptions {
@@ -141,6 +150,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   const eventReceiveErrors = new Counter({ name: "connect_event_receive_errors_total", help: "Failed ReceiveMessage calls on the contact events queue.", registers });
   const subscriptions = new Gauge({ name: "graphql_subscriptions", help: "GraphQL subscriptions open now, by transport.", labelNames: ["transport"], registers });
+  const responseCache = new Counter({
+    name: "graphql_response_cache_total",
+    help: "Requests the operation response cache answered (hit), looked up and left to execute (miss) or did not look up (bypass), and responses it stored (store).",
+    labelNames: ["result"],
+    registers,
+  });
 
   const operationLabel = boundedOperationLabel(options.maxOperationNames ?? 200);
   // Read at scrape time from the cache the gateway watches, so operators see how close the cache is
@@ -163,10 +178,34 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
   });
 
+  let responseCacheUsage: (() => { entries: number; bytes: number }) | undefined;
+  new Gauge({
+    name: "graphql_response_cache_entries",
+    help: "Responses held in the operation response cache.",
+    registers,
+    collect() {
+      if (responseCacheUsage) this.set(responseCacheUsage().entries);
+    },
+  });
+  new Gauge({
+    name: "graphql_response_cache_bytes",
+    help: "Memory charged to the operation response cache, bounded by RESPONSE_CACHE_MAX_MB.",
+    registers,
+    collect() {
+      if (responseCacheUsage) this.set(responseCacheUsage().bytes);
+    },
+  });
+
   return {
     registry,
     watchCache(usage) {
       cacheUsage = usage;
+    },
+    observeResponseCache(result) {
+      responseCache.inc({ result });
+    },
+    watchResponseCache(usage) {
+      responseCacheUsage = usage;
     },
     observeOperation(operationName, outcome, seconds, errorCodes = []) {
       const labels = { operation: operationLabel(operationName), outcome };

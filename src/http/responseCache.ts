@@ -1,0 +1,420 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import type { Config } from "../config/config.js";
+import { contactKey, type ContactRef } from "../domain/contactRef.js";
+import { canSeePii, type Principal } from "../domain/principal.js";
+import type { GatewayContext } from "../graphql/context.js";
+import { logCachedOperation } from "../graphql/operationLog.js";
+import { entityKey, parseEntityKey, ResponseEntities, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import { systemClock, type Clock } from "../upstream/clock.js";
+import type { RedisLink } from "../upstream/redisLink.js";
+import { isWebSocketUpgrade, requestPrincipal } from "./authentication.js";
+import { requestBypassesCache } from "./cacheControl.js";
+import { createResponseInvalidationBus, type ResponseInvalidationBus } from "./responseInvalidationBus.js";
+
+export interface ResponseCacheOptions {
+  config: Pick<
+    Config,
+    | "RESPONSE_CACHE"
+    | "RESPONSE_CACHE_MAX_MB"
+    | "CACHE_TTL_SECONDS"
+    | "CACHE_ACTIVE_TTL_SECONDS"
+    | "CACHE_NEGATIVE_TTL_SECONDS"
+    | "CACHE_RESOURCE_TTL_SECONDS"
+    | "AUTH_MODE"
+    | "BODY_LIMIT_BYTES"
+    | "REDIS_KEY_PREFIX"
+  >;
+  logger: Logger;
+  metrics: Pick<GatewayMetrics, "observeResponseCache" | "observeOperation">;
+  /** Carries invalidations to the other replicas (`REDIS_URL`); unset: this replica alone. */
+  redis?: RedisLink | undefined;
+  /**
+   * Drops this replica's cached copy of an entity another replica has just re-read from Connect
+   * (`Cache-Control: no-cache`), so the next execution here reads the copy it left in Redis.
+   */
+  evictLocal?: ((kind: EntityKind, key: string) => void) | undefined;
+  /** Expiries run on it. Default `systemClock`. */
+  clock?: Clock | undefined;
+}
+
+/** What one stored response costs besides its body and key: the entry, its slot in the LRU, its headers (measured: a 1.4 KB response naming three entities holds 2.96 KB of heap and buffers, and is charged 3.0 KB). */
+const ENTRY_OVERHEAD_BYTES = 720;
+/** What each entity a response names costs: its key string and its place in the entity index. */
+const ENTITY_OVERHEAD_BYTES = 160;
+/** Invalidations remembered for operations still running when they happened. */
+const RECENT_INVALIDATIONS = 100_000;
+
+/** The operation response cache, when `RESPONSE_CACHE` is on and the contact cache is (`CACHE_TTL_SECONDS` > 0). */
+export function createResponseCache(options: ResponseCacheOptions): ResponseCache | undefined {
+  const { config } = options;
+  return config.RESPONSE_CACHE && config.CACHE_TTL_SECONDS > 0 ? new ResponseCache(options) : undefined;
+}
+
+/**
+ * The operation response cache: a repeated query is answered with the bytes of its earlier
+ * response, without parsing, validating or executing it, and without any upstream read.
+ *
+ * - **Key**: the raw request as received (the POST body's bytes, or the GET URL), the `Accept` and
+ *   `Content-Type` headers and the others that shape a response (CSRF preflight headers, the
+ *   federated-tracing header), and the caller's access: whether it holds `contacts:pii` and the
+ *   instances it may read. Two tokens with that same access share responses whoever their subject
+ *   (nothing in a response depends on it); any difference in access, body bytes or whitespace is
+ *   a miss. Requests are looked up in a Fastify `preParsing` hook, after authentication and before
+ *   the body is parsed: a hit costs the body's read, a map lookup and the write.
+ * - **Stored**: a single `query` (not a batch) answered HTTP 200 without `errors`, whose reads were
+ *   all of cached things (`ResponseEntities`): its body, `Content-Type` and `Cache-Control`, and
+ *   its operation name and type for the operation log. `x-request-id`, CORS and the rest are the
+ *   new request's own.
+ * - **Freshness**: the shortest cache lifetime of what it contains, from when it is stored
+ *   (`ResponseEntities.ttlSeconds`).
+ * - **Invalidation**: every response names the contacts, queues and users it contains. A contact
+ *   event drops those naming its contact (`contactChanged`, called on every replica by the relay); a
+ *   `Cache-Control: no-cache` request is never answered from the cache nor stored, and drops those
+ *   naming whatever it re-read, on every replica through Redis. A response whose operation was
+ *   running when one of its entities was invalidated is not stored.
+ * - **Bounds**: an LRU of `RESPONSE_CACHE_MAX_MB`, each response charged its body and key plus its
+ *   bookkeeping, none larger than a sixteenth of the whole.
+ */
+export class ResponseCache {
+  private readonly responses: LRUCache<string, StoredResponse>;
+  /** Entity key → keys of the stored responses naming it. */
+  private readonly byEntity = new Map<string, Set<string>>();
+  /** Entity key → the invalidation (`generation`) that last dropped it. */
+  private readonly invalidated: LRUCache<string, number>;
+  /** Counts invalidations; a request remembers the count it started at. */
+  private generation = 0;
+  /** Requests started before this generation store nothing: an invalidation they might have missed was forgotten. */
+  private floor = 0;
+  private readonly freshness: ResponseFreshness;
+  private readonly clock: Clock;
+  private readonly bus: ResponseInvalidationBus | undefined;
+  private readonly accessKeys = new WeakMap<Principal, string>();
+
+  constructor(private readonly options: ResponseCacheOptions) {
+    const { config } = options;
+    const maxSize = config.RESPONSE_CACHE_MAX_MB * 1024 * 1024;
+    this.responses = new LRUCache<string, StoredResponse>({
+      maxSize,
+      maxEntrySize: Math.floor(maxSize / 16),
+      sizeCalculation: (response, key) => response.body.byteLength + key.length + ENTRY_OVERHEAD_BYTES + response.entities.length * ENTITY_OVERHEAD_BYTES,
+      dispose: (response, key) => this.unindex(response, key),
+    });
+    this.invalidated = new LRUCache<string, number>({
+      max: RECENT_INVALIDATIONS,
+      dispose: (generation, _key, reason) => {
+        if (reason === "evict" && generation > this.floor) this.floor = generation;
+      },
+    });
+    this.freshness = {
+      ttlSeconds: config.CACHE_TTL_SECONDS,
+      activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
+      negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+      resourceTtlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
+    };
+    this.clock = options.clock ?? systemClock;
+    this.bus = options.redis ? createResponseInvalidationBus(options.redis, config.REDIS_KEY_PREFIX, randomUUID(), options.logger) : undefined;
+  }
+
+  /**
+   * Serves hits on `path` and stores what misses answered: a `preParsing` hook (after the
+   * authentication hook of `onRequest`) and an `onSend` hook. Register it before the route.
+   */
+  register(app: FastifyInstance, path = "/graphql"): void {
+    const { config, metrics, logger } = this.options;
+    app.decorateRequest("responseCache", null);
+    app.addHook("preParsing", async (request, reply, payload) => {
+      if (request.routeOptions.url !== path || (request.method !== "POST" && request.method !== "GET") || isWebSocketUpgrade(request)) return payload;
+      const started = performance.now();
+      if (requestBypassesCache(request.headers)) {
+        metrics.observeResponseCache("bypass");
+        request.responseCache = { key: undefined, generation: this.generation, entities: new ResponseEntities("bypass", this.freshness) };
+        return payload;
+      }
+      let operation: string;
+      let body: Readable | undefined;
+      if (request.method === "GET") {
+        // Without parameters it is the GraphiQL page or a request Apollo refuses.
+        if (!request.url.includes("?")) return payload;
+        operation = request.url;
+      } else {
+        const length = Number(request.headers["content-length"]);
+        if (!isJson(request.headers["content-type"]) || !(length > 0 && length <= config.BODY_LIMIT_BYTES) || request.headers["content-encoding"] !== undefined) {
+          metrics.observeResponseCache("bypass");
+          return payload;
+        }
+        const bytes = await readBody(payload);
+        body = replay(bytes);
+        if (isBatch(bytes)) {
+          metrics.observeResponseCache("bypass");
+          return body;
+        }
+        operation = bytes.toString("latin1");
+      }
+      let principal: Principal;
+      try {
+        principal = requestPrincipal(request, config.AUTH_MODE);
+      } catch {
+        return body ?? payload; // Apollo refuses it
+      }
+      const key = this.keyOf(request, principal, operation);
+      const stored = this.lookup(key);
+      if (!stored) {
+        metrics.observeResponseCache("miss");
+        request.responseCache = { key, generation: this.generation, entities: new ResponseEntities("miss", this.freshness) };
+        return body ?? payload;
+      }
+      metrics.observeResponseCache("hit");
+      request.responseCache = HIT;
+      void reply.code(200).header("content-type", stored.contentType);
+      if (stored.cacheControl !== undefined) void reply.header("cache-control", stored.cacheControl);
+      void reply.send(stored.body);
+      logCachedOperation(logger, metrics, {
+        requestId: request.id,
+        operationName: stored.operationName,
+        operationType: stored.operationType,
+        durationMs: performance.now() - started,
+      });
+      // Resolves once the response is written; Fastify then stops (the reply is sent).
+      return reply;
+    });
+    app.addHook("onSend", async (request, reply, payload) => {
+      const ticket = request.responseCache;
+      if (!ticket || ticket === HIT) return payload;
+      request.responseCache = null;
+      if (ticket.entities.lookup === "bypass") {
+        if (ticket.entities.keys.size > 0) await this.dropEverywhere([...ticket.entities.keys]);
+        return payload;
+      }
+      const verdict = ticket.entities.verdict;
+      const contentType = reply.getHeader("content-type");
+      if (ticket.key === undefined || !verdict?.cacheable || reply.statusCode !== 200 || typeof payload !== "string" || typeof contentType !== "string") return payload;
+      const cacheControl = reply.getHeader("cache-control");
+      const stored = this.store(
+        ticket.key,
+        {
+          body: ownBytes(payload),
+          contentType,
+          cacheControl: typeof cacheControl === "string" ? cacheControl : undefined,
+          operationName: verdict.operationName,
+          operationType: verdict.operationType,
+        },
+        ticket.entities,
+        ticket.generation,
+      );
+      if (stored) metrics.observeResponseCache("store");
+      return payload;
+    });
+  }
+
+  /**
+   * The Apollo plugin that tells the `onSend` hook whether a missed operation's response may be
+   * stored: a single `query`, HTTP 200, no `errors`.
+   */
+  readonly plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart({ contextValue }) {
+      if (contextValue.entities?.lookup !== "miss") return;
+      return {
+        async willSendResponse(rc) {
+          const entities = rc.contextValue.entities!;
+          const body = rc.response.body;
+          entities.verdict = {
+            cacheable:
+              body.kind === "single" &&
+              !body.singleResult.errors?.length &&
+              rc.operation?.operation === "query" &&
+              (rc.response.http.status ?? 200) === 200,
+            operationName: rc.operationName ?? null,
+            operationType: rc.operation?.operation ?? null,
+          };
+        },
+      };
+    },
+  };
+
+  /** The recorder of what `request`'s operation reads, when the response cache looked at it (the context's `entities`). */
+  entitiesOf(request: FastifyRequest): ResponseEntities | undefined {
+    const ticket = request.responseCache;
+    return ticket && ticket !== HIT ? ticket.entities : undefined;
+  }
+
+  /** A contact changed (a contact event, on every replica): drops every response naming it. */
+  contactChanged(ref: ContactRef): void {
+    this.invalidate([entityKey("contact", contactKey(ref))]);
+  }
+
+  /** Drops every response naming one of `entities` (`entityKey`s) on this replica; returns how many. */
+  invalidate(entities: Iterable<string>): number {
+    const generation = ++this.generation;
+    let dropped = 0;
+    for (const entity of entities) {
+      this.invalidated.set(entity, generation);
+      const keys = this.byEntity.get(entity);
+      if (!keys) continue;
+      for (const key of [...keys]) if (this.responses.delete(key)) dropped++;
+    }
+    return dropped;
+  }
+
+  /** Hears the other replicas' invalidations (with Redis). */
+  async start(): Promise<void> {
+    await this.bus?.start((entities) => {
+      this.invalidate(entities);
+      for (const entity of entities) {
+        const parsed = parseEntityKey(entity);
+        if (parsed) this.options.evictLocal?.(parsed.kind, parsed.key);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.bus?.close();
+    this.responses.clear();
+  }
+
+  /** What is held: responses, and the bytes they are charged (≤ `RESPONSE_CACHE_MAX_MB`). */
+  usage(): { entries: number; bytes: number } {
+    return { entries: this.responses.size, bytes: this.responses.calculatedSize };
+  }
+
+  // Private: the key of a request (see the class comment). Values are joined by newlines, which no
+  // header value holds; the access is JSON and the operation comes last, so no two requests that
+  // differ in any part share a key.
+  private keyOf(request: FastifyRequest, principal: Principal, operation: string): string {
+    const h = request.headers;
+    const preflight = h["x-apollo-operation-name"] || h["apollo-require-preflight"] ? "1" : "0";
+    return `${this.accessOf(principal)}\n${request.method}\n${h.accept ?? ""}\n${h["content-type"] ?? ""}\n${preflight}\n${h["apollo-federation-include-trace"] ?? ""}\n${operation}`;
+  }
+
+  // Private: what a response depends on of the caller (redaction and instance authorization).
+  private accessOf(principal: Principal): string {
+    let access = this.accessKeys.get(principal);
+    if (access === undefined) {
+      access = JSON.stringify([canSeePii(principal), principal.instances === "*" ? "*" : [...principal.instances].sort()]);
+      this.accessKeys.set(principal, access);
+    }
+    return access;
+  }
+
+  private lookup(key: string): StoredResponse | undefined {
+    const stored = this.responses.get(key);
+    if (stored && stored.expiresAt <= this.clock.now()) {
+      this.responses.delete(key);
+      return undefined;
+    }
+    return stored;
+  }
+
+  // Private: holds a response for its entities' shortest lifetime, unless one of them was
+  // invalidated after `generation` (the operation may have read it before the change).
+  private store(key: string, response: Omit<StoredResponse, "entities" | "expiresAt">, entities: ResponseEntities, generation: number): boolean {
+    const ttlSeconds = entities.ttlSeconds;
+    if (!(ttlSeconds > 0) || this.floor > generation) return false;
+    const names = [...entities.keys];
+    for (const entity of names) if ((this.invalidated.peek(entity) ?? 0) > generation) return false;
+    const stored: StoredResponse = { ...response, entities: names, expiresAt: this.clock.now() + ttlSeconds * 1000 };
+    this.responses.set(key, stored);
+    if (this.responses.peek(key) !== stored) return false; // larger than an entry may be
+    for (const entity of names) {
+      let keys = this.byEntity.get(entity);
+      if (!keys) this.byEntity.set(entity, (keys = new Set()));
+      keys.add(key);
+    }
+    return true;
+  }
+
+  private unindex(response: StoredResponse, key: string): void {
+    for (const entity of response.entities) {
+      const keys = this.byEntity.get(entity);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.byEntity.delete(entity);
+    }
+  }
+
+  private async dropEverywhere(entities: string[]): Promise<void> {
+    this.invalidate(entities);
+    await this.bus?.publish(entities);
+  }
+}
+
+/** One stored response: what a hit sends, and what it names. */
+interface StoredResponse {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly cacheControl: string | undefined;
+  readonly operationName: string | null;
+  readonly operationType: string | null;
+  /** The `entityKey`s it names. */
+  readonly entities: readonly string[];
+  /** Wall-clock ms. */
+  readonly expiresAt: number;
+}
+
+/** What the response cache knows of a request it looked at. */
+interface Ticket {
+  /** The key it would be stored under; `undefined` for a bypass. */
+  readonly key: string | undefined;
+  /** The invalidation count when the request arrived. */
+  readonly generation: number;
+  readonly entities: ResponseEntities;
+}
+
+/** A request answered from the cache. */
+const HIT = Symbol("response cache hit");
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the response cache's `preParsing` hook on requests it looked at. */
+    responseCache: Ticket | typeof HIT | null;
+  }
+}
+
+// Private: a body Fastify's JSON parser takes (Apollo takes nothing else over POST).
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^\s*application\/json\s*(?:;|$)/i.test(contentType);
+}
+
+// Private: an HTTP batch is a JSON array.
+function isBatch(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte === 0x5b;
+  }
+  return false;
+}
+
+// Private: the whole body (its length is known and within BODY_LIMIT_BYTES). A failed read is a
+// 400, as when Fastify reads it.
+function readBody(payload: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    payload.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    payload.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    payload.once("error", (error: Error & { statusCode?: number }) => {
+      error.statusCode ??= 400;
+      reject(error);
+    });
+  });
+}
+
+// Private: the body again, for Fastify's parser on a miss (the hook read the request's stream).
+function replay(bytes: Buffer): Readable {
+  return Object.assign(Readable.from([bytes], { objectMode: false }), { receivedEncodedLength: bytes.length });
+}
+
+// Private: the response's bytes in an ArrayBuffer of their own: a small `Buffer.from` is a slice of
+// a shared 8 KB pool, which would stay allocated while any slice lives.
+function ownBytes(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  bytes.write(text, "utf8");
+  return bytes;
+}
