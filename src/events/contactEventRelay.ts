@@ -87,6 +87,8 @@ export class ContactEventRelay {
   heard(event: ContactEvent): void {
     this.remote = this.remote.then(async () => {
       this.options.store.evictLocal(event.ref);
+      // Whatever this replica answers about the contact is stale now, even if it cannot read it below.
+      this.options.onContactChanged?.(event.ref);
       // Older than what this replica already delivered for the contact: dropped, as in `apply`.
       const key = contactKey(event.ref);
       if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
