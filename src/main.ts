@@ -5,6 +5,7 @@ import type { Emulator } from "./emulator/emulator.js";
 import { connectReachable } from "./upstream/connectReachable.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
+import { startTracing } from "./observability/tracing.js";
 import { createGateway } from "./http/gateway.js";
 
 /**
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+  // Traces from the standard OTEL_* variables, before anything else starts (a bad one exits 2 like
+  // any bad setting); unset, nothing of OpenTelemetry is even loaded.
+  const tracing = await startTracing(process.env, { logger });
+  if (tracing) logger.info({ tracing: tracing.description }, "tracing on");
 
   // The emulator is loaded only in emulator mode: aws mode never loads (or needs) its code and data.
   const emulatorModule = config.CONNECT_MODE === "emulator" ? await import("./emulator/emulator.js") : undefined;
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
     upstream,
     ...(sqs && queueUrl && { contactEvents: { sqs, queueUrl } }),
     logger,
+    tracing,
     metrics: createMetrics({ processMetrics: true }),
     // Ready when Connect (or the emulator) answers; checked without spending DescribeContact quota.
     readinessChecks: { connect: connectReachable(upstream, config.AWS_REGION) },
@@ -94,6 +100,8 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_GRACE_MS);
     timer.unref();
     await gateway.close();
+    // The last operations' spans, exported within 2 s: an unreachable collector must not hold the exit.
+    if (tracing) await Promise.race([tracing.shutdown().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     sqs?.destroy();
     await emulator?.close();
     logger.info("stopped");

@@ -13,10 +13,12 @@ import { createLiveContactEvents, type LiveContactEvents } from "../events/liveC
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
 import { operationLog } from "../graphql/operationLog.js";
+import { tracingPlugin } from "../graphql/tracingPlugin.js";
 import { createQueryLimits } from "../graphql/queryLimits.js";
 import { redactionPlugin } from "../graphql/redaction.js";
 import { buildSchema } from "../graphql/schema.js";
 import { createMetrics, type GatewayMetrics } from "../observability/metrics.js";
+import type { Tracing } from "../observability/tracing.js";
 import { createContactSource, type ContactSource } from "../upstream/contactSource.js";
 import { meteredUpstream } from "../upstream/meteredUpstream.js";
 import { createRelatedSource, type RelatedSource } from "../upstream/relatedSource.js";
@@ -54,6 +56,8 @@ export interface GatewayOptions {
    * EVENTS_NOT_CONFIGURED.
    */
   contactEvents?: { sqs: SQSClient; queueUrl: string } | undefined;
+  /** Traces (`startTracing`, from the `OTEL_*` variables): a span per operation and per upstream read. Unset: no tracing work at all. */
+  tracing?: Tracing | undefined;
 }
 
 export interface Gateway {
@@ -198,6 +202,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...limits.plugins,
       redactionPlugin(),
       operationLog({ metrics }),
+      ...(options.tracing ? [tracingPlugin(options.tracing)] : []),
       ...(responseCache ? [responseCache.plugin] : []),
       ...plugins,
       ...(plugins.some((p) => "renderLandingPage" in p) ? [] : [ApolloServerPluginLandingPageDisabled()]),

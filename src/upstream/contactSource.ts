@@ -3,6 +3,7 @@ import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { contactKey, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
+import { traceCachedRead } from "../observability/tracing.js";
 import { createApolloCache } from "./apolloCache.js";
 import type { Clock } from "./clock.js";
 import { ConcurrencyPool } from "./concurrencyPool.js";
@@ -116,7 +117,14 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
         })
         .then((contact) => toContactModel(contact, ref)),
     );
-  const fetchContact: FetchContact = (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), options);
+  const fetchContact: FetchContact = (ref, options = {}) => {
+    const trace = options.operation?.trace;
+    // Traced, a read the cache answers is a span of its own (a miss is the call's span). Untraced,
+    // the read stays one expression: a loader closure shared by both branches tripled the cost of a
+    // cached read (src/observability/tracing.ts).
+    if (trace) return traceCachedRead(trace, "DescribeContact", ref, (load) => cache.read(contactKey(ref), load, options), () => describeContact(ref, options));
+    return cache.read(contactKey(ref), () => describeContact(ref, options), options);
+  };
   return {
     fetchContact,
     refresh: (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), { noCache: true }),

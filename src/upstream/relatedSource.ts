@@ -3,6 +3,7 @@ import type { Config } from "../config/config.js";
 import { DEFAULT_API_QUOTAS, RELATED_APIS, type RelatedApi } from "../domain/apiQuotas.js";
 import type { ContactRef } from "../domain/contactRef.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
+import { traceCachedRead } from "../observability/tracing.js";
 import type { Clock } from "./clock.js";
 import { ConcurrencyPool } from "./concurrencyPool.js";
 import type { FetchOptions, RelatedFetch } from "./fetchContact.js";
@@ -91,10 +92,20 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
 
   const queues = resourceCache<Queue>("queue", config, redis, clock);
   const users = resourceCache<User>("user", config, redis, clock);
-  const describeQueue = (ref: ResourceRef, options: FetchOptions = {}) =>
-    queues.read(resourceKey(ref), () => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o)), options);
-  const describeUser = (ref: ResourceRef, options: FetchOptions = {}) =>
-    users.read(resourceKey(ref), () => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o)), options);
+  const loadQueue = (ref: ResourceRef, options: FetchOptions) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o));
+  const loadUser = (ref: ResourceRef, options: FetchOptions) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o));
+  // Traced, a read the cache answers is a span of its own (a miss is the call's span); untraced, the
+  // read stays one expression (see contactSource.ts's fetchContact).
+  const describeQueue = (ref: ResourceRef, options: FetchOptions = {}): Promise<Queue> => {
+    const trace = options.operation?.trace;
+    if (trace) return traceCachedRead(trace, "DescribeQueue", ref, (load) => queues.read(resourceKey(ref), load, options), () => loadQueue(ref, options));
+    return queues.read(resourceKey(ref), () => loadQueue(ref, options), options);
+  };
+  const describeUser = (ref: ResourceRef, options: FetchOptions = {}): Promise<User> => {
+    const trace = options.operation?.trace;
+    if (trace) return traceCachedRead(trace, "DescribeUser", ref, (load) => users.read(resourceKey(ref), load, options), () => loadUser(ref, options));
+    return users.read(resourceKey(ref), () => loadUser(ref, options), options);
+  };
 
   return {
     fetch: {
