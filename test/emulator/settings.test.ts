@@ -1,21 +1,9 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { CONNECT_DEFAULT_QUOTAS, EMULATOR_SETTINGS, EmulatorSettingsError, emulatorOptions, loadEmulatorSettings } from "../../src/emulator/emulator.js";
+import { runToCompletion } from "../support/processes.js";
 
 /** Runs `npm run emulator`'s entry point to completion (for `--help` and bad settings). */
-async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/emulator/cli.ts", ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
+const runCli = (args: string[], env: Record<string, string>) => runToCompletion("src/emulator/cli.ts", args, env);
 
 describe("the emulator's settings", () => {
   it("take their defaults when unset or empty", () => {

@@ -78,8 +78,13 @@ export async function spawnGateway(
 }
 
 /** Runs the gateway's entry point to completion (for `--help` and bad settings). */
-export async function runGateway(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(TSX, ["src/main.ts", ...args], {
+export function runGateway(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToCompletion("src/main.ts", args, env);
+}
+
+/** Runs a TypeScript entry point of the repository (`src/main.ts`, `src/emulator/cli.ts`) to completion. */
+export async function runToCompletion(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(TSX, [entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
