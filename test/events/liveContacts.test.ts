@@ -33,6 +33,11 @@ afterEach(async () => {
   await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
 });
 
+/** Resolves once every message on the queue was applied and deleted. */
+function drained(): Promise<void> {
+  return waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
+}
+
 /** A new voice contact (its INITIATED event); returns its id. */
 function startContact(): string {
   return stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
@@ -115,6 +120,7 @@ describe("Subscription.contactEvents", () => {
     await stack.subscribers(1);
     const contactId = startContact();
     await waitUntil(() => watcher.results.length === 1, "INITIATED");
+    await drained(); // INITIATED's message is deleted after its delivery: not counted below
     stack.resetCalls();
     const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
     stack.emulator.events.sendRaw(JSON.stringify(queued));
@@ -130,6 +136,7 @@ describe("Subscription.contactEvents", () => {
     await stack.subscribers(1);
     const contactId = startContact();
     await waitUntil(() => watcher.results.length === 1, "INITIATED");
+    await drained(); // INITIATED's message is deleted after its delivery: not counted below
     stack.resetCalls();
     stack.emulator.failNext(1, 400, "DescribeContact");
     const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });

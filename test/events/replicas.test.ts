@@ -47,6 +47,8 @@ describe("two replicas on one Redis", () => {
     const probe = emulator.events.emit({ eventType: "INITIATED" });
     await waitUntil(() => watchers.every((w) => w.some((r) => r.data?.contactEvents.eventId === probe.id)), "the probe event everywhere");
     for (const w of watchers) w.length = 0;
+    // The probe's message is deleted after its delivery: counted from here, it must not count.
+    await waitUntil(() => emulator.events.depth().visible + emulator.events.depth().inFlight === 0 && emulator.calls.sqs.messagesDeleted >= 1, "the probe deleted");
     emulator.resetStats();
 
     const sent: string[] = [];
