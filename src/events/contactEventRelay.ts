@@ -73,6 +73,7 @@ export class ContactEventRelay {
       }
       const contact = await this.readAfter(event, (ref) => this.options.store.refresh(ref));
       this.lastApplied.set(key, event.timestamp.getTime());
+      this.options.onContactChanged?.(event.ref);
       await this.options.bus.publish(event);
       this.deliver(event, contact);
       await deduplicator.applied(event.eventId);
@@ -121,7 +122,6 @@ export class ContactEventRelay {
   }
 
   private deliver(event: ContactEvent, contact: Contact | null): void {
-    this.options.onContactChanged?.(event.ref);
     this.options.metrics?.observeEventAge((Date.now() - event.timestamp.getTime()) / 1000);
     this.options.hub.deliver({ event, contact });
   }

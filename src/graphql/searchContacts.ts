@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContactSearchSummary, SearchContactsRequest, SearchCriteria, TagCondition } from "@aws-sdk/client-connect";
-import { CONTACT_ID_MAX, idProblem, instanceArgument, type ContactModel, type InstanceRef } from "../domain/contactRef.js";
+import { CONTACT_ID_MAX, idProblem, instanceArgument, type InstanceRef } from "../domain/contactRef.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput } from "../domain/errors.js";
 import type {
@@ -9,7 +9,6 @@ import type {
   ContactSearchTagConditionInput,
   QuerySearchContactsArgs,
 } from "../generated/graphql.js";
-import type { SearchPageRequest } from "../upstream/fetchContact.js";
 import type { ContactConnectionModel, ContactEdgeModel } from "./contactConnection.js";
 import { toSummaryContact } from "./summaryContact.js";
 

@@ -8,7 +8,6 @@ import {
   SearchContactsCommand,
   type Contact,
   type Queue,
-  type ReferenceSummary,
   type ReferenceType,
   type SearchContactsRequest,
   type SearchContactsResponse,

@@ -38,6 +38,20 @@ function drained(): Promise<void> {
   return waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
 }
 
+/**
+ * A subscriber of the whole instance and a new contact whose INITIATED it has received, with the
+ * emulator's counts zeroed once that event's message was deleted (so only what follows counts).
+ */
+async function watchNewContact() {
+  const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+  await stack.subscribers(1);
+  const contactId = startContact();
+  await waitUntil(() => watcher.results.length === 1, "INITIATED");
+  await drained();
+  stack.resetCalls();
+  return { watcher, contactId };
+}
+
 /** A new voice contact (its INITIATED event); returns its id. */
 function startContact(): string {
   return stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
@@ -116,12 +130,7 @@ describe("Subscription.contactEvents", () => {
   });
 
   it("delivers an event sent twice (same EventBridge id) once, and deletes both copies", async () => {
-    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
-    await stack.subscribers(1);
-    const contactId = startContact();
-    await waitUntil(() => watcher.results.length === 1, "INITIATED");
-    await drained(); // INITIATED's message is deleted after its delivery: not counted below
-    stack.resetCalls();
+    const { watcher, contactId } = await watchNewContact();
     const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
     stack.emulator.events.sendRaw(JSON.stringify(queued));
     await waitUntil(() => stack.emulator.calls.sqs.messagesDeleted === 2, "both copies deleted");
@@ -132,12 +141,7 @@ describe("Subscription.contactEvents", () => {
   });
 
   it("leaves an event whose contact could not be read on the queue and applies it when redelivered", async () => {
-    const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
-    await stack.subscribers(1);
-    const contactId = startContact();
-    await waitUntil(() => watcher.results.length === 1, "INITIATED");
-    await drained(); // INITIATED's message is deleted after its delivery: not counted below
-    stack.resetCalls();
+    const { watcher, contactId } = await watchNewContact();
     stack.emulator.failNext(1, 400, "DescribeContact");
     const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
     await waitUntil(() => watcher.results.length === 2, "the redelivered event", 15_000);
