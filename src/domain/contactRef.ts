@@ -1,5 +1,6 @@
-import type { Contact } from "@aws-sdk/client-connect";
+import { Contact$ } from "@aws-sdk/client-connect";
 import { badUserInput } from "./errors.js";
+import { graphqlModel } from "./graphqlModel.js";
 
 /**
  * Where a contact lives: the region selects the Connect endpoint (and its quota), the instance and
@@ -11,24 +12,111 @@ export interface ContactRef {
   readonly contactId: string;
 }
 
+/** A map member as GraphQL serves it: `{ key, value }` entries in the order upstream sent them. */
+export interface Entry<V> {
+  readonly key: string;
+  readonly value: V;
+}
+
 /**
- * A contact as resolvers see it: the SDK's `Contact` (PascalCase members, `Date` timestamps) plus
- * the ref it was read under, so relations resolve in the same region and instance. `$ref` cannot
- * clash with an SDK member, which are all PascalCase.
+ * A contact's `queueInfo` and `agentInfo` know only ids; the contact they came from knows the region
+ * and instance. The contact's model gives them its ref as `$ref` (see `toContactModel`), so `queue`
+ * and `agent` resolve where the contact lives. Other fields are read by the default resolver.
  */
-export interface ContactModel extends Contact {
+export interface QueueInfoModel {
   readonly $ref: ContactRef;
+  readonly id?: string;
+  readonly [field: string]: unknown;
+}
+export interface AgentInfoModel {
+  readonly $ref: ContactRef;
+  readonly id?: string;
+  readonly afterContactWorkStartTimestamp?: Date;
+  readonly afterContactWorkEndTimestamp?: Date;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A contact as resolvers see it: the GraphQL shape of `Contact` (see `graphqlModel`: camelCase
+ * fields, `Date` timestamps, maps as entry lists), which graphql-js's default resolver reads field by
+ * field, plus the ref it was read under, so relations resolve in the same region and instance.
+ * `queueInfo` and `agentInfo` carry that ref too, for their joins. Built once per answer (the
+ * contact cache holds it) and never mutated. The members the gateway's own code reads are typed;
+ * the other 200-odd fields are there for the default resolver.
+ */
+export interface ContactModel {
+  readonly $ref: ContactRef;
+  readonly id?: string;
+  readonly arn?: string;
+  readonly channel?: string;
+  readonly initialContactId?: string;
+  readonly previousContactId?: string;
+  readonly relatedContactId?: string;
+  readonly queueInfo?: QueueInfoModel;
+  readonly agentInfo?: AgentInfoModel;
+  readonly disconnectTimestamp?: Date;
+  readonly lastUpdateTimestamp?: Date;
+  /** DescribeContact's own attributes, when it returned them. */
+  readonly attributes?: Array<Entry<string>>;
+  readonly [field: string]: unknown;
 }
 
 /** The string every cache and loader keys a contact by. */
 export function contactKey(ref: ContactRef): string {
   // `join` makes one flat string; concatenation makes a rope of three nodes plus, once hashed, a
-  // flat copy: ~100 bytes more for every key the cross-request cache holds (src/cache.ts).
+  // flat copy: ~100 bytes more for every key the cross-request cache holds (src/upstream/tieredCache.ts).
   return [ref.region, ref.instanceId, ref.contactId].join("/");
 }
 
-export function toContactModel(contact: Contact, ref: ContactRef): ContactModel {
-  return { ...contact, $ref: ref };
+const contactShape = graphqlModel(Contact$);
+
+/** What each model was made from (its JSON text, or the answer object), until the cache takes it. */
+const answers = new WeakMap<ContactModel, string | object>();
+
+/**
+ * The model of DescribeContact's `Contact` read under `ref`. `answer` is the contact as upstream
+ * answered it: the answer's parsed JSON (`ConnectUpstream`, timestamps in epoch seconds) or an
+ * SDK-parsed object (`Date`s); `json` is that answer's JSON text when the caller has it (the body
+ * Connect sent, `{"Contact":{…}}`), which the cache then keeps as it is instead of serializing the
+ * model again.
+ */
+export function toContactModel(answer: object, ref: ContactRef, json?: string): ContactModel {
+  const model = build(answer, ref);
+  answers.set(model, json ?? answer);
+  return model;
+}
+
+/**
+ * The JSON of the DescribeContact answer `model` was made from (`{"Contact":{…}}`, the form the
+ * contact cache keeps in process and in Redis), handed out once: the cache takes it when it stores
+ * the model, so the model does not keep its answer alive beside the cache's copy. An answer that
+ * came without its text (an SDK-parsed object) is serialized here, its `Date`s as ISO strings.
+ */
+export function contactAnswerJson(model: ContactModel): string {
+  const answer = answers.get(model);
+  if (answer === undefined) throw new Error(`No answer is known for the model of ${describeRef(model.$ref)}`);
+  answers.delete(model);
+  return typeof answer === "string" ? answer : JSON.stringify({ Contact: answer });
+}
+
+/** The model again from a cached answer (`contactAnswerJson`'s JSON, parsed). */
+export function contactFromAnswer(answer: { readonly Contact?: unknown }, ref: ContactRef): ContactModel {
+  return build(answer.Contact ?? {}, ref);
+}
+
+// Private: the model, its join points given the ref.
+function build(contact: unknown, ref: ContactRef): ContactModel {
+  const model = contactShape(contact) as Record<string, unknown>;
+  if (model.queueInfo) (model.queueInfo as Record<string, unknown>).$ref = ref;
+  if (model.agentInfo) (model.agentInfo as Record<string, unknown>).$ref = ref;
+  model.$ref = ref;
+  return model as unknown as ContactModel;
+}
+
+/** The ref a contact key (`contactKey`) names: ids and regions never contain `/`. */
+export function refOfContactKey(key: string): ContactRef {
+  const [region = "", instanceId = "", contactId = ""] = key.split("/");
+  return { region, instanceId, contactId };
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { AgentInfo, QueueInfo } from "@aws-sdk/client-connect";
 import type { ContactRef } from "./contactRef.js";
 
 /**
@@ -17,24 +16,16 @@ export function resourceKey(ref: ResourceRef): string {
   return `${ref.region}/${ref.instanceId}/${ref.id}`;
 }
 
-/**
- * The SDK's nested `QueueInfo` and `AgentInfo` know only ids; the contact they came from knows the
- * region and instance. Resolvers of `Contact.queueInfo` and `Contact.agentInfo` hand them down as
- * `$ref` (the contact's ref), so `queue` and `agent` resolve where the contact lives.
- */
-export interface QueueInfoModel extends QueueInfo {
-  readonly $ref: ContactRef;
-}
-export interface AgentInfoModel extends AgentInfo {
-  readonly $ref: ContactRef;
-}
-
-/** The nested object with its contact's ref, or `null` when the contact has none. */
-export function withRef<T extends object>(value: T | undefined, ref: ContactRef): (T & { readonly $ref: ContactRef }) | null {
-  return value ? { ...value, $ref: ref } : null;
-}
-
 /** The queue or user named by `id` in the contact's region and instance; `null` without an id. */
 export function resourceRefOf(from: ContactRef, id: string | undefined): ResourceRef | null {
   return id ? { region: from.region, instanceId: from.instanceId, id } : null;
+}
+
+/**
+ * A queue, a user or a contact reference as resolvers see it: the GraphQL shape of Connect's answer
+ * (`graphqlModel` of `Queue$`, `User$`, `ReferenceSummary$`), read by the default resolver.
+ */
+export interface ResourceModel {
+  readonly id?: string;
+  readonly [field: string]: unknown;
 }

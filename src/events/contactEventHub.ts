@@ -1,6 +1,6 @@
-import type { Contact } from "@aws-sdk/client-connect";
 import { GraphQLError } from "graphql";
 import type { ContactEvent } from "../domain/contactEvent.js";
+import type { ContactModel } from "../domain/contactRef.js";
 import { ErrorCode } from "../domain/errors.js";
 import { SubscriberQueue } from "./subscriberQueue.js";
 
@@ -8,7 +8,7 @@ import { SubscriberQueue } from "./subscriberQueue.js";
 export interface ContactEventDelivery {
   readonly event: ContactEvent;
   /** The contact read once for this event (DescribeContact or the shared cache); `null` when Connect has none. */
-  readonly contact: Contact | null;
+  readonly contact: ContactModel | null;
 }
 
 /**
@@ -87,8 +87,8 @@ function matches(filter: ContactEventFilter, { event, contact }: ContactEventDel
   if (event.ref.instanceId !== filter.instanceId) return false;
   if (filter.eventTypes && !filter.eventTypes.has(event.eventType)) return false;
   if (filter.contactIds && !filter.contactIds.has(event.ref.contactId)) return false;
-  if (filter.channels && !filter.channels.has(event.channel ?? contact?.Channel ?? "")) return false;
-  if (filter.queueIds && !filter.queueIds.has(event.queueId ?? contact?.QueueInfo?.Id ?? "")) return false;
-  if (filter.agentIds && !filter.agentIds.has(event.agentId ?? contact?.AgentInfo?.Id ?? "")) return false;
+  if (filter.channels && !filter.channels.has(event.channel ?? contact?.channel ?? "")) return false;
+  if (filter.queueIds && !filter.queueIds.has(event.queueId ?? contact?.queueInfo?.id ?? "")) return false;
+  if (filter.agentIds && !filter.agentIds.has(event.agentId ?? contact?.agentInfo?.id ?? "")) return false;
   return true;
 }

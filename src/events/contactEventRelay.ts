@@ -1,8 +1,7 @@
-import type { Contact } from "@aws-sdk/client-connect";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { ContactEvent } from "../domain/contactEvent.js";
-import { contactKey, type ContactRef } from "../domain/contactRef.js";
+import { contactKey, type ContactModel, type ContactRef } from "../domain/contactRef.js";
 import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { ContactEventBus } from "./contactEventBus.js";
@@ -12,11 +11,11 @@ import type { EventDeduplicator } from "./eventDeduplicator.js";
 /** What the relay needs of the contact source: the cache tiers and one way upstream. */
 export interface ContactStore {
   /** One DescribeContact that skips cached answers; the answer replaces the contact in every tier. */
-  refresh(ref: ContactRef): Promise<Contact>;
+  refresh(ref: ContactRef): Promise<ContactModel>;
   /** Drops this replica's copy only (another replica has just stored a newer one in the shared tier). */
   evictLocal(ref: ContactRef): void;
   /** Reads through the cache: this replica's tier, then the shared one, then Connect. */
-  read(ref: ContactRef): Promise<Contact>;
+  read(ref: ContactRef): Promise<ContactModel>;
 }
 
 /** What became of one event given to `apply`. */
@@ -111,7 +110,7 @@ export class ContactEventRelay {
 
   // Private: the contact after `event`; `null` when Connect says it does not exist (or may not be
   // read): subscribers still get the notification.
-  private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<Contact>): Promise<Contact | null> {
+  private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<ContactModel>): Promise<ContactModel | null> {
     try {
       return await read(event.ref);
     } catch (error) {
@@ -121,7 +120,7 @@ export class ContactEventRelay {
     }
   }
 
-  private deliver(event: ContactEvent, contact: Contact | null): void {
+  private deliver(event: ContactEvent, contact: ContactModel | null): void {
     this.options.metrics?.observeEventAge((Date.now() - event.timestamp.getTime()) / 1000);
     this.options.hub.deliver({ event, contact });
   }

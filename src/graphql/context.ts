@@ -1,6 +1,5 @@
 import type { Logger } from "pino";
-import type { Contact } from "@aws-sdk/client-connect";
-import { toContactModel, type ContactRef } from "../domain/contactRef.js";
+import type { ContactModel, ContactRef } from "../domain/contactRef.js";
 import type { Principal } from "../domain/principal.js";
 import type { ContactEventHub } from "../events/contactEventHub.js";
 import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
@@ -78,7 +77,7 @@ export interface RequestFacts {
 /** A contact the request already has (read once for a contact event): its loader serves it without a read. */
 export interface PrimedContact {
   readonly ref: ContactRef;
-  readonly contact: Contact;
+  readonly contact: ContactModel;
 }
 
 /**
@@ -99,7 +98,7 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
     onBatch: sources.onBatch,
     beforeRead: upstreamGuard(request.auth, sources.maxUpstreamReads),
   });
-  if (primed) loaders.contact.prime(primed.ref, toContactModel(primed.contact, primed.ref));
+  if (primed) loaders.contact.prime(primed.ref, primed.contact);
   return {
     loaders,
     defaultRegion: sources.defaultRegion,

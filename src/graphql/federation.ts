@@ -86,8 +86,7 @@ export function representationPlace(representation: Representation, defaultRegio
 
 /**
  * Federation's own types (`_Service`, `_Entity`, `_Any`, `link__Import`, `federation__FieldSet`, …):
- * named with a leading `_` or a `__` namespace, which schema.graphql never uses. They are not
- * SDK-shaped, so no member resolver is set on them.
+ * named with a leading `_` or a `__` namespace, which schema.graphql never uses.
  */
 export function isFederationType(name: string): boolean {
   return name.startsWith("_") || name.includes("__");

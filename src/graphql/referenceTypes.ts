@@ -1,4 +1,4 @@
-import { ReferenceType, type ReferenceSummary } from "@aws-sdk/client-connect";
+import { ReferenceType } from "@aws-sdk/client-connect";
 import { badUserInput } from "../domain/errors.js";
 
 /** Every reference type the SDK knows: what `Contact.references` lists when not told otherwise. */
@@ -24,8 +24,8 @@ export function referenceTypesArgument(value: readonly string[] | null | undefin
  * The type of a reference: the one member the union sets (`EmailMessagePlainText` →
  * `EMAIL_MESSAGE_PLAIN_TEXT`), or the wire name of a member the SDK does not know yet.
  */
-export function referenceTypeOf(summary: ReferenceSummary): string {
+export function referenceTypeOf(summary: object): string {
   const unknown = (summary as { $unknown?: [string, unknown] }).$unknown;
-  const member = unknown?.[0] ?? Object.keys(summary).find((key) => (summary as unknown as Record<string, unknown>)[key] !== undefined) ?? "";
+  const member = unknown?.[0] ?? Object.keys(summary).find((key) => (summary as Record<string, unknown>)[key] !== undefined) ?? "";
   return member.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }

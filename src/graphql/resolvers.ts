@@ -14,15 +14,18 @@ import type { GatewayContext } from "./context.js";
 import { badUserInput } from "../domain/errors.js";
 import type { ContactEventDelivery } from "../events/contactEventHub.js";
 import type { Resolvers } from "../generated/graphql.js";
-import { resourceRefOf, withRef } from "../domain/resourceRef.js";
+import { ReferenceSummary$ } from "@aws-sdk/client-connect";
+import { graphqlModel } from "../domain/graphqlModel.js";
+import { resourceRefOf, type ResourceModel } from "../domain/resourceRef.js";
 import { subscribeContactEvents } from "./contactEventsSubscription.js";
 import { searchContacts } from "./searchContacts.js";
 import { transferChain } from "./transferChain.js";
 
 /**
- * The resolver map. Only fields that are not a plain SDK member have a resolver here: relations,
- * maps turned into entry lists, and values the gateway knows but DescribeContact does not return.
- * Every other field reads the SDK member of the same name in PascalCase (see `buildSchema`).
+ * The resolver map. Only fields that are not a plain member of Connect's answer have a resolver
+ * here: relations, joins, attributes (with their fallback), references, and values the gateway knows
+ * but DescribeContact does not return. Every other field is read off the model by graphql-js's
+ * default resolver: models are built in the GraphQL shape once per answer (`graphqlModel`).
  */
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
@@ -87,50 +90,33 @@ export const resolvers: Resolvers = {
   Contact: {
     instanceId: (contact) => contact.$ref.instanceId,
     region: (contact) => contact.$ref.region,
-    // Nested objects that join another resource take the contact's ref along (see resourceRef.ts).
-    queueInfo: (contact) => withRef(contact.QueueInfo, contact.$ref),
-    agentInfo: (contact) => withRef(contact.AgentInfo, contact.$ref),
     transferChain: (contact, _, ctx) => transferChain(contact, ctx.loaders.contact, ctx.maxContactHops),
-    previousContact: (contact, _, ctx) => loadRelated(contact, contact.PreviousContactId, ctx),
-    initialContact: (contact, _, ctx) => loadRelated(contact, contact.InitialContactId, ctx),
-    relatedContact: (contact, _, ctx) => loadRelated(contact, contact.RelatedContactId, ctx),
-    tags: (contact) => entries(contact.Tags),
+    previousContact: (contact, _, ctx) => loadRelated(contact, contact.previousContactId, ctx),
+    initialContact: (contact, _, ctx) => loadRelated(contact, contact.initialContactId, ctx),
+    relatedContact: (contact, _, ctx) => loadRelated(contact, contact.relatedContactId, ctx),
     // DescribeContact's own attributes when it returned them; otherwise GetContactAttributes of
     // the chain's initial contact, which every contact of the chain shares (one call per chain).
     attributes: (contact, _, ctx) => {
-      if (contact.Attributes) return entries(contact.Attributes);
-      const initial = relatedRef(contact.$ref, contact.InitialContactId ?? contact.Id ?? contact.$ref.contactId)!;
+      if (contact.attributes) return contact.attributes;
+      const initial = relatedRef(contact.$ref, contact.initialContactId ?? contact.id ?? contact.$ref.contactId)!;
       return ctx.loaders.contactAttributes.load(initial).then(entries);
     },
-    references: (contact, args, ctx) => ctx.loaders.contactReferences.load({ ref: contact.$ref, types: referenceTypesArgument(args.referenceTypes) }),
-    segmentAttributes: (contact) => entries(contact.SegmentAttributes),
-    contactEvaluations: (contact) => entries(contact.ContactEvaluations),
-  },
-
-  SegmentAttributeValue: {
-    valueMap: (value) => entries(value.ValueMap),
+    references: (contact, args, ctx) =>
+      ctx.loaders.contactReferences.load({ ref: contact.$ref, types: referenceTypesArgument(args.referenceTypes) }).then((list) => list.map(referenceModel)),
   },
 
   QueueInfo: {
     queue: (info, _, ctx) => {
-      const ref = resourceRefOf(info.$ref, info.Id);
+      const ref = resourceRefOf(info.$ref, info.id);
       return ref && ctx.loaders.queue.load(ref);
     },
   },
 
   AgentInfo: {
     agent: (info, _, ctx) => {
-      const ref = resourceRefOf(info.$ref, info.Id);
+      const ref = resourceRefOf(info.$ref, info.id);
       return ref && ctx.loaders.user.load(ref);
     },
-  },
-
-  Queue: {
-    tags: (queue) => entries(queue.Tags),
-  },
-
-  User: {
-    tags: (user) => entries(user.Tags),
   },
 
   ReferenceSummary: {
@@ -149,9 +135,12 @@ function loadRelated(
 }
 
 // Private: a string-keyed map as `{ key, value }` entries, in the order upstream sent them.
-function entries<V>(map: Record<string, V> | undefined): Array<{ key: string; value: V }> | null {
-  return map ? Object.entries(map).map(([key, value]) => ({ key, value })) : null;
+function entries<V>(map: Record<string, V>): Array<{ key: string; value: V }> {
+  return Object.entries(map).map(([key, value]) => ({ key, value }));
 }
+
+// Private: ListContactReferences' summaries are not cached; each is shaped when served.
+const referenceModel = graphqlModel(ReferenceSummary$) as (summary: unknown) => ResourceModel;
 
 // Private: the id if it is well-formed; otherwise BAD_USER_INPUT naming the argument, before any call.
 function checkId(argument: string, value: string, max: number): string {

@@ -1,5 +1,4 @@
-import type { Contact } from "@aws-sdk/client-connect";
-import { contactKey, type ContactRef } from "../domain/contactRef.js";
+import { contactKey, type ContactModel, type ContactRef } from "../domain/contactRef.js";
 import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
 import { contactTtlSeconds } from "../upstream/contactFreshness.js";
@@ -69,7 +68,7 @@ export class ResponseEntities {
     return this.shortest === Infinity ? this.freshness.ttlSeconds : this.shortest;
   }
 
-  contact(ref: ContactRef, contact: Contact): void {
+  contact(ref: ContactRef, contact: ContactModel): void {
     this.keys.add(entityKey("contact", contactKey(ref)));
     // The contact cache holds nothing with CACHE_TTL_SECONDS=0, whatever the contact's state.
     this.live(this.freshness.ttlSeconds > 0 ? contactTtlSeconds(contact, this.freshness) : 0);

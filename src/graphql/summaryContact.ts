@@ -1,6 +1,7 @@
-import type { ContactSearchSummary } from "@aws-sdk/client-connect";
+import { ContactSearchSummary$, type ContactSearchSummary } from "@aws-sdk/client-connect";
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import type { ContactModel, ContactRef } from "../domain/contactRef.js";
+import { graphqlModel } from "../domain/graphqlModel.js";
 import type { GatewayContext } from "./context.js";
 
 /**
@@ -45,8 +46,8 @@ const PARTIAL: unique symbol = Symbol("partial");
 
 interface PartialOf {
   readonly ref: ContactRef;
-  /** The contact's member this object stands for (`AgentInfo`), or undefined for the contact itself. */
-  readonly member?: "AgentInfo";
+  /** The contact's field this object stands for (`agentInfo`), or undefined for the contact itself. */
+  readonly member?: "agentInfo";
 }
 
 type MaybePartial = { [PARTIAL]?: PartialOf; $ref?: ContactRef };
@@ -58,15 +59,14 @@ type MaybePartial = { [PARTIAL]?: PartialOf; $ref?: ContactRef };
  * summary costs no DescribeContact.
  */
 export function toSummaryContact(summary: ContactSearchSummary, ref: ContactRef): ContactModel {
-  const { AiAgentInfo: _aiAgents, SegmentAttributes: _segments, AgentInfo, ...members } = summary;
-  const contact: ContactModel & MaybePartial = {
-    ...members,
-    ...(AgentInfo && { AgentInfo: { ...AgentInfo, [PARTIAL]: { ref, member: "AgentInfo" } } as NonNullable<ContactModel["AgentInfo"]> }),
-    $ref: ref,
-    [PARTIAL]: { ref },
-  };
-  return contact;
+  const { aiAgentInfo: _aiAgents, segmentAttributes: _segments, agentInfo, queueInfo, ...fields } = summaryShape(summary) as Record<string, unknown>;
+  const contact: Record<string, unknown> & MaybePartial = { ...fields, $ref: ref, [PARTIAL]: { ref } };
+  if (queueInfo) contact.queueInfo = { ...(queueInfo as object), $ref: ref };
+  if (agentInfo) contact.agentInfo = { ...(agentInfo as object), $ref: ref, [PARTIAL]: { ref, member: "agentInfo" } };
+  return contact as unknown as ContactModel;
 }
+
+const summaryShape = graphqlModel(ContactSearchSummary$);
 
 /**
  * Makes the types of `SUMMARY_FIELDS` serve summary-backed objects: a field outside the summary
@@ -94,7 +94,7 @@ function fullSourceResolver(resolve: GraphQLFieldResolver<unknown, GatewayContex
     return ctx.loaders.contact.load(partial.ref).then((contact) => {
       if (!partial.member) return resolve(contact, args, ctx, info);
       const member = contact[partial.member];
-      return member ? resolve({ ...member, $ref: contact.$ref }, args, ctx, info) : null;
+      return member ? resolve(member, args, ctx, info) : null;
     });
   };
 }

@@ -5,7 +5,7 @@ import { ErrorCode } from "../domain/errors.js";
 
 /**
  * The transfer history of `contact`: every contact from the initial one to `contact`, oldest first,
- * found by following `PreviousContactId` within the contact's region and instance.
+ * found by following `previousContactId` within the contact's region and instance.
  *
  * - Each earlier contact is read through `loader`, so a contact the same request already read (as a
  *   `previousContact`, an `initialContact`, another chain) costs nothing more. The walk is
@@ -24,10 +24,10 @@ export async function transferChain(
   maxHops: number,
 ): Promise<ContactModel[]> {
   const chain: ContactModel[] = [contact];
-  const seen = new Set<string>([contact.Id ?? contact.$ref.contactId]);
+  const seen = new Set<string>([contact.id ?? contact.$ref.contactId]);
   let current = contact;
   for (let hops = 0; ; hops++) {
-    const ref = relatedRef(current.$ref, current.PreviousContactId);
+    const ref = relatedRef(current.$ref, current.previousContactId);
     if (!ref || seen.has(ref.contactId)) break;
     if (hops >= maxHops) {
       throw new GraphQLError(

@@ -6,17 +6,14 @@ import {
   GetContactAttributesCommand,
   ListContactReferencesCommand,
   SearchContactsCommand,
-  type Contact,
-  type Queue,
   type ReferenceType,
   type SearchContactsRequest,
   type SearchContactsResponse,
-  type User,
 } from "@aws-sdk/client-connect";
-import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
+import type { DeserializeMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
 import type { ContactRef } from "../domain/contactRef.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
-import type { CallOptions, ReferencesPage, Upstream } from "./upstream.js";
+import { ANSWER_JSON, type AnswerJson, type CallOptions, type ContactAnswer, type QueueAnswer, type ReferencesPage, type Upstream, type UserAnswer } from "./upstream.js";
 
 export interface ConnectUpstreamOptions {
   /**
@@ -53,28 +50,23 @@ export class ConnectUpstream implements Upstream {
 
   constructor(private readonly options: ConnectUpstreamOptions = {}) {}
 
-  describeContact(ref: ContactRef, options: CallOptions = {}): Promise<Contact> {
+  // The three reads whose answers are cached are parsed once, by `JSON.parse`, into the answer's
+  // JSON (see `keepingJson`); the SDK still signs, retries, times out, resolves endpoints and turns
+  // every error response into its exception.
+
+  describeContact(ref: ContactRef, options: CallOptions = {}): Promise<ContactAnswer> {
     const command = new DescribeContactCommand({ InstanceId: ref.instanceId, ContactId: ref.contactId });
-    return this.send(ref.region, "DescribeContact", command, options).then((output) => {
-      if (!output.Contact) throw emptyResponse("DescribeContact returned no contact");
-      return output.Contact;
-    });
+    return this.sendKeepingJson(ref.region, "DescribeContact", command, options, "Contact");
   }
 
-  describeQueue(ref: ResourceRef, options: CallOptions = {}): Promise<Queue> {
+  describeQueue(ref: ResourceRef, options: CallOptions = {}): Promise<QueueAnswer> {
     const command = new DescribeQueueCommand({ InstanceId: ref.instanceId, QueueId: ref.id });
-    return this.send(ref.region, "DescribeQueue", command, options).then((output) => {
-      if (!output.Queue) throw emptyResponse("DescribeQueue returned no queue");
-      return output.Queue;
-    });
+    return this.sendKeepingJson(ref.region, "DescribeQueue", command, options, "Queue");
   }
 
-  describeUser(ref: ResourceRef, options: CallOptions = {}): Promise<User> {
+  describeUser(ref: ResourceRef, options: CallOptions = {}): Promise<UserAnswer> {
     const command = new DescribeUserCommand({ InstanceId: ref.instanceId, UserId: ref.id });
-    return this.send(ref.region, "DescribeUser", command, options).then((output) => {
-      if (!output.User) throw emptyResponse("DescribeUser returned no user");
-      return output.User;
-    });
+    return this.sendKeepingJson(ref.region, "DescribeUser", command, options, "User");
   }
 
   getContactAttributes(ref: ContactRef, options: CallOptions = {}): Promise<Record<string, string>> {
@@ -97,6 +89,30 @@ export class ConnectUpstream implements Upstream {
 
   searchContacts(region: string, input: SearchContactsRequest, options: CallOptions = {}): Promise<SearchContactsResponse> {
     return this.send(region, "SearchContacts", new SearchContactsCommand(input), options);
+  }
+
+  // Private: sends `command` and resolves the answer's `member` as its JSON was parsed, carrying the
+  // body's text (`ANSWER_JSON`). The SDK's own deserializer then reads an empty body for a success.
+  private async sendKeepingJson<I extends object, O extends object>(
+    region: string,
+    api: string,
+    command: { middlewareStack: MiddlewareStack<I, O> },
+    options: CallOptions,
+    member: string,
+  ): Promise<AnswerJson> {
+    let body: string | undefined;
+    command.middlewareStack.addRelativeTo(keepingJson<I, O>(this.client(region), (text) => (body = text)), {
+      relation: "after",
+      toMiddleware: "deserializerMiddleware",
+      name: "keepingJsonMiddleware",
+    });
+    const output = (await this.send(region, api, command, options)) as Record<string, unknown>;
+    // A success the middleware did not see (never, short of a change in the SDK's stack): the SDK's answer.
+    const answer = body === undefined ? output : (JSON.parse(body) as Record<string, unknown>);
+    const value = answer[member];
+    if (value === null || typeof value !== "object") throw emptyResponse(`${api} returned no ${member.toLowerCase()}`);
+    if (body !== undefined) Object.defineProperty(value, ANSWER_JSON, { value: body });
+    return value as AnswerJson;
   }
 
   // Private: sends `command` with the region's client; `beforeAttempt` gates every attempt.
@@ -161,6 +177,27 @@ export class ConnectUpstream implements Upstream {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
   }
+}
+
+/**
+ * A deserialize-step middleware inside the SDK's deserializer: a success's body is read once, handed
+ * to `onBody` as text, and replaced by an empty one, so the SDK's schema-driven deserializer (the
+ * largest cost of an uncached read, bench/README.md) walks nothing and builds nothing. Error
+ * responses pass untouched: the SDK still makes its exceptions (ResourceNotFoundException,
+ * ThrottlingException, …) from them, and its retry middleware, outside this one, still sees them.
+ */
+function keepingJson<I extends object, O extends object>(client: ConnectClient, onBody: (text: string) => void): DeserializeMiddleware<I, O> {
+  return (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { statusCode?: number; body?: unknown };
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300 && response.body !== undefined) {
+      const bytes = await client.config.streamCollector(response.body);
+      onBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+      response.body = new Uint8Array(0);
+    }
+    return result;
+  };
 }
 
 function emptyResponse(message: string): Error {

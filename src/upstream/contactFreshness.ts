@@ -1,4 +1,4 @@
-import type { Contact } from "@aws-sdk/client-connect";
+import type { ContactModel } from "../domain/contactRef.js";
 import type { FreshnessPolicy } from "./tieredCache.js";
 
 /**
@@ -16,14 +16,14 @@ export interface ContactTtls {
 }
 
 /** Seconds `contact` may be served from cache: the finished TTL once it is over, else the active one. */
-export function contactTtlSeconds(contact: Contact, ttls: ContactTtls): number {
-  const agent = contact.AgentInfo;
-  const inAfterContactWork = agent?.AfterContactWorkStartTimestamp !== undefined && agent.AfterContactWorkEndTimestamp === undefined;
-  return contact.DisconnectTimestamp !== undefined && !inAfterContactWork ? ttls.ttlSeconds : ttls.activeTtlSeconds;
+export function contactTtlSeconds(contact: ContactModel, ttls: ContactTtls): number {
+  const agent = contact.agentInfo;
+  const inAfterContactWork = agent?.afterContactWorkStartTimestamp !== undefined && agent.afterContactWorkEndTimestamp === undefined;
+  return contact.disconnectTimestamp !== undefined && !inAfterContactWork ? ttls.ttlSeconds : ttls.activeTtlSeconds;
 }
 
 /** The contact cache's policy: `contactTtlSeconds`, the negative TTL, and off when `CACHE_TTL_SECONDS` is 0. */
-export function contactFreshness(ttls: ContactTtls): FreshnessPolicy<Contact> {
+export function contactFreshness(ttls: ContactTtls): FreshnessPolicy<ContactModel> {
   return {
     ttlSeconds: (contact) => contactTtlSeconds(contact, ttls),
     negativeTtlSeconds: ttls.negativeTtlSeconds,

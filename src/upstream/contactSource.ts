@@ -1,8 +1,7 @@
-import type { Contact } from "@aws-sdk/client-connect";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
-import { contactKey, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
+import { contactAnswerJson, contactFromAnswer, contactKey, refOfContactKey, toContactModel, type ContactModel, type ContactRef } from "../domain/contactRef.js";
 import { traceCachedRead } from "../observability/tracing.js";
 import { createApolloCache } from "./apolloCache.js";
 import type { Clock } from "./clock.js";
@@ -12,7 +11,7 @@ import type { FetchContact, FetchOptions } from "./fetchContact.js";
 import { QuotaLimiter } from "./quotaLimiter.js";
 import { RedisLink } from "./redisLink.js";
 import { TieredCache } from "./tieredCache.js";
-import type { Upstream } from "./upstream.js";
+import { ANSWER_JSON, type ContactAnswer, type Upstream } from "./upstream.js";
 
 /** Where contacts come from, and the parts that make it so (exposed for tests and metrics). */
 export interface ContactSource {
@@ -22,12 +21,12 @@ export interface ContactSource {
    * One DescribeContact that skips cached answers and reads already in flight; its answer (or
    * not-found) replaces the contact in both tiers, and reads that start meanwhile share it.
    */
-  refresh(ref: ContactRef, options?: Pick<FetchOptions, "operation">): Promise<Contact>;
+  refresh(ref: ContactRef, options?: Pick<FetchOptions, "operation">): Promise<ContactModel>;
   /**
    * Holds `contact` (read elsewhere: another replica, an event) as the cached answer for `ref` in
    * both tiers, in place of anything cached or being read; resolves to the object readers get.
    */
-  store(ref: ContactRef, contact: Contact): Promise<Contact>;
+  store(ref: ContactRef, contact: ContactAnswer): Promise<ContactModel>;
   /** Drops the contact from both tiers. */
   evict(ref: ContactRef): Promise<void>;
   /** Drops this replica's copy only (another replica has just stored a newer one in Redis). */
@@ -91,10 +90,16 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     observeWait,
     clock,
   });
-  // The cache holds the resolvers' model (the contact and the ref it was read under): one object
-  // per cached contact, shared by every request, so readers make no copy of their own.
+  // The cache keeps each contact as DescribeContact's answer, the JSON Connect sent (taken as it
+  // came: no second serialization), and hands out the resolvers' model made from it once (the
+  // contact and the ref it was read under): one object per cached contact, shared by every
+  // request, so readers make no copy of their own.
   const cache = new TieredCache<ContactModel>({
     name: "contact",
+    codec: {
+      encode: contactAnswerJson,
+      decode: (answer, key) => contactFromAnswer(answer as { Contact?: unknown }, refOfContactKey(key)),
+    },
     freshness: contactFreshness({
       ttlSeconds: config.CACHE_TTL_SECONDS,
       activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
@@ -115,7 +120,7 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
           // The first attempt shares the call's wait budget with the wait for a slot; a retry gets its own.
           beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined),
         })
-        .then((contact) => toContactModel(contact, ref)),
+        .then((answer) => modelOfAnswer(answer, ref)),
     );
   const fetchContact: FetchContact = (ref, options = {}) => {
     const trace = options.operation?.trace;
@@ -128,7 +133,7 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
   return {
     fetchContact,
     refresh: (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), { noCache: true }),
-    store: (ref, contact) => cache.set(contactKey(ref), toContactModel(contact, ref)),
+    store: (ref, contact) => cache.set(contactKey(ref), modelOfAnswer(contact, ref)),
     evict: (ref) => cache.delete(contactKey(ref)),
     evictLocal: (ref) => cache.deleteLocal(contactKey(ref)),
     apolloCache: createApolloCache(redis, config.REDIS_KEY_PREFIX),
@@ -138,4 +143,9 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     redis,
     close: async () => redis?.close(),
   };
+}
+
+// Private: the model of an answer, with the body's text when the upstream kept it.
+function modelOfAnswer(answer: ContactAnswer, ref: ContactRef): ContactModel {
+  return toContactModel(answer, ref, (answer as { [ANSWER_JSON]?: string })[ANSWER_JSON]);
 }

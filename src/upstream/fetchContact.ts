@@ -1,6 +1,6 @@
-import type { Contact, Queue, SearchContactsRequest, SearchContactsResponse, User } from "@aws-sdk/client-connect";
-import type { ContactRef } from "../domain/contactRef.js";
-import type { ResourceRef } from "../domain/resourceRef.js";
+import type { SearchContactsRequest, SearchContactsResponse } from "@aws-sdk/client-connect";
+import type { ContactModel, ContactRef } from "../domain/contactRef.js";
+import type { ResourceModel, ResourceRef } from "../domain/resourceRef.js";
 import type { OperationScope } from "./operationScope.js";
 import type { ReferencesPage } from "./upstream.js";
 
@@ -18,15 +18,15 @@ export interface FetchOptions {
 }
 
 /** How a loader reads one contact: the cache and limiter stack in production, anything in tests. */
-export type FetchContact = (ref: ContactRef, options?: FetchOptions) => Promise<Contact>;
+export type FetchContact = (ref: ContactRef, options?: FetchOptions) => Promise<ContactModel>;
 
 /**
  * How loaders read the APIs besides DescribeContact: quota-limited (and, for queues and users,
  * cached) in production (`createRelatedSource`), anything in tests.
  */
 export interface RelatedFetch {
-  describeQueue(ref: ResourceRef, options?: FetchOptions): Promise<Queue>;
-  describeUser(ref: ResourceRef, options?: FetchOptions): Promise<User>;
+  describeQueue(ref: ResourceRef, options?: FetchOptions): Promise<ResourceModel>;
+  describeUser(ref: ResourceRef, options?: FetchOptions): Promise<ResourceModel>;
   /** GetContactAttributes; `ref` names the chain's initial contact. */
   getContactAttributes(ref: ContactRef, options?: FetchOptions): Promise<Record<string, string>>;
   /** One page of ListContactReferences. */

@@ -1,11 +1,11 @@
-import type { Contact, Queue, SearchContactsRequest, SearchContactsResponse, User } from "@aws-sdk/client-connect";
+import type { SearchContactsRequest, SearchContactsResponse } from "@aws-sdk/client-connect";
 import type { RelatedApi } from "../domain/apiQuotas.js";
 import type { ContactRef } from "../domain/contactRef.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import { upstreamOutcome, type GatewayMetrics, type UpstreamOutcome } from "../observability/metrics.js";
 import type { UpstreamTarget } from "../observability/tracing.js";
 import { countUpstreamCall } from "./operationScope.js";
-import type { CallOptions, ReferencesPage, Upstream } from "./upstream.js";
+import type { CallOptions, ContactAnswer, QueueAnswer, ReferencesPage, Upstream, UserAnswer } from "./upstream.js";
 
 /** The Connect APIs the gateway calls, as the metrics name them. */
 export type ConnectApi = "DescribeContact" | RelatedApi;
@@ -27,15 +27,15 @@ export class MeteredUpstream implements Upstream {
     private readonly metrics: Pick<GatewayMetrics, "observeUpstreamCall">,
   ) {}
 
-  describeContact(ref: ContactRef, options?: CallOptions): Promise<Contact> {
+  describeContact(ref: ContactRef, options?: CallOptions): Promise<ContactAnswer> {
     return this.metered("DescribeContact", ref, options, (o) => this.upstream.describeContact(ref, o));
   }
 
-  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<Queue> {
+  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<QueueAnswer> {
     return this.metered("DescribeQueue", ref, options, (o) => this.upstream.describeQueue(ref, o));
   }
 
-  describeUser(ref: ResourceRef, options?: CallOptions): Promise<User> {
+  describeUser(ref: ResourceRef, options?: CallOptions): Promise<UserAnswer> {
     return this.metered("DescribeUser", ref, options, (o) => this.upstream.describeUser(ref, o));
   }
 

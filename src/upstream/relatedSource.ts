@@ -1,8 +1,9 @@
-import type { Queue, User } from "@aws-sdk/client-connect";
+import { Queue$, User$ } from "@aws-sdk/client-connect";
 import type { Config } from "../config/config.js";
 import { DEFAULT_API_QUOTAS, RELATED_APIS, type RelatedApi } from "../domain/apiQuotas.js";
 import type { ContactRef } from "../domain/contactRef.js";
-import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
+import { graphqlModel } from "../domain/graphqlModel.js";
+import { resourceKey, type ResourceModel, type ResourceRef } from "../domain/resourceRef.js";
 import { traceCachedRead } from "../observability/tracing.js";
 import type { Clock } from "./clock.js";
 import { ConcurrencyPool } from "./concurrencyPool.js";
@@ -44,8 +45,8 @@ export interface RelatedSource {
   /** The upstream slots its calls take (the one passed in, or its own). */
   readonly pool: ConcurrencyPool;
   /** The cross-request caches of DescribeQueue and DescribeUser answers. */
-  readonly queues: TieredCache<Queue>;
-  readonly users: TieredCache<User>;
+  readonly queues: TieredCache<ResourceModel>;
+  readonly users: TieredCache<ResourceModel>;
   /** Drops every cached queue and user held in process. */
   clear(): void;
 }
@@ -90,18 +91,18 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
       }),
     );
 
-  const queues = resourceCache<Queue>("queue", config, redis, clock);
-  const users = resourceCache<User>("user", config, redis, clock);
-  const loadQueue = (ref: ResourceRef, options: FetchOptions) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o));
-  const loadUser = (ref: ResourceRef, options: FetchOptions) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o));
+  const queues = resourceCache("queue", config, redis, clock);
+  const users = resourceCache("user", config, redis, clock);
+  const loadQueue = (ref: ResourceRef, options: FetchOptions) => limited("DescribeQueue", options, (o) => upstream.describeQueue(ref, o).then(queueModel));
+  const loadUser = (ref: ResourceRef, options: FetchOptions) => limited("DescribeUser", options, (o) => upstream.describeUser(ref, o).then(userModel));
   // Traced, a read the cache answers is a span of its own (a miss is the call's span); untraced, the
   // read stays one expression (see contactSource.ts's fetchContact).
-  const describeQueue = (ref: ResourceRef, options: FetchOptions = {}): Promise<Queue> => {
+  const describeQueue = (ref: ResourceRef, options: FetchOptions = {}): Promise<ResourceModel> => {
     const trace = options.operation?.trace;
     if (trace) return traceCachedRead(trace, "DescribeQueue", ref, (load) => queues.read(resourceKey(ref), load, options), () => loadQueue(ref, options));
     return queues.read(resourceKey(ref), () => loadQueue(ref, options), options);
   };
-  const describeUser = (ref: ResourceRef, options: FetchOptions = {}): Promise<User> => {
+  const describeUser = (ref: ResourceRef, options: FetchOptions = {}): Promise<ResourceModel> => {
     const trace = options.operation?.trace;
     if (trace) return traceCachedRead(trace, "DescribeUser", ref, (load) => users.read(resourceKey(ref), load, options), () => loadUser(ref, options));
     return users.read(resourceKey(ref), () => loadUser(ref, options), options);
@@ -129,8 +130,8 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
 
 // Private: a cross-request cache of queues or users, in its own Redis namespace, with one TTL for
 // every entry: a queue or user is never "in progress".
-function resourceCache<V extends object>(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined, clock: Clock | undefined): TieredCache<V> {
-  return new TieredCache<V>({
+function resourceCache(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined, clock: Clock | undefined): TieredCache<ResourceModel> {
+  return new TieredCache<ResourceModel>({
     name,
     freshness: {
       ttlSeconds: () => config.CACHE_RESOURCE_TTL_SECONDS,
@@ -144,3 +145,8 @@ function resourceCache<V extends object>(name: "queue" | "user", config: Related
     clock,
   });
 }
+
+// Private: DescribeQueue's and DescribeUser's answers in the GraphQL shape (`graphqlModel`), made
+// once per read; the caches hold these models.
+const queueModel = graphqlModel(Queue$) as (queue: unknown) => ResourceModel;
+const userModel = graphqlModel(User$) as (user: unknown) => ResourceModel;

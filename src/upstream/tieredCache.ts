@@ -13,10 +13,25 @@ export interface FreshnessPolicy<V> {
   enabled?: boolean;
 }
 
+/**
+ * How a value is kept as JSON (its entry in process and in Redis) and made again from it. The
+ * default keeps the value's own JSON, `Date`s as `{"$date": ms}`. A cache of upstream answers keeps
+ * the answer's JSON instead (the contact cache: the body Connect sent, taken as it is, with no second
+ * serialization) and builds its value from that.
+ */
+export interface EntryCodec<V> {
+  /** The JSON text of `value`. */
+  encode(value: V): string;
+  /** The value again from `encode`'s JSON, parsed; `key` is the key it was stored under. */
+  decode(json: unknown, key: string): V;
+}
+
 export interface TieredCacheOptions<V> {
   /** What the cache holds (`contact`, `queue`, `user`): its namespace in Redis, after `keyPrefix`. */
   name: string;
   freshness: FreshnessPolicy<V>;
+  /** How values are kept as JSON. Default: the value's own JSON, `Date`s kept as `Date`s. */
+  codec?: EntryCodec<V>;
   /** Most entries held in process. */
   maxEntries: number;
   /** Most resident memory the entries held in process may cost, bytes: each is charged `residentBytes`. */
@@ -69,6 +84,7 @@ export function residentBytes(jsonBytes: number): number {
  */
 export class TieredCache<V extends object> {
   private readonly freshness: FreshnessPolicy<V>;
+  private readonly codec: EntryCodec<V>;
   private readonly local: LRUCache<string, Entry<V>>;
   private readonly shared: Keyv<string> | undefined;
   private readonly redis: RedisLink | undefined;
@@ -78,6 +94,7 @@ export class TieredCache<V extends object> {
 
   constructor(options: TieredCacheOptions<V>) {
     this.freshness = options.freshness;
+    this.codec = options.codec ?? (jsonWithDates as EntryCodec<V>);
     this.clock = options.clock ?? systemClock;
     this.local = new LRUCache<string, Entry<V>>({
       max: options.maxEntries,
@@ -185,7 +202,7 @@ export class TieredCache<V extends object> {
 
   // A hit whose object the collector dropped: made again from the entry's JSON.
   private revive(key: string, entry: ValueEntry<V>): V | undefined {
-    const read = deserialize<V>(Buffer.from(entry.json).toString("utf8"));
+    const read = this.deserialize(key, Buffer.from(entry.json).toString("utf8"));
     if (!read || !("value" in read)) {
       this.local.delete(key);
       return undefined;
@@ -202,7 +219,7 @@ export class TieredCache<V extends object> {
     } catch {
       return undefined;
     }
-    const read = text === undefined ? undefined : deserialize<V>(text);
+    const read = text === undefined ? undefined : this.deserialize(key, text);
     const fresh = read !== undefined && read.expiresAt > this.clock.now();
     this.observeLookup?.(fresh ? "hit" : "miss", "redis");
     if (!fresh) return undefined;
@@ -226,10 +243,26 @@ export class TieredCache<V extends object> {
     }
     const ttl = ttlSeconds * 1000;
     const expiresAt = this.clock.now() + ttl;
-    const text = serialize(value === undefined ? { notFound: true, expiresAt } : { value, expiresAt });
+    // The entry is the value's JSON inside an envelope with its expiry, joined as text: the value's
+    // JSON (an upstream answer, for the contact cache) is never parsed or serialized again here.
+    const text = value === undefined ? `{"notFound":true,"expiresAt":${expiresAt}}` : `{"expiresAt":${expiresAt},"value":${this.codec.encode(value)}}`;
     this.local.set(key, value === undefined ? new NotFoundEntry(expiresAt) : valueEntry(text, value, expiresAt));
     // Awaited (within REDIS_TIMEOUT_MS) so another replica asked right after this answer finds it.
     await this.remote((shared) => shared.set(key, text, ttl));
+  }
+
+  // Private: an entry's text to its expiry and value; an unreadable entry (another version's format,
+  // a value the codec refuses) is a miss.
+  private deserialize(key: string, text: string): Stored<V> | undefined {
+    try {
+      const stored = JSON.parse(text) as { value?: unknown; notFound?: true; expiresAt?: unknown };
+      if (typeof stored.expiresAt !== "number") return undefined;
+      if (stored.notFound) return { notFound: true, expiresAt: stored.expiresAt };
+      if (stored.value && typeof stored.value === "object") return { value: this.codec.decode(stored.value, key), expiresAt: stored.expiresAt };
+    } catch {
+      // a miss
+    }
+    return undefined;
   }
 
   // Private: one shared-tier write; a failure or an unavailable Redis is left to the entries' TTLs.
@@ -296,25 +329,25 @@ function isNotFound(error: unknown): boolean {
 
 type Stored<V> = { value: V; expiresAt: number } | { notFound: true; expiresAt: number };
 
-// Private: JSON that keeps the SDK's Date members Dates across Redis.
-function serialize<V>(stored: Stored<V>): string {
-  return JSON.stringify(stored, function (this: Record<string, unknown>, key: string, v: unknown) {
-    const raw = this[key];
-    return raw instanceof Date ? { $date: raw.getTime() } : v;
-  });
-}
+/** The default codec: the value's own JSON, its `Date`s as `{"$date": ms}` and back. */
+const jsonWithDates: EntryCodec<object> = {
+  encode: (value) =>
+    JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = this[key];
+      return raw instanceof Date ? { $date: raw.getTime() } : v;
+    }),
+  decode: (json) => reviveDates(json) as object,
+};
 
-function deserialize<V>(text: string): Stored<V> | undefined {
-  try {
-    const stored = JSON.parse(text, (_key, v: unknown) => {
-      const date = (v as { $date?: unknown } | null)?.$date;
-      return typeof date === "number" ? new Date(date) : v;
-    }) as { value?: V; notFound?: true; expiresAt?: unknown };
-    if (typeof stored.expiresAt !== "number") return undefined;
-    if (stored.notFound) return { notFound: true, expiresAt: stored.expiresAt };
-    if (stored.value && typeof stored.value === "object") return { value: stored.value, expiresAt: stored.expiresAt };
-  } catch {
-    // An unreadable entry (another version's format) is a miss.
+function reviveDates(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = reviveDates(value[i]);
+    return value;
   }
-  return undefined;
+  const record = value as Record<string, unknown>;
+  const date = record.$date;
+  if (typeof date === "number" && Object.keys(record).length === 1) return new Date(date);
+  for (const key of Object.keys(record)) record[key] = reviveDates(record[key]);
+  return record;
 }

@@ -30,11 +30,11 @@ export interface CallOptions {
  */
 export interface Upstream {
   /** DescribeContact. Resolves the contact or rejects with the SDK's exception. */
-  describeContact(ref: ContactRef, options?: CallOptions): Promise<Contact>;
+  describeContact(ref: ContactRef, options?: CallOptions): Promise<ContactAnswer>;
   /** DescribeQueue. */
-  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<Queue>;
+  describeQueue(ref: ResourceRef, options?: CallOptions): Promise<QueueAnswer>;
   /** DescribeUser. */
-  describeUser(ref: ResourceRef, options?: CallOptions): Promise<User>;
+  describeUser(ref: ResourceRef, options?: CallOptions): Promise<UserAnswer>;
   /** GetContactAttributes of the chain whose initial contact `ref` names; `{}` when it has none. */
   getContactAttributes(ref: ContactRef, options?: CallOptions): Promise<Record<string, string>>;
   /** One page of ListContactReferences. */
@@ -44,6 +44,33 @@ export interface Upstream {
   /** Closes keep-alive connections. */
   destroy(): void;
 }
+
+/**
+ * The JSON text of an answer, on the object it was parsed into: `ConnectUpstream` keeps the body
+ * Connect sent for each read it parses itself (`{"Contact":{…}}`), so the contact cache stores those
+ * bytes as they came instead of serializing the contact again.
+ */
+export const ANSWER_JSON: unique symbol = Symbol("answerJson");
+
+/**
+ * A member of an answer as its JSON was parsed: the SDK's member names, Connect's wire values
+ * (timestamps in epoch seconds, 64-bit numbers as JSON numbers, members and enum values newer
+ * than the SDK included), and the body's text.
+ */
+export interface AnswerJson {
+  readonly [ANSWER_JSON]?: string;
+  readonly [member: string]: unknown;
+}
+
+/**
+ * What DescribeContact, DescribeQueue and DescribeUser resolve to: the resource as the SDK parses it
+ * (an upstream that lets the SDK deserialize: `Date`s), or as its JSON was parsed (`ConnectUpstream`:
+ * one parse per answer, no schema-driven deserializer). The gateway makes its models from either
+ * (`graphqlModel`) and they come out the same.
+ */
+export type ContactAnswer = Contact | AnswerJson;
+export type QueueAnswer = Queue | AnswerJson;
+export type UserAnswer = User | AnswerJson;
 
 /** One page of a contact's references. */
 export interface ReferencesPage {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ContactEvent } from "../../src/domain/contactEvent.js";
+import { toContactModel } from "../../src/domain/contactRef.js";
 import { ContactEventHub, type ContactEventDelivery } from "../../src/events/contactEventHub.js";
 
+const REF = { region: "us-east-1", instanceId: "i-1", contactId: "c-1" };
 let sequence = 0;
-function delivery(overrides: Partial<ContactEvent> = {}, contact: ContactEventDelivery["contact"] = { Id: "c-1" }): ContactEventDelivery {
+function delivery(overrides: Partial<ContactEvent> = {}, contact: ContactEventDelivery["contact"] = toContactModel({ Id: "c-1" }, REF)): ContactEventDelivery {
   sequence++;
   return {
     event: {
@@ -40,7 +42,7 @@ describe("ContactEventHub", () => {
   it("combines the filter's conditions with AND, reading queue and agent from the contact when the event has none", async () => {
     const hub = new ContactEventHub({ bufferEvents: 10 });
     const filtered = hub.subscribe({ instanceId: "i-1", eventTypes: new Set(["DISCONNECTED"]), queueIds: new Set(["q-1"]), channels: new Set(["VOICE"]) });
-    const wanted = delivery({ eventType: "DISCONNECTED" }, { Id: "c-1", QueueInfo: { Id: "q-1" } });
+    const wanted = delivery({ eventType: "DISCONNECTED" }, toContactModel({ Id: "c-1", QueueInfo: { Id: "q-1" } }, REF));
     expect(hub.deliver(delivery({ eventType: "QUEUED", queueId: "q-1" }))).toBe(0);
     expect(hub.deliver(delivery({ eventType: "DISCONNECTED", queueId: "q-2" }))).toBe(0);
     expect(hub.deliver(delivery({ eventType: "DISCONNECTED", channel: "CHAT", queueId: "q-1" }))).toBe(0);

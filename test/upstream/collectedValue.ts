@@ -46,7 +46,7 @@ console.log(
   JSON.stringify({
     collected: dropped.deref() === undefined,
     sameData: isDeepStrictEqual(again, toContactModel(structuredClone(seeded), ref)),
-    datesAreDates: again.InitiationTimestamp instanceof Date && again.AgentInfo?.ConnectedToAgentTimestamp instanceof Date,
+    datesAreDates: again.initiationTimestamp instanceof Date && again.agentInfo?.connectedToAgentTimestamp instanceof Date,
     sameObjectAfter: (await read()) === again,
     loads,
   }),

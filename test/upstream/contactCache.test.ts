@@ -49,15 +49,17 @@ function finished(id: string): Contact {
   return { Id: id, InitiationTimestamp: new Date(1_700_000_000_000), DisconnectTimestamp: new Date(1_700_000_060_000) };
 }
 
+const REF_A = { region: "us-east-1", instanceId: "i-1", contactId: "a" };
+
 describe("freshness policy", () => {
   it("keeps a finished contact CACHE_TTL_SECONDS, one in progress or in after-contact work CACHE_ACTIVE_TTL_SECONDS", () => {
     const started = new Date(1_700_000_000_000);
     const ended = new Date(1_700_000_060_000);
-    expect(contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended }, policy)).toBe(300);
-    expect(contactTtlSeconds({ Id: "a", InitiationTimestamp: started }, policy)).toBe(5);
-    expect(contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended } }, policy)).toBe(5);
+    expect(contactTtlSeconds(toContactModel({ Id: "a", DisconnectTimestamp: ended }, REF_A), policy)).toBe(300);
+    expect(contactTtlSeconds(toContactModel({ Id: "a", InitiationTimestamp: started }, REF_A), policy)).toBe(5);
+    expect(contactTtlSeconds(toContactModel({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended } }, REF_A), policy)).toBe(5);
     expect(
-      contactTtlSeconds({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended, AfterContactWorkEndTimestamp: ended } }, policy),
+      contactTtlSeconds(toContactModel({ Id: "a", DisconnectTimestamp: ended, AgentInfo: { AfterContactWorkStartTimestamp: ended, AfterContactWorkEndTimestamp: ended } }, REF_A), policy),
     ).toBe(300);
   });
 

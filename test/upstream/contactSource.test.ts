@@ -82,8 +82,8 @@ describe("ContactSource", () => {
   it("hands out the resolvers' model: the contact and the ref it was read under", async () => {
     const { source } = sourceWithUpstream();
     const contact = await source.fetchContact(ref("finished-1"));
-    expect(contact).toMatchObject({ Id: "finished-1", $ref: ref("finished-1") });
-    expect(contact.DisconnectTimestamp).toEqual(ended);
+    expect(contact).toMatchObject({ id: "finished-1", $ref: ref("finished-1") });
+    expect(contact.disconnectTimestamp).toEqual(ended);
   });
 
   it("refresh reads Connect past a cached contact, in one call, and later reads get its answer", async () => {
@@ -91,7 +91,7 @@ describe("ContactSource", () => {
     await source.fetchContact(ref("active-1"));
     upstream.contacts.set("active-1", finished("active-1"));
     const refreshed = await source.refresh(ref("active-1"));
-    expect(refreshed.DisconnectTimestamp).toEqual(ended);
+    expect(refreshed.disconnectTimestamp).toEqual(ended);
     expect(await source.fetchContact(ref("active-1"))).toBe(refreshed);
     expect(upstream.count("DescribeContact")).toBe(2);
   });
@@ -105,8 +105,8 @@ describe("ContactSource", () => {
     const refreshed = source.refresh(ref("active-1"));
     const joined = source.fetchContact(ref("active-1"));
     release();
-    expect((await older).DisconnectTimestamp).toBeUndefined();
-    expect((await refreshed).DisconnectTimestamp).toEqual(ended);
+    expect((await older).disconnectTimestamp).toBeUndefined();
+    expect((await refreshed).disconnectTimestamp).toEqual(ended);
     expect(await joined).toBe(await refreshed);
     expect(await source.fetchContact(ref("active-1"))).toBe(await refreshed);
     expect(upstream.count("DescribeContact")).toBe(2);
@@ -117,7 +117,7 @@ describe("ContactSource", () => {
     const stored = await source.store(ref("elsewhere"), finished("elsewhere"));
     const read = await source.fetchContact(ref("elsewhere"));
     expect(read).toBe(stored);
-    expect(read).toMatchObject({ Id: "elsewhere", $ref: ref("elsewhere") });
+    expect(read).toMatchObject({ id: "elsewhere", $ref: ref("elsewhere") });
     expect(upstream.count("DescribeContact")).toBe(0);
   });
 

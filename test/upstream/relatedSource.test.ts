@@ -71,7 +71,7 @@ describe("the related source", () => {
     const { related, upstream, clock } = sources({ CONNECT_MAX_WAIT_MS: 10_000 });
     const queue = { region, instanceId, id: "q-1" };
     const first = await related.fetch.describeQueue(queue);
-    expect(first.Name).toBe("Sales");
+    expect(first.name).toBe("Sales");
     await expect(related.fetch.describeQueue({ ...queue, id: "q-missing" })).rejects.toMatchObject({ name: "ResourceNotFoundException" });
     await clock.advance(9_999);
     expect(await related.fetch.describeQueue(queue)).toBe(first);
