@@ -10,6 +10,11 @@
 export interface Principal {
   /** The token's `sub`, if any. Never logged: some identity providers put an e-mail address there. */
   readonly subject?: string;
+  /**
+   * The token's client id (`client_id`, else `azp`), if any: names the calling application when the
+   * token has no `sub` (some client-credentials tokens). Never logged either.
+   */
+  readonly clientId?: string;
   /** The token's scopes (`scope`, space-separated). */
   readonly scopes: ReadonlySet<string>;
   /** Instance ids the caller may read (the `connect_instances` claim); `"*"` for every instance. */

@@ -4,6 +4,7 @@ import type { Principal } from "../domain/principal.js";
 import type { ContactEventHub } from "../events/contactEventHub.js";
 import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 import { createOperationScope, type OperationScope } from "../upstream/operationScope.js";
+import { quotaShareOf } from "../upstream/quotaShare.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { Redaction } from "./redaction.js";
 import { recordReads, type ResponseEntities } from "./responseEntities.js";
@@ -89,7 +90,8 @@ export interface PrimedContact {
  * one event to the next.
  */
 export function createContext(sources: ContextSources, request: RequestFacts, primed?: PrimedContact): GatewayContext {
-  const operationScope = createOperationScope();
+  // Every upstream read of the request is made for the caller's quota share (its hashed subject).
+  const operationScope = createOperationScope(quotaShareOf(request.auth));
   const { fetchContact, related } = request.entities ? recordReads(sources, request.entities) : sources;
   const loaders = createLoaders(fetchContact, {
     related,

@@ -140,6 +140,7 @@ function principalOf(payload: JWTPayload, clockToleranceSeconds: number): Princi
   const listed = (Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : []).map(instanceIdOf);
   return {
     ...(typeof payload.sub === "string" && { subject: payload.sub }),
+    ...(typeof payload.client_id === "string" ? { clientId: payload.client_id } : typeof payload.azp === "string" && { clientId: payload.azp }),
     // The same tolerance as the check at connection time, so a subscription is not cut off
     // earlier than a query with the same token would be refused.
     ...(typeof payload.exp === "number" && { expiresAt: (payload.exp + clockToleranceSeconds) * 1000 }),

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "./clock.js";
 import { QuotaWaitExceededError, type WaitObserver } from "./quotaWaitExceeded.js";
+import { SYSTEM_SHARE } from "./quotaShare.js";
 
 export interface ConcurrencyPoolOptions {
   /** Upstream calls in flight at once in this process, every API together (`CONNECT_MAX_CONCURRENCY`). */
@@ -15,9 +16,15 @@ export interface ConcurrencyPoolOptions {
 /**
  * The process's slots for upstream calls, shared by every Connect API: at most `slots` calls are in
  * flight at once, so a burst of queries cannot open unbounded sockets or hold unbounded answers.
- * Calls wait for a slot in arrival order; one still waiting after `maxWaitMs` fails with
- * `QuotaWaitExceededError` and never runs. Quotas are not its concern: each API's `QuotaLimiter`
- * grants every attempt of a call that holds a slot.
+ * One still waiting after `maxWaitMs` fails with `QuotaWaitExceededError` and never runs. Quotas
+ * are not its concern: each API's `QuotaLimiter` grants every attempt of a call that holds a slot.
+ *
+ * Waiting calls take freed slots in turn by quota share (`quotaShare.ts`: one per caller), each
+ * share's calls in arrival order: a freed slot goes to the share that has waited longest since its
+ * last turn. A slot is held while its call waits for quota, so with one line in arrival order a
+ * caller with hundreds of calls queued would hold every slot and keep a light caller's one call
+ * from even reaching the limiter's fair share (issue #11). One share alone waits in arrival order,
+ * as before.
  */
 export class ConcurrencyPool {
   /** Calls refused a slot, for tests. */
@@ -27,7 +34,9 @@ export class ConcurrencyPool {
   private readonly clock: Clock;
   private readonly observeWait: WaitObserver | undefined;
   private running = 0;
-  private readonly queue: Array<() => void> = [];
+  /** Waiting calls by share; a share's turn moves it to the back (Map order is the turn order). */
+  private readonly queues = new Map<string, Array<() => void>>();
+  private queued = 0;
 
   constructor(options: ConcurrencyPoolOptions) {
     this.slots = options.slots;
@@ -43,7 +52,7 @@ export class ConcurrencyPool {
 
   /** Calls waiting for a slot now. */
   get waiting(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   /**
@@ -52,6 +61,11 @@ export class ConcurrencyPool {
    * share one budget of `maxWaitMs`.
    */
   run<T>(api: string, call: (deadline: number) => Promise<T>): Promise<T> {
+    return this.runFor(SYSTEM_SHARE, api, call);
+  }
+
+  /** `run`, for the quota share `share` (`OperationScope.share`; unset: `system`). */
+  runFor<T>(share: string | undefined, api: string, call: (deadline: number) => Promise<T>): Promise<T> {
     const deadline = this.clock.monotonic() + this.maxWaitMs;
     if (this.running < this.slots) return this.start(call, deadline);
     if (this.maxWaitMs <= 0) return Promise.reject(this.refuse(api));
@@ -60,11 +74,18 @@ export class ConcurrencyPool {
         cancel();
         resolve(this.start(call, deadline));
       };
+      const key = share ?? SYSTEM_SHARE;
       const cancel = this.clock.timer(this.maxWaitMs, () => {
-        this.queue.splice(this.queue.indexOf(begin), 1);
+        const line = this.queues.get(key)!;
+        line.splice(line.indexOf(begin), 1);
+        if (line.length === 0) this.queues.delete(key);
+        this.queued--;
         reject(this.refuse(api));
       });
-      this.queue.push(begin);
+      const line = this.queues.get(key);
+      if (line) line.push(begin);
+      else this.queues.set(key, [begin]);
+      this.queued++;
     });
   }
 
@@ -75,8 +96,20 @@ export class ConcurrencyPool {
       return await call(deadline);
     } finally {
       this.running--;
-      this.queue.shift()?.();
+      this.next();
     }
+  }
+
+  // Private: the freed slot goes to the first share in turn, which then goes to the back.
+  private next(): void {
+    const first = this.queues.entries().next();
+    if (first.done) return;
+    const [share, line] = first.value;
+    const begin = line.shift()!;
+    this.queues.delete(share);
+    if (line.length > 0) this.queues.set(share, line);
+    this.queued--;
+    begin();
   }
 
   private refuse(api: string): QuotaWaitExceededError {

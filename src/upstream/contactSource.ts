@@ -113,12 +113,12 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     observeLookup: metrics?.observeCacheLookup?.bind(metrics),
   });
   const describeContact = (ref: ContactRef, options: FetchOptions): Promise<ContactModel> =>
-    pool.run("DescribeContact", (deadline) =>
+    pool.runFor(options.operation?.share, "DescribeContact", (deadline) =>
       upstream
         .describeContact(ref, {
           operation: options.operation,
           // The first attempt shares the call's wait budget with the wait for a slot; a retry gets its own.
-          beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined),
+          beforeAttempt: (scope, attempt) => limiter.acquire(scope, attempt === 1 ? deadline : undefined, options.operation?.share),
         })
         .then((answer) => modelOfAnswer(answer, ref)),
     );

@@ -19,10 +19,15 @@ export interface OperationScope {
    * make no span and do no tracing work.
    */
   trace?: OperationTrace | undefined;
+  /**
+   * The caller's quota share (`quotaShareOf`): the quota limiters and the concurrency pool share
+   * Connect's quotas fairly between shares. Unset, calls are the `system` share's.
+   */
+  readonly share?: string | undefined;
 }
 
-export function createOperationScope(): OperationScope {
-  return { upstreamCalls: 0 };
+export function createOperationScope(share?: string): OperationScope {
+  return share === undefined ? { upstreamCalls: 0 } : { upstreamCalls: 0, share };
 }
 
 /** Counts one upstream call against `scope`; calls made outside a request (start-up checks) have none. */

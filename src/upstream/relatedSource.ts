@@ -84,10 +84,10 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
 
   // Runs one upstream call in a slot of the pool, each attempt granted by its API's bucket.
   const limited = <T>(api: RelatedApi, options: FetchOptions | undefined, call: (options: CallOptions) => Promise<T>): Promise<T> =>
-    pool.run(api, (deadline) =>
+    pool.runFor(options?.operation?.share, api, (deadline) =>
       call({
         operation: options?.operation,
-        beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined),
+        beforeAttempt: (scope, attempt) => limiters[api].acquire(scope, attempt === 1 ? deadline : undefined, options?.operation?.share),
       }),
     );
 

@@ -77,6 +77,35 @@ describe("ConcurrencyPool", () => {
     expect(await second).toBe("second done by 1300");
   });
 
+  it("gives a freed slot to the caller whose turn it is, not to the one with the longest queue, each caller's calls in arrival order", async () => {
+    const clock = new ManualClock();
+    const pool = new ConcurrencyPool({ slots: 2, maxWaitMs: 10_000, clock });
+    const started: string[] = [];
+    const releases: Array<() => void> = [];
+    const call = (share: string, name: string) =>
+      pool.runFor(share, "DescribeContact", () => {
+        started.push(name);
+        return new Promise<void>((resolve) => releases.push(resolve));
+      });
+    // A flood holds both slots and queues eight more calls; then a light caller asks once.
+    const calls = [...Array.from({ length: 10 }, (_, n) => call("p:flood", `flood ${n}`)), call("p:light", "light")];
+    await clock.advance(0);
+    expect(pool.waiting).toBe(9);
+    releases.shift()!();
+    await clock.advance(0);
+    // The flood's next call was first in line; the light caller's is next, ahead of seven more of the flood.
+    expect(started.slice(2)).toEqual(["flood 2"]);
+    releases.shift()!();
+    await clock.advance(0);
+    expect(started.slice(2)).toEqual(["flood 2", "light"]);
+    while (releases.length > 0) {
+      releases.shift()!();
+      await clock.advance(0);
+    }
+    await Promise.all(calls);
+    expect(started.filter((name) => name.startsWith("flood"))).toEqual(Array.from({ length: 10 }, (_, n) => `flood ${n}`));
+  });
+
   it("frees the slot of a call that failed", async () => {
     const clock = new ManualClock();
     const pool = new ConcurrencyPool({ slots: 1, maxWaitMs: 0, clock });

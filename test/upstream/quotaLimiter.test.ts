@@ -109,6 +109,124 @@ describe("QuotaLimiter", () => {
   });
 });
 
+/** Whether `times` (ms, sorted) conform to a token bucket of `rps` per second holding `burst`. */
+function conformsToBucket(times: number[], rps: number, burst: number): boolean {
+  const sorted = [...times].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i; j < sorted.length; j++) if (j - i + 1 > burst + ((sorted[j]! - sorted[i]!) * rps) / 1000 + 1e-9) return false;
+  }
+  return true;
+}
+
+/** A limiter on a manual clock, and calls for named shares recording when and in what order each share's calls are granted. */
+function sharedLimiter(options: { rps: number; burst: number; maxWaitMs?: number }) {
+  const clock = new ManualClock();
+  const limiter = new QuotaLimiter({ maxWaitMs: 10_000, ...options, clock });
+  const granted: Array<{ share: string; n: number; at: number }> = [];
+  const sent = new Map<string, number>();
+  /** One call for `share`: resolves to whether it was granted (a refusal is an outcome, not an error). */
+  const call = (share: string, deadline?: number): Promise<"granted" | "refused"> => {
+    const n = sent.get(share) ?? 0;
+    sent.set(share, n + 1);
+    return limiter.acquire(scope, deadline, share).then(
+      () => {
+        granted.push({ share, n, at: clock.monotonic() });
+        return "granted" as const;
+      },
+      (error: unknown) => {
+        expect(error).toBeInstanceOf(QuotaWaitExceededError);
+        return "refused" as const;
+      },
+    );
+  };
+  const of = (share: string) => granted.filter((g) => g.share === share);
+  return { clock, limiter, granted, call, of };
+}
+
+// Fair shares: each caller (token subject, hashed) books only a little ahead of now, so another
+// caller's call lands behind at most that, not behind the whole of a flood.
+describe("QuotaLimiter, between callers", () => {
+  it("grants a light caller's call within the look-ahead plus one slot per busy caller, while a flooding caller has 90 calls waiting", async () => {
+    const { clock, limiter, call, of } = sharedLimiter({ rps: 10, burst: 15 });
+    expect(limiter.aheadMs).toBe(200);
+    const flood = Array.from({ length: 90 }, () => call("p:flood"));
+    await clock.advance(2000);
+    // The burst and 20 slots have gone to the flood; 58 of its calls still wait.
+    expect(of("p:flood")).toHaveLength(12 + 20);
+    const light = call("p:light");
+    await clock.advance(400);
+    await light;
+    // In arrival order it would have come after the 58: 5.8 s from now.
+    expect(of("p:light")[0]!.at - 2000).toBeLessThanOrEqual(limiter.aheadMs + 2 * 100);
+    await clock.advance(10_000);
+    // 90 calls fit in 10 s even at half the rate for a moment: none of the flood was refused.
+    expect(await Promise.all(flood)).toEqual(Array(90).fill("granted"));
+  });
+
+  it("splits the rate evenly between two callers that both ask more than the quota, each caller's calls in arrival order, and the total inside the bucket", async () => {
+    const { clock, granted, call, of } = sharedLimiter({ rps: 10, burst: 15 });
+    const calls = [...Array.from({ length: 60 }, () => call("p:a")), ...Array.from({ length: 60 }, () => call("p:b"))];
+    await clock.advance(10_000);
+    await Promise.all(calls);
+    const within = (share: string, from: number, to: number) => of(share).filter((g) => g.at >= from && g.at < to).length;
+    // After the first caller's head start (the burst, and 200 ms of look-ahead), one slot each in turn.
+    expect(within("p:a", 1000, 7000)).toBe(30);
+    expect(within("p:b", 1000, 7000)).toBe(30);
+    for (const share of ["p:a", "p:b"]) expect(of(share).map((g) => g.n)).toEqual(of(share).map((_, i) => i));
+    expect(conformsToBucket(granted.map((g) => g.at), 10, 15)).toBe(true);
+  });
+
+  it("still gives one caller alone the whole usable burst at once and then the whole rate", async () => {
+    const { clock, call, of } = sharedLimiter({ rps: 10, burst: 15 });
+    const calls = Array.from({ length: 42 }, () => call("p:alone"));
+    await clock.advance(3000);
+    await Promise.all(calls);
+    expect(of("p:alone").map((g) => g.at)).toEqual([...Array(12).fill(0), ...Array.from({ length: 30 }, (_, i) => 100 * (i + 1))]);
+  });
+
+  it("gives a flooding caller the whole rate again once the light caller has gone, leaving no slot unused", async () => {
+    const { clock, granted, call, of } = sharedLimiter({ rps: 10, burst: 15 });
+    const flood = Array.from({ length: 80 }, () => call("p:flood"));
+    await clock.advance(1000);
+    const light = [call("p:light")];
+    await clock.advance(500);
+    light.push(call("p:light"));
+    await clock.advance(3500);
+    await Promise.all(light);
+    // 5 s of flood and two light calls: the burst plus 10 a second, every slot taken by someone.
+    expect(granted.filter((g) => g.at < 5000 && g.at > 0)).toHaveLength(49);
+    expect(of("p:flood").filter((g) => g.at > 2000 && g.at <= 5000)).toHaveLength(30);
+    await clock.advance(10_000);
+    await Promise.all(flood);
+    expect(conformsToBucket(granted.map((g) => g.at), 10, 15)).toBe(true);
+  });
+
+  it("refuses at once, booking nothing, the calls of a flood whose turn would come after CONNECT_MAX_WAIT_MS, as it refused them before there were shares", async () => {
+    const { clock, limiter, call } = sharedLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000 });
+    const results = Array.from({ length: 200 }, () => call("p:flood"));
+    await clock.advance(0);
+    // 12 at once and one every 100 ms for 10 s; the other 88 are told now, not after waiting.
+    expect(limiter.stats.refused).toBe(88);
+    await clock.advance(10_000);
+    const outcomes = await Promise.all(results);
+    expect(outcomes.filter((o) => o === "granted")).toHaveLength(112);
+    expect(outcomes.slice(0, 112).every((o) => o === "granted")).toBe(true);
+  });
+
+  it("counts calls made outside any request as one share of their own, the system's", async () => {
+    const { clock, limiter, granted, call } = sharedLimiter({ rps: 10, burst: 15 });
+    const flood = Array.from({ length: 60 }, () => call("p:flood"));
+    await clock.advance(1000);
+    // The event relay's refresh: no share given.
+    const refresh = limiter.acquire(scope).then(() => granted.push({ share: "system", n: 0, at: clock.monotonic() }));
+    await clock.advance(400);
+    await refresh;
+    expect(granted.find((g) => g.share === "system")!.at - 1000).toBeLessThanOrEqual(limiter.aheadMs + 2 * 100);
+    await clock.advance(10_000);
+    await Promise.all(flood);
+  });
+});
+
 // These run against the emulator, which enforces Connect's quota on its own (real) clock, so they
 // take the seconds the quota takes.
 describe("the gateway under Connect's quota (emulator at 10/s, burst 15)", () => {

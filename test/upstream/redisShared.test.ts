@@ -69,6 +69,32 @@ describe("the quota limiter on Redis", () => {
     }
   });
 
+  it("holds a caller flooding through two replicas to its fair share across both: a light caller's call on either gets a slot within the look-ahead", async () => {
+    const fair: QuotaScope = { ...scope, identity: `AKIA${randomUUID()}` };
+    const links = [0, 1].map(() => new RedisLink({ url: SHARED_REDIS_URL, timeoutMs: 500, logger: quiet }));
+    try {
+      await expect.poll(() => links.every((l) => l.available)).toBe(true);
+      const [a, b] = links.map((redis) => new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, redis, keyPrefix: PREFIX })) as [QuotaLimiter, QuotaLimiter];
+      const started = performance.now();
+      const sentAt: number[] = [];
+      const grant = (limiter: QuotaLimiter, share: string) => limiter.acquire(fair, undefined, share).then(() => performance.now() - started);
+      // 40 calls of one caller through each replica: in arrival order, the last would go out after 6.8 s.
+      const flood = Array.from({ length: 80 }, (_, n) => grant(n % 2 ? a : b, "p:flood").then((at) => sentAt.push(at)));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const lightOnA = grant(a, "p:light");
+      const lightOnB = grant(b, "p:other");
+      const waited = (await Promise.all([lightOnA, lightOnB])).map((at) => at - 1000);
+      // The look-ahead (200 ms), one slot per busy caller, and the timers' and Redis's own delays.
+      for (const ms of waited) expect(ms).toBeLessThan(200 + 3 * 100 + 150);
+      await Promise.all(flood);
+      // Both replicas' bookings came from Redis, as one schedule: the usable burst once, then 10/s.
+      expect(a.stats.sharedGrants + b.stats.sharedGrants).toBe(82);
+      expect(sentAt.filter((at) => at < 1000 - 50).length).toBeLessThanOrEqual(12 + 10);
+    } finally {
+      await Promise.all(links.map((l) => l.close()));
+    }
+  });
+
   it("books from the replica's own share, starting empty, while Redis is down, and from Redis again once it is back", async () => {
     const redis = new PrivateRedis(await freePort());
     await redis.start();
