@@ -61,8 +61,8 @@ export interface LimiterStats {
  *
  * **Fair shares.** Slots are booked in arrival order, so a caller that books a thousand calls ahead
  * would put everyone else's next call behind all of them. So each share may book only a little
- * ahead: a share whose latest booked send time lies more than `aheadMs` (the larger of half the
- * slack and two intervals: 200 ms at 10/s) from now books nothing more until it comes within that;
+ * ahead: a share whose latest booked send time lies more than `aheadMs` (half the slack: 150 ms)
+ * from now books nothing more until it comes within that;
  * its further calls wait in a line of their own, in arrival order, and the first of them books the
  * moment its share may (it learns that moment from the booking it was refused). Every booking still
  * takes the next free slot of the one schedule, so the schedule stays exactly GCRA's; only who
@@ -130,8 +130,9 @@ export class QuotaLimiter {
     this.interval = 1000 / options.rps + (usable >= 1 ? 0 : this.slackMs);
     // Short enough that another share's call lands soon; long enough that a share's next booking
     // is made (a wake-up, a Redis round trip) before its last booked slot has gone: half the slack
-    // is the lateness a wake-up is allowed anyway.
-    this.aheadMs = Math.max(this.slackMs / 2, 2 * this.interval);
+    // is the lateness a wake-up is allowed anyway. (A share that books later than that leaves a
+    // gap in the schedule, never a burst: only throughput is lost.)
+    this.aheadMs = this.slackMs / 2;
   }
 
   /**

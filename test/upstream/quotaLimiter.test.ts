@@ -148,7 +148,7 @@ function sharedLimiter(options: { rps: number; burst: number; maxWaitMs?: number
 describe("QuotaLimiter, between callers", () => {
   it("grants a light caller's call within the look-ahead plus one slot per busy caller, while a flooding caller has 90 calls waiting", async () => {
     const { clock, limiter, call, of } = sharedLimiter({ rps: 10, burst: 15 });
-    expect(limiter.aheadMs).toBe(200);
+    expect(limiter.aheadMs).toBe(150);
     const flood = Array.from({ length: 90 }, () => call("p:flood"));
     await clock.advance(2000);
     // The burst and 20 slots have gone to the flood; 58 of its calls still wait.
