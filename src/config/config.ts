@@ -42,6 +42,11 @@ export const SETTINGS = {
   GRAPHQL_INTROSPECTION: setting({ schema: bool, help: "Allow introspection. Default: on in emulator mode, off in aws mode." }),
   GRAPHIQL: setting({ schema: bool, help: "Serve GraphiQL at GET /graphql. Default: on in emulator mode, off in aws mode." }),
   FEDERATION: setting({ schema: bool, default: "false", help: "Serve the schema as an Apollo Federation 2 subgraph: `Contact`, `Queue` and `User` become entities (`_entities`, `_service`), for a router to compose with other subgraphs (docs/federation.md). Off: the standalone schema, without federation's fields." }),
+  GRAPHQL_JIT: setting({
+    schema: bool,
+    default: "false",
+    help: "Execute queries with graphql-jit: each operation compiled once (per document and operation name, a bounded cache) into code that reads plain fields inline, through Apollo Server's gateway interface. Answers are the same as graphql-js's; an operation jit cannot compile, and every subscription, runs on graphql-js. Off until the benchmark's A/B shows a gain (bench/README.md).",
+  }),
   SHUTDOWN_GRACE_MS: setting({ schema: int(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
   LOG_LEVEL: setting({ schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", help: "Log level." }),
   LOG_FORMAT: setting({ schema: z.enum(["json", "pretty"]), help: "Log format. Default: pretty on a terminal, json otherwise." }),
@@ -137,6 +142,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   BODY_LIMIT_BYTES: number;
   HTTP_BATCHING: boolean;
   FEDERATION: boolean;
+  GRAPHQL_JIT: boolean;
   CORS_ORIGINS: string[];
   SHUTDOWN_GRACE_MS: number;
   LOG_LEVEL: z.output<typeof SETTINGS.LOG_LEVEL.schema>;
