@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, type ApolloServerOptionsWithGateway, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -12,11 +12,13 @@ import { FULL_ACCESS } from "../domain/principal.js";
 import { createLiveContactEvents, type LiveContactEvents } from "../events/liveContactEvents.js";
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
+import { jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
 import { operationLog } from "../graphql/operationLog.js";
 import { tracingPlugin } from "../graphql/tracingPlugin.js";
 import { createQueryLimits } from "../graphql/queryLimits.js";
 import { redactionPlugin } from "../graphql/redaction.js";
 import { buildSchema } from "../graphql/schema.js";
+import type { GraphQLSchema } from "graphql";
 import { createMetrics, type GatewayMetrics } from "../observability/metrics.js";
 import type { Tracing } from "../observability/tracing.js";
 import { createContactSource, type ContactSource } from "../upstream/contactSource.js";
@@ -71,6 +73,8 @@ export interface Gateway {
   readonly events: LiveContactEvents | undefined;
   /** The operation response cache, unless `RESPONSE_CACHE=false` or `CACHE_TTL_SECONDS=0`. */
   readonly responseCache: ResponseCache | undefined;
+  /** The graphql-jit executor when `GRAPHQL_JIT` is on (exposed for tests and benchmarks). */
+  readonly jit: JitExecutor | undefined;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -176,8 +180,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
 
   const schema = buildSchema({ federation: config.FEDERATION });
+  // GRAPHQL_JIT: Apollo runs queries through graphql-jit, which Apollo Server 5 only allows as a
+  // gateway's executor; everything before execution (parsing, validation, limits, plugins) is the same.
+  const jit = config.GRAPHQL_JIT ? jitExecutor({ schema, logger }) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    ...(jit ? { gateway: staticGateway(schema, jit) } : { schema }),
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
     // With trusted documents, automatic persisted queries would let clients register any document.
@@ -268,6 +275,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     relatedSource: related,
     events,
     responseCache,
+    jit,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
       await responseCache?.start();
@@ -291,6 +299,44 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       upstream.destroy();
       await responseCache?.close();
       await source.close();
+    },
+  };
+}
+
+type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"];
+
+/**
+ * Apollo Server's gateway interface over one fixed schema, executing with `executor`: the schema
+ * is announced once, at load, and never changes. In gateway mode Apollo still parses, validates,
+ * runs every plugin hook and formats errors as with `schema`; it hands execution to the executor,
+ * without `rootValue`, `fieldResolver` or `executionOptions` (the gateway sets none).
+ */
+function staticGateway(schema: GraphQLSchema, executor: JitExecutor): GatewayInterface {
+  type Listener = Parameters<GatewayInterface["onSchemaLoadOrUpdate"]>[0];
+  const listeners = new Set<Listener>();
+  return {
+    onSchemaLoadOrUpdate(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async load() {
+      // Apollo takes the schema from this call, made before load resolves. No supergraph SDL, as
+      // in schema mode (the type insists on one): schema and usage reporting, when configured,
+      // then print and report the API schema exactly as without jit.
+      const schemaContext = { apiSchema: schema } as Parameters<Listener>[0];
+      for (const listener of listeners) listener(schemaContext);
+      return {
+        executor: (rc) =>
+          executor.execute({
+            document: rc.document,
+            operationName: rc.request.operationName,
+            variableValues: rc.request.variables,
+            contextValue: rc.context,
+          }),
+      };
+    },
+    async stop() {
+      listeners.clear();
     },
   };
 }
