@@ -146,7 +146,7 @@ export class QuotaLimiter {
     for (let booking = 1; ; booking++) {
       const started = this.clock.monotonic();
       // A rebooking (booking > 1) is the share's oldest call: it books at once, outside the line.
-      const { wait, bookedAt } = await this.book(bucket, scope, share, deadline, booking > 1);
+      const { wait, bookedAt } = this.bookAtOnce(bucket, scope, share, deadline, booking > 1) ?? (await this.book(bucket, scope, share, deadline, booking > 1));
       this.observeWait?.(scope.api, (bookedAt - started + wait) / 1000, "acquired");
       if (wait >= 1) await this.clock.sleep(wait);
       // A busy event loop can wake a call well after its slot; sent that late it could bunch up with
@@ -166,6 +166,19 @@ export class QuotaLimiter {
       this.local.set(key, bucket);
     }
     return bucket;
+  }
+
+  /**
+   * Without Redis and with no call of `share` waiting, books here and now, as `book` would without
+   * a turn of the event loop; `undefined` when that is not the case or the share must wait.
+   */
+  private bookAtOnce(bucket: LocalBucket, scope: QuotaScope, share: string, deadline: number, rebooking: boolean): { wait: number; bookedAt: number } | undefined {
+    if (this.redis?.available || bucket.lines.has(share)) return undefined;
+    const bookedAt = this.clock.monotonic();
+    const maxWait = Math.max(0, deadline - bookedAt);
+    const result = this.bookLocal(bucket, share, maxWait, rebooking);
+    if (result.kind === "refused") throw this.refuse(scope, maxWait);
+    return result.kind === "granted" ? { wait: result.wait, bookedAt } : undefined;
   }
 
   /**
