@@ -68,6 +68,7 @@ type Compiled =
  * - an operation jit cannot compile (noted once per document at debug) or that the document does not
  *   resolve to (graphql-js gives the error);
  * - subscriptions (served by graphql-ws/graphql-sse on graphql-js; one sent over POST gets graphql-js's answer);
+ * - a document with a field aliased `__proto__` (jit's object literal would drop it);
  * - variables graphql-js refuses, or jit refuses (coercion errors are graphql-js's, before any resolver
  *   runs), and a null given to `@skip(if:)`/`@include(if:)` (graphql-js refuses it; jit reads false);
  * - a request whose Apollo plugins hook every field (`willResolveField`, e.g. the subgraph's inline
@@ -84,6 +85,9 @@ export function jitExecutor(options: JitExecutorOptions): JitExecutor {
   const compile = (document: DocumentNode, operationName: string | undefined): Compiled => {
     const operation = getOperationAST(document, operationName);
     if (!operation || operation.operation === "subscription") return undefined;
+    // jit writes each response key into an object literal, where `__proto__` sets the prototype
+    // instead of a key: the field would vanish from the answer.
+    if (hasProtoKey(document)) return undefined;
     try {
       const compiled = withSettledListItems(schema, () => compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true }));
       if (isCompiledQuery(compiled)) return { query: compiled.query, operation, conditionVariables: conditionVariables(document) };
@@ -226,6 +230,17 @@ function isPromise(value: unknown): value is Promise<unknown> {
 // Private: what graphql-js makes of a thrown value that is not an Error.
 function asError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(`Unexpected error value: ${inspect(thrown)}`);
+}
+
+// Private: whether a field of the document answers under the key `__proto__` (an alias; no field has that name).
+function hasProtoKey(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(field) {
+      if ((field.alias ?? field.name).value === "__proto__") found = true;
+    },
+  });
+  return found;
 }
 
 // Private: the variables a document passes to `@skip(if:)` or `@include(if:)`.

@@ -164,6 +164,12 @@ describe("GRAPHQL_JIT=true answers as graphql-js does", () => {
     expect(withValue.ranJit).toBe(true);
   });
 
+  it("answers a field aliased __proto__ through graphql-js (jit's object literal would drop it)", async () => {
+    const { answer, ranJit } = await both({ query: `{ __proto__: __typename x: __typename }` });
+    expect(ranJit).toBe(false);
+    expect(JSON.parse(answer.text)).toEqual(JSON.parse('{"data":{"__proto__":"Query","x":"Query"}}'));
+  });
+
   it("answers a subscription sent over HTTP with graphql-js, as without jit", async () => {
     const { ranJit } = await both({ query: `subscription { contactEvents(instanceId: "${I}") { eventType } }` });
     expect(ranJit).toBe(false);
