@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { ConnectClient, DescribeContactCommand, ResourceNotFoundException } from "@aws-sdk/client-connect";
+import { contactAnswerJson, toContactModel } from "../../src/domain/contactRef.js";
+import { ANSWER_JSON, type AnswerJson } from "../../src/upstream/upstream.js";
 
 describe("the upstream client", () => {
   let emulator: Emulator;
@@ -25,4 +28,38 @@ describe("the upstream client", () => {
     expect(emulator.calls.byApi.DescribeContact).toBe(1);
     expect(emulator.calls.unauthenticated).toBe(0);
   });
+
+  // Issue #11: one parse per answer. The SDK still signs and sends the call and makes exceptions of
+  // errors; a success's body is parsed once, by JSON.parse, and kept as the cache's entry.
+  it("parses a DescribeContact answer once and keeps the body Connect sent, byte for byte", async () => {
+    const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
+    const answer = (await upstream.describeContact(ref)) as AnswerJson;
+    const sent = await fetch(`${emulator.url}/contacts/${DEMO.instanceId}/${DEMO.fullContactId}`, {
+      headers: { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20261014/${DEMO.region}/connect/aws4_request, SignedHeaders=host, Signature=0` },
+    }).then((r) => r.text());
+    expect(answer[ANSWER_JSON]).toBe(sent);
+    // The answer's members are the wire's: timestamps still epoch seconds, nothing made by the SDK.
+    expect(typeof answer.InitiationTimestamp).toBe("number");
+    // The cache's entry is that body as it came, not the model serialized again.
+    expect(contactAnswerJson(toContactModel(answer, ref, answer[ANSWER_JSON]))).toBe(sent);
+  });
+
+  it("builds the same model from the answer's JSON as from the SDK's own parse of it, every member of the full contact", async () => {
+    const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
+    const sdk = new ConnectClient({ region: DEMO.region, endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS });
+    const parsedBySdk = (await sdk.send(new DescribeContactCommand({ InstanceId: ref.instanceId, ContactId: ref.contactId }))).Contact!;
+    sdk.destroy();
+    const fromJson = toContactModel(await upstream.describeContact(ref), ref);
+    expect(fromJson).toEqual(toContactModel(parsedBySdk, ref));
+    expect(fromJson.disconnectTimestamp).toBeInstanceOf(Date);
+    expect(fromJson.disconnectTimestamp!.getTime()).toBe(parsedBySdk.DisconnectTimestamp!.getTime());
+  });
+
+  it("still answers an error response with the SDK's exception, and parses nothing of it", async () => {
+    const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: "no-such-contact" };
+    const before = emulator.calls.byApi.DescribeContact;
+    await expect(upstream.describeContact(ref)).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect(emulator.calls.byApi.DescribeContact - before).toBe(1);
+  });
 });
+
