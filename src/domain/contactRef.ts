@@ -99,9 +99,14 @@ export function contactAnswerJson(model: ContactModel): string {
   return typeof answer === "string" ? answer : JSON.stringify({ Contact: answer });
 }
 
-/** The model again from a cached answer (`contactAnswerJson`'s JSON, parsed). */
+/**
+ * The model again from a cached answer (`contactAnswerJson`'s JSON, parsed). Throws for anything
+ * else (an entry an earlier version wrote), which the cache treats as a miss.
+ */
 export function contactFromAnswer(answer: { readonly Contact?: unknown }, ref: ContactRef): ContactModel {
-  return build(answer.Contact ?? {}, ref);
+  const contact = answer.Contact;
+  if (contact === null || typeof contact !== "object") throw new TypeError("Not a DescribeContact answer");
+  return build(contact, ref);
 }
 
 // Private: the model, its join points given the ref.

@@ -1,8 +1,12 @@
+import { randomUUID } from "node:crypto";
 import type { Contact } from "@aws-sdk/client-connect";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ContactRef } from "../../src/domain/contactRef.js";
+import { contactKey, type ContactRef } from "../../src/domain/contactRef.js";
 import { createContactSource, type ContactSource, type ContactSourceOptions } from "../../src/upstream/contactSource.js";
+import { RedisLink } from "../../src/upstream/redisLink.js";
+import { TieredCache } from "../../src/upstream/tieredCache.js";
+import { deleteKeys, requireSharedRedis, SHARED_REDIS_URL } from "../support/redisServer.js";
 import { ManualClock } from "./manualClock.js";
 import { RecordingUpstream } from "./recordingUpstream.js";
 
@@ -140,3 +144,29 @@ describe("ContactSource", () => {
     expect(upstream.count("DescribeContact")).toBe(4);
   });
 });
+
+describe("the contact cache's entries in Redis", () => {
+  it("reads an entry an earlier version wrote (the SDK's contact, not Connect's answer) as a miss, and reads Connect once instead", async () => {
+    await requireSharedRedis();
+    const prefix = `test-${randomUUID()}:`;
+    const quiet = pino({ level: "silent" });
+    const redis = new RedisLink({ url: SHARED_REDIS_URL, timeoutMs: 500, logger: quiet });
+    try {
+      await expect.poll(() => redis.available).toBe(true);
+      // What the previous version stored: the SDK-shaped contact, Dates as {"$date": ms}.
+      const earlier = new TieredCache<object>({ name: "contact", freshness: { ttlSeconds: () => 300, negativeTtlSeconds: 10 }, maxEntries: 10, maxBytes: 1 << 20, redis, keyPrefix: prefix });
+      await earlier.set(contactKey(ref("finished-1")), { ...finished("finished-1"), $ref: ref("finished-1") });
+      const upstream = new RecordingUpstream();
+      upstream.contacts.set("finished-1", finished("finished-1"));
+      source = createContactSource({ config: { ...CONFIG, REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix }, upstream, logger: quiet });
+      await expect.poll(() => source!.redis?.available).toBe(true);
+      const read = await source.fetchContact(ref("finished-1"));
+      expect(read).toMatchObject({ id: "finished-1", disconnectTimestamp: ended, $ref: ref("finished-1") });
+      expect(upstream.count("DescribeContact")).toBe(1);
+    } finally {
+      await redis.close();
+      await deleteKeys(SHARED_REDIS_URL, prefix);
+    }
+  });
+});
+
