@@ -2,7 +2,7 @@
  * How the benchmark talks to servers: single GraphQL requests, sequential latency samples with
  * sub-millisecond resolution, and throughput runs through autocannon.
  */
-import { Agent, request } from "node:http";
+import { Agent, request, type IncomingHttpHeaders } from "node:http";
 import autocannon from "autocannon";
 
 export interface GraphQLResult {
@@ -20,6 +20,20 @@ export function send(url: string, method: string, headers: Record<string, string
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (text += chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Sends one raw HTTP request on a kept-alive connection; resolves status, headers and the body's bytes. */
+export function fetchBytes(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on("error", reject);
     });
     req.on("error", reject);

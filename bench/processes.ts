@@ -130,6 +130,14 @@ export function startHelloWorldProcess(): Promise<ServerProcess> {
   return startProcess("hello-world", "bench/helloWorld.ts", {}, jsonUrl);
 }
 
+/**
+ * The bare `node:http` server answering every `POST /graphql` with `body` and `headers`
+ * (bench/rawHttp.ts; `content-length` is set from the body).
+ */
+export function startRawHttpProcess(body: Buffer, headers: Record<string, string>): Promise<ServerProcess> {
+  return startProcess("raw http", "bench/rawHttp.ts", { RAW_BODY_BASE64: body.toString("base64"), RAW_HEADERS_JSON: JSON.stringify(headers) }, jsonUrl);
+}
+
 // Private: `{"url": ...}` lines.
 function jsonUrl(line: string): string | undefined {
   if (!line.startsWith("{")) return undefined;
