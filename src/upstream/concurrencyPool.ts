@@ -19,13 +19,24 @@ export interface ConcurrencyPoolOptions {
  * One still waiting after `maxWaitMs` fails with `QuotaWaitExceededError` and never runs. Quotas
  * are not its concern: each API's `QuotaLimiter` grants every attempt of a call that holds a slot.
  *
- * Waiting calls take freed slots in turn by quota share (`quotaShare.ts`: one per caller), each
- * share's calls in arrival order: a freed slot goes to the share that has waited longest since its
- * last turn. A slot is held while its call waits for quota, so with one line in arrival order a
- * caller with hundreds of calls queued would hold every slot and keep a light caller's one call
- * from even reaching the limiter's fair share (issue #11). One share alone waits in arrival order,
- * as before.
+ * Slots are shared out by quota share (`quotaShare.ts`: one per caller). A slot is held while its
+ * call waits for quota, so a caller with hundreds of calls queued would hold every slot and keep a
+ * light caller's one call from even reaching the limiter's fair share (issue #11). So:
+ *
+ * - waiting calls take freed slots in turn by share, each share's calls in arrival order: a freed
+ *   slot goes to the share that has waited longest since its last turn;
+ * - while another share is active (holds a slot, waits for one, or asked within the last second),
+ *   a share that already holds a slot does not take the last free one: it is kept for the other
+ *   shares, whose next call then starts at once instead of waiting for one of the busy share's
+ *   calls to get its quota. The busy share loses one slot of concurrency, not quota: its calls in
+ *   slots are waiting for quota anyway. Once the others have been quiet for a second it may take
+ *   the last slot again.
+ *
+ * One share alone waits in arrival order and may hold every slot, as before.
  */
+/** How long a share that asked for a slot counts as active, ms. */
+const ACTIVE_MS = 1000;
+
 export class ConcurrencyPool {
   /** Calls refused a slot, for tests. */
   readonly stats = { refused: 0 };
@@ -37,6 +48,12 @@ export class ConcurrencyPool {
   /** Waiting calls by share; a share's turn moves it to the back (Map order is the turn order). */
   private readonly queues = new Map<string, Array<() => void>>();
   private queued = 0;
+  /** Slots each share holds now. */
+  private readonly held = new Map<string, number>();
+  /** When each share last asked for a slot, monotonic ms (shares quiet for longer than `ACTIVE_MS` are dropped). */
+  private readonly asked = new Map<string, number>();
+  /** Cancels the pending re-check of a slot kept free for other shares. */
+  private recheck: (() => void) | undefined;
 
   constructor(options: ConcurrencyPoolOptions) {
     this.slots = options.slots;
@@ -66,15 +83,18 @@ export class ConcurrencyPool {
 
   /** `run`, for the quota share `share` (`OperationScope.share`; unset: `system`). */
   runFor<T>(share: string | undefined, api: string, call: (deadline: number) => Promise<T>): Promise<T> {
-    const deadline = this.clock.monotonic() + this.maxWaitMs;
-    if (this.running < this.slots) return this.start(call, deadline);
+    const key = share ?? SYSTEM_SHARE;
+    const now = this.clock.monotonic();
+    const deadline = now + this.maxWaitMs;
+    this.asked.delete(key);
+    this.asked.set(key, now);
+    if (this.mayTake(key)) return this.start(key, call, deadline);
     if (this.maxWaitMs <= 0) return Promise.reject(this.refuse(api));
     return new Promise<T>((resolve, reject) => {
       const begin = () => {
         cancel();
-        resolve(this.start(call, deadline));
+        resolve(this.start(key, call, deadline));
       };
-      const key = share ?? SYSTEM_SHARE;
       const cancel = this.clock.timer(this.maxWaitMs, () => {
         const line = this.queues.get(key)!;
         line.splice(line.indexOf(begin), 1);
@@ -89,27 +109,67 @@ export class ConcurrencyPool {
     });
   }
 
-  // Private: holds a slot for the length of `call`, then hands it to the next caller in line.
-  private async start<T>(call: (deadline: number) => Promise<T>, deadline: number): Promise<T> {
+  // Private: holds a slot for the length of `call`, then hands it on.
+  private async start<T>(share: string, call: (deadline: number) => Promise<T>, deadline: number): Promise<T> {
     this.running++;
+    this.held.set(share, (this.held.get(share) ?? 0) + 1);
     try {
       return await call(deadline);
     } finally {
       this.running--;
-      this.next();
+      const held = this.held.get(share)! - 1;
+      if (held > 0) this.held.set(share, held);
+      else this.held.delete(share);
+      this.fill();
     }
   }
 
-  // Private: the freed slot goes to the first share in turn, which then goes to the back.
-  private next(): void {
-    const first = this.queues.entries().next();
-    if (first.done) return;
-    const [share, line] = first.value;
-    const begin = line.shift()!;
-    this.queues.delete(share);
-    if (line.length > 0) this.queues.set(share, line);
-    this.queued--;
-    begin();
+  // Private: whether `share` may take a slot now (see the class comment).
+  private mayTake(share: string): boolean {
+    const free = this.slots - this.running;
+    if (free <= 0) return false;
+    if (free > 1 || !this.held.has(share)) return true;
+    return !this.othersActive(share);
+  }
+
+  // Private: whether a share other than `share` holds a slot, waits for one, or asked recently.
+  private othersActive(share: string): boolean {
+    const now = this.clock.monotonic();
+    for (const [other, at] of this.asked) {
+      if (now - at <= ACTIVE_MS) {
+        if (other !== share) return true;
+      } else if (!this.held.has(other) && !this.queues.has(other)) this.asked.delete(other);
+    }
+    for (const other of this.held.keys()) if (other !== share) return true;
+    for (const other of this.queues.keys()) if (other !== share) return true;
+    return false;
+  }
+
+  // Private: hands free slots to waiting shares in turn (a share served goes to the back); a slot
+  // kept free for other shares is looked at again once they may have gone quiet.
+  private fill(): void {
+    while (this.running < this.slots) {
+      let share: string | undefined;
+      for (const key of this.queues.keys()) {
+        if (this.mayTake(key)) {
+          share = key;
+          break;
+        }
+      }
+      if (share === undefined) break;
+      const line = this.queues.get(share)!;
+      const begin = line.shift()!;
+      this.queues.delete(share);
+      if (line.length > 0) this.queues.set(share, line);
+      this.queued--;
+      begin();
+    }
+    if (this.queued > 0 && this.running < this.slots && !this.recheck) {
+      this.recheck = this.clock.timer(ACTIVE_MS, () => {
+        this.recheck = undefined;
+        this.fill();
+      });
+    }
   }
 
   private refuse(api: string): QuotaWaitExceededError {

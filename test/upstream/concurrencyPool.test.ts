@@ -19,6 +19,32 @@ function poolWithCalls(slots: number, maxWaitMs: number) {
   return { clock, pool, refusals, started, call, release };
 }
 
+/** A pool on a manual clock, and calls for named shares that stay in flight until released, recording the order they start in. */
+function sharedPool(slots: number) {
+  const clock = new ManualClock();
+  const pool = new ConcurrencyPool({ slots, maxWaitMs: 10_000, clock });
+  const started: string[] = [];
+  const running = new Map<string, () => void>();
+  const call = (share: string, name: string) =>
+    pool.runFor(share, "DescribeContact", () => {
+      started.push(name);
+      return new Promise<void>((resolve) => running.set(name, resolve));
+    });
+  /** Ends the call named `name`, or the one running longest. */
+  const releaseOldest = (name = running.keys().next().value) => {
+    running.get(name!)!();
+    running.delete(name!);
+  };
+  /** Ends calls, oldest first, until none is running or waiting. */
+  const releaseAll = async () => {
+    while (running.size > 0) {
+      releaseOldest();
+      await clock.advance(0);
+    }
+  };
+  return { clock, pool, started, call, releaseOldest, releaseAll };
+}
+
 describe("ConcurrencyPool", () => {
   it("runs at most `slots` calls at once, the others in arrival order as slots free up", async () => {
     const { clock, pool, started, call, release } = poolWithCalls(2, 10_000);
@@ -77,33 +103,55 @@ describe("ConcurrencyPool", () => {
     expect(await second).toBe("second done by 1300");
   });
 
-  it("gives a freed slot to the caller whose turn it is, not to the one with the longest queue, each caller's calls in arrival order", async () => {
-    const clock = new ManualClock();
-    const pool = new ConcurrencyPool({ slots: 2, maxWaitMs: 10_000, clock });
-    const started: string[] = [];
-    const releases: Array<() => void> = [];
-    const call = (share: string, name: string) =>
-      pool.runFor(share, "DescribeContact", () => {
-        started.push(name);
-        return new Promise<void>((resolve) => releases.push(resolve));
-      });
-    // A flood holds both slots and queues eight more calls; then a light caller asks once.
-    const calls = [...Array.from({ length: 10 }, (_, n) => call("p:flood", `flood ${n}`)), call("p:light", "light")];
+  it("hands freed slots to waiting callers in turn, each caller's calls in arrival order", async () => {
+    const { clock, started, call, releaseAll } = sharedPool(2);
+    const calls = [...[0, 1, 2, 3, 4].map((n) => call("p:a", `a${n}`)), ...[0, 1, 2, 3, 4].map((n) => call("p:b", `b${n}`))];
     await clock.advance(0);
-    expect(pool.waiting).toBe(9);
-    releases.shift()!();
-    await clock.advance(0);
-    // The flood's next call was first in line; the light caller's is next, ahead of seven more of the flood.
-    expect(started.slice(2)).toEqual(["flood 2"]);
-    releases.shift()!();
-    await clock.advance(0);
-    expect(started.slice(2)).toEqual(["flood 2", "light"]);
-    while (releases.length > 0) {
-      releases.shift()!();
-      await clock.advance(0);
-    }
+    expect(started).toEqual(["a0", "a1"]);
+    await releaseAll();
     await Promise.all(calls);
-    expect(started.filter((name) => name.startsWith("flood"))).toEqual(Array.from({ length: 10 }, (_, n) => `flood ${n}`));
+    expect(started).toEqual(["a0", "a1", "b0", "a2", "b1", "a3", "b2", "a4", "b3", "b4"]);
+  });
+
+  it("keeps the last free slot for another caller while one caller holds the others, so the other's call starts at once", async () => {
+    const { clock, pool, started, call, releaseOldest, releaseAll } = sharedPool(3);
+    const flood = Array.from({ length: 10 }, (_, n) => call("p:flood", `flood ${n}`));
+    await clock.advance(0);
+    expect(started).toEqual(["flood 0", "flood 1", "flood 2"]);
+    // A light caller asks while the flood holds every slot: it has the first slot freed.
+    const light = call("p:light", "light");
+    releaseOldest();
+    await clock.advance(0);
+    expect(started.at(-1)).toBe("light");
+    // Its call done, the slot stays free for it (or anyone but the flood) while it is active...
+    releaseOldest("light");
+    await light;
+    await clock.advance(0);
+    expect([pool.active, pool.waiting]).toEqual([2, 7]);
+    const again = call("p:light", "light again");
+    await clock.advance(0);
+    expect(started.at(-1)).toBe("light again");
+    releaseOldest("light again");
+    await again;
+    // ...and goes back to the flood once the light caller has been quiet for a second.
+    await clock.advance(999);
+    expect(pool.active).toBe(2);
+    await clock.advance(1001);
+    expect([pool.active, pool.waiting]).toEqual([3, 6]);
+    await releaseAll();
+    await Promise.all(flood);
+  });
+
+  it("lets one caller alone hold every slot", async () => {
+    const { clock, pool, call, releaseOldest, releaseAll } = sharedPool(3);
+    const calls = Array.from({ length: 4 }, (_, n) => call("p:alone", `call ${n}`));
+    await clock.advance(0);
+    expect([pool.active, pool.waiting]).toEqual([3, 1]);
+    releaseOldest();
+    await clock.advance(0);
+    expect([pool.active, pool.waiting]).toEqual([3, 0]);
+    await releaseAll();
+    await Promise.all(calls);
   });
 
   it("frees the slot of a call that failed", async () => {
