@@ -1,9 +1,11 @@
 /**
  * The benchmark's child processes: the emulator, gateways and the hello-world peer each run in a
- * process of their own (`node --import tsx`, one process each, so the pid is the server's and its
- * resident memory can be read), as they would in production.
+ * process of their own (one process each, so the pid is the server's and its resident memory can be
+ * read), as they would in production. Gateways run what `npm start` runs, the compiled
+ * `dist/main.js` with source maps, built once per benchmark run; the emulator and the hello-world
+ * run their TypeScript through tsx.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,8 +33,9 @@ const running = new Set<ServerProcess>();
 export const LOG_DIR = join(tmpdir(), "connect-graphql-bench");
 
 /**
- * Starts `node [nodeArgs] --import tsx <script>` with `env` (over PATH and HOME only), and resolves
- * once a stdout line yields a URL through `readUrl`. Rejects with the output if it exits first.
+ * Starts `node [nodeArgs] --import tsx <script>` (a `.js` script: `node [nodeArgs] <script>`) with
+ * `env` (over PATH and HOME only), and resolves once a stdout line yields a URL through `readUrl`.
+ * Rejects with the output if it exits first.
  */
 export async function startProcess(
   name: string,
@@ -47,7 +50,7 @@ export async function startProcess(
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${name.replace(/[^a-z0-9]+/gi, "-")}.log`);
   const fd = openSync(logFile, "w");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], {
+  const child = spawn(process.execPath, script.endsWith(".js") ? [...nodeArgs, script] : [...nodeArgs, "--import", "tsx", script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env },
     stdio: ["ignore", fd, fd],
@@ -108,20 +111,30 @@ export function startEmulatorProcess(extraContacts = 0): Promise<ServerProcess> 
   return startProcess("emulator", "bench/emulatorProcess.ts", { BENCH_EXTRA_CONTACTS: String(extraContacts) }, jsonUrl);
 }
 
+let built = false;
+
+/** `npm run build` (src/ → dist/), once per benchmark process. */
+export function buildGateway(): void {
+  if (built) return;
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  built = true;
+}
+
 /**
- * The gateway as `npm start` runs it (src/main.ts), in emulator mode against the emulator at
+ * The gateway as `npm start` runs it (`node --enable-source-maps dist/main.js`, built first), in emulator mode against the emulator at
  * `emulatorUrl`, on a free port, logging JSON at `warn` plus its one "listening" line.
  */
 export function startGatewayProcess(name: string, emulatorUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
+  buildGateway();
   return startProcess(
     name,
-    "src/main.ts",
+    "dist/main.js",
     { CONNECT_MODE: "emulator", EMULATOR_URL: emulatorUrl, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
     (line) => {
       if (!line.includes('"connect-graphql listening"')) return undefined;
       return (JSON.parse(line) as { url: string }).url.replace("localhost", "127.0.0.1");
     },
-    nodeArgs,
+    ["--enable-source-maps", ...nodeArgs],
   );
 }
 

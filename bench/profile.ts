@@ -38,7 +38,7 @@ export function monotonicMicros(): number {
 }
 
 /**
- * Starts a gateway (src/main.ts) with `env` against the emulator at `emulatorUrl` under
+ * Starts a gateway (dist/main.js) with `env` against the emulator at `emulatorUrl` under
  * `--cpu-prof`, drives `load` at it for `seconds`, stops it and summarizes its profile.
  */
 export async function profileGateway(options: {

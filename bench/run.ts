@@ -3,7 +3,7 @@
  * side by side in one run on one machine, and writes bench/results.json and bench/results.md.
  *
  * Processes: the emulator (bench/emulatorProcess.ts, serving contacts as rich as Connect's), gateways
- * as `npm start` runs them (src/main.ts with EMULATOR_URL; one executing every operation for the
+ * as `npm start` runs them (dist/main.js, built at start, with EMULATOR_URL; one executing every operation for the
  * call, latency and throughput figures, one with the response cache on, one with Connect's default
  * quota, one for memory, two bounded response caches for figure 5c, two for the graphql-jit A/B),
  * the hello-world peer (bench/helloWorld.ts) and a raw `node:http` server answering with the
@@ -598,8 +598,11 @@ async function memory(emulator: ServerProcess, gateway: ServerProcess): Promise<
   const growthMb = scaled ? ((rss - midMb) * CACHED_CONTACTS) / (RUN.bulkContacts / 2) : rss - baselineMb;
   return {
     value: round(baselineMb + growthMb, 1),
-    target: `growth ≤ ${boundMb} MB (CACHE_MAX_MB)`,
-    met: growthMb <= boundMb && resampled === 0,
+    // A quick run scales 10,000 contacts' growth linearly, which overstates it (V8 grows its heap in
+    // steps that 10,000 contacts do not amortize: +1,400 MB scaled where full runs measure +490 to
+    // +590 MB), so only a full run (or `--memory`) judges the bound.
+    target: scaled ? `(quick: scaled, not judged; full run or --memory: growth ≤ ${boundMb} MB)` : `growth ≤ ${boundMb} MB (CACHE_MAX_MB)`,
+    met: scaled ? null : growthMb <= boundMb && resampled === 0,
     detail: {
       contacts: CACHED_CONTACTS,
       ...(scaled && { extrapolatedFrom: RUN.bulkContacts, measuredRssMb: round(rss, 1), halfwayRssMb: round(midMb, 1) }),
