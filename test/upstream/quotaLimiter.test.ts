@@ -171,7 +171,7 @@ describe("QuotaLimiter, between callers", () => {
     await clock.advance(10_000);
     await Promise.all(calls);
     const within = (share: string, from: number, to: number) => of(share).filter((g) => g.at >= from && g.at < to).length;
-    // After the first caller's head start (the burst, and 200 ms of look-ahead), one slot each in turn.
+    // After the first caller's head start (the burst, and its look-ahead), one slot each in turn.
     expect(within("p:a", 1000, 7000)).toBe(30);
     expect(within("p:b", 1000, 7000)).toBe(30);
     for (const share of ["p:a", "p:b"]) expect(of(share).map((g) => g.n)).toEqual(of(share).map((_, i) => i));
