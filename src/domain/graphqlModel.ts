@@ -39,6 +39,7 @@ const LIST_MODIFIER = 64;
 const MAP_MODIFIER = 128;
 
 const compiled = new WeakMap<object, ToModel>();
+const EPOCH_STRING = /^-?\d+(\.\d+)?$/;
 
 // Private: a (possibly recursive) schema to its converter. A structure is registered before its
 // members are compiled, so a shape that contains itself (expressions, segment attribute values)
@@ -83,7 +84,8 @@ function identity(value: unknown): unknown {
 function toDate(value: unknown): unknown {
   if (typeof value === "number") return new Date(Math.round(value * 1000));
   if (typeof value === "string") {
-    const date = new Date(value);
+    // Epoch seconds sent as a string, as the SDK also accepts; else an ISO date-time.
+    const date = EPOCH_STRING.test(value) ? new Date(Math.round(Number(value) * 1000)) : new Date(value);
     return Number.isNaN(date.getTime()) ? value : date;
   }
   return value;
@@ -136,7 +138,8 @@ function structure(schema: readonly unknown[]): ToModel {
       if (v !== undefined && v !== null) out[m.field] = m.convert(v);
     }
     for (const key in source) {
-      if (!wireNames.has(key) && source[key] !== undefined && source[key] !== null) out[fieldNameOf(key)] = source[key];
+      // `__proto__` (an own property after JSON.parse) would replace the model's prototype.
+      if (!wireNames.has(key) && key !== "__proto__" && source[key] !== undefined && source[key] !== null) out[fieldNameOf(key)] = source[key];
     }
     return out;
   };

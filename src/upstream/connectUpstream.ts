@@ -107,10 +107,17 @@ export class ConnectUpstream implements Upstream {
       name: "keepingJsonMiddleware",
     });
     const output = (await this.send(region, api, command, options)) as Record<string, unknown>;
-    // A success the middleware did not see (never, short of a change in the SDK's stack): the SDK's answer.
-    const answer = body === undefined ? output : (JSON.parse(body) as Record<string, unknown>);
-    const value = answer[member];
-    if (value === null || typeof value !== "object") throw emptyResponse(`${api} returned no ${member.toLowerCase()}`);
+    const metadata = output.$metadata;
+    let answer: unknown = output; // a success the middleware did not see (never, short of a change in the SDK's stack)
+    if (body !== undefined) {
+      try {
+        answer = body.trim() === "" ? {} : JSON.parse(body);
+      } catch {
+        throw Object.assign(new Error(`${api} answered a body that is not JSON`), { name: "MalformedResponse", $metadata: metadata });
+      }
+    }
+    const value = answer !== null && typeof answer === "object" ? (answer as Record<string, unknown>)[member] : undefined;
+    if (value === null || typeof value !== "object") throw Object.assign(emptyResponse(`${api} returned no ${member.toLowerCase()}`), { $metadata: metadata });
     if (body !== undefined) Object.defineProperty(value, ANSWER_JSON, { value: body });
     return value as AnswerJson;
   }
@@ -192,12 +199,26 @@ function keepingJson<I extends object, O extends object>(client: ConnectClient, 
     const response = result.response as { statusCode?: number; body?: unknown };
     const status = response.statusCode ?? 0;
     if (status >= 200 && status < 300 && response.body !== undefined) {
-      const bytes = await client.config.streamCollector(response.body);
+      let bytes: Uint8Array;
+      try {
+        bytes = await client.config.streamCollector(response.body);
+      } catch (error) {
+        // As the SDK's deserializer would: the status and request id stay on the error (the error
+        // table shows them in `extensions.upstream`); the SDK's retry middleware sees it as before.
+        if (error && typeof error === "object" && !("$metadata" in error)) Object.assign(error, { $metadata: { httpStatusCode: status, requestId: requestIdOf(result.response) } });
+        throw error;
+      }
       onBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
       response.body = new Uint8Array(0);
     }
     return result;
   };
+}
+
+// Private: Connect's request id header, as the SDK reads it into `$metadata.requestId`.
+function requestIdOf(response: unknown): string | undefined {
+  const headers = (response as { headers?: Record<string, string | undefined> }).headers ?? {};
+  return headers["x-amzn-requestid"] ?? headers["x-amz-request-id"];
 }
 
 function emptyResponse(message: string): Error {

@@ -96,6 +96,8 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
   // request, so readers make no copy of their own.
   const cache = new TieredCache<ContactModel>({
     name: "contact",
+    // DescribeContact's answer as Connect sent it (earlier versions kept the SDK's contact).
+    format: "answer1",
     codec: {
       encode: contactAnswerJson,
       decode: (answer, key) => contactFromAnswer(answer as { Contact?: unknown }, refOfContactKey(key)),

@@ -133,6 +133,8 @@ export function createRelatedSource({ config, upstream, pool: shared, redis, met
 function resourceCache(name: "queue" | "user", config: RelatedSourceOptions["config"], redis: RedisLink | undefined, clock: Clock | undefined): TieredCache<ResourceModel> {
   return new TieredCache<ResourceModel>({
     name,
+    // The GraphQL-shaped model (earlier versions kept the SDK's queue or user).
+    format: "model1",
     freshness: {
       ttlSeconds: () => config.CACHE_RESOURCE_TTL_SECONDS,
       negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,

@@ -29,6 +29,13 @@ export interface EntryCodec<V> {
 export interface TieredCacheOptions<V> {
   /** What the cache holds (`contact`, `queue`, `user`): its namespace in Redis, after `keyPrefix`. */
   name: string;
+  /**
+   * The entries' format, part of the Redis namespace (`{keyPrefix}{name}.{format}`), so replicas of
+   * versions that store different formats never read each other's entries (during a rolling
+   * deployment or a rollback each reads only its own, at worst a miss). Change it whenever what
+   * `codec` writes changes. Default: none (`{keyPrefix}{name}`).
+   */
+  format?: string;
   freshness: FreshnessPolicy<V>;
   /** How values are kept as JSON. Default: the value's own JSON, `Date`s kept as `Date`s. */
   codec?: EntryCodec<V>;
@@ -103,7 +110,7 @@ export class TieredCache<V extends object> {
     });
     this.redis = options.redis;
     if (options.redis) {
-      this.shared = createKeyv(options.redis.client, { namespace: `${options.keyPrefix ?? ""}${options.name}`, throwOnErrors: true });
+      this.shared = createKeyv(options.redis.client, { namespace: `${options.keyPrefix ?? ""}${options.name}${options.format ? `.${options.format}` : ""}`, throwOnErrors: true });
       this.shared.on("error", () => {}); // failures reach `run` as rejections; RedisLink logs them
     }
     this.observeLookup = options.observeLookup;
@@ -243,6 +250,7 @@ export class TieredCache<V extends object> {
     }
     const ttl = ttlSeconds * 1000;
     const expiresAt = this.clock.now() + ttl;
+    // `encode` is called once per value held (a contact's answer text is handed out once).
     // The entry is the value's JSON inside an envelope with its expiry, joined as text: the value's
     // JSON (an upstream answer, for the contact cache) is never parsed or serialized again here.
     const text = value === undefined ? `{"notFound":true,"expiresAt":${expiresAt}}` : `{"expiresAt":${expiresAt},"value":${this.codec.encode(value)}}`;

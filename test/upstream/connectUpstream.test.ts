@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
@@ -60,6 +62,26 @@ describe("the upstream client", () => {
     const before = emulator.calls.byApi.DescribeContact;
     await expect(upstream.describeContact(ref)).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect(emulator.calls.byApi.DescribeContact - before).toBe(1);
+  });
+
+  it("answers a success whose body is not Connect's answer with a coded error that keeps the status and request id", async () => {
+    const bodies = ["not json", "{}", ""];
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": "req-1" });
+      res.end(bodies.shift());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const odd = new ConnectUpstream({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 });
+    const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: "c-1" };
+    try {
+      const metadata = { httpStatusCode: 200, requestId: "req-1" };
+      await expect(odd.describeContact(ref)).rejects.toMatchObject({ name: "MalformedResponse", $metadata: metadata });
+      await expect(odd.describeContact(ref)).rejects.toMatchObject({ name: "EmptyResponse", $metadata: metadata });
+      await expect(odd.describeContact(ref)).rejects.toMatchObject({ name: "EmptyResponse", $metadata: metadata });
+    } finally {
+      odd.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
