@@ -31,14 +31,14 @@ export interface QueueInfoModel {
 export interface AgentInfoModel {
   readonly $ref: ContactRef;
   readonly id?: string;
-  readonly afterContactWorkStartTimestamp?: Date;
-  readonly afterContactWorkEndTimestamp?: Date;
+  readonly afterContactWorkStartTimestamp?: string;
+  readonly afterContactWorkEndTimestamp?: string;
   readonly [field: string]: unknown;
 }
 
 /**
  * A contact as resolvers see it: the GraphQL shape of `Contact` (see `graphqlModel`: camelCase
- * fields, `Date` timestamps, maps as entry lists), which graphql-js's default resolver reads field by
+ * fields, ISO timestamps, maps as entry lists), which graphql-js's default resolver reads field by
  * field, plus the ref it was read under, so relations resolve in the same region and instance.
  * `queueInfo` and `agentInfo` carry that ref too, for their joins. Built once per answer (the
  * contact cache holds it) and never mutated. The members the gateway's own code reads are typed;
@@ -54,8 +54,8 @@ export interface ContactModel {
   readonly relatedContactId?: string;
   readonly queueInfo?: QueueInfoModel;
   readonly agentInfo?: AgentInfoModel;
-  readonly disconnectTimestamp?: Date;
-  readonly lastUpdateTimestamp?: Date;
+  readonly disconnectTimestamp?: string;
+  readonly lastUpdateTimestamp?: string;
   /** DescribeContact's own attributes, when it returned them. */
   readonly attributes?: Array<Entry<string>>;
   readonly [field: string]: unknown;

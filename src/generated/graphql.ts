@@ -19,7 +19,7 @@ export type Scalars = {
    * A date-time in UTC, serialized as an ISO-8601 / RFC 3339 string with millisecond precision, for
    * example `2026-11-02T09:15:30.000Z`. Amazon Connect sends timestamps as epoch seconds.
    */
-  DateTime: { input: Date; output: Date; }
+  DateTime: { input: Date; output: Date | string; }
   /**
    * A 64-bit signed integer, serialized as a JSON number. Values beyond 2^53 − 1 cannot be represented
    * exactly by JavaScript clients; Amazon Connect does not send such values for the fields typed `Long`.

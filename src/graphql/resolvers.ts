@@ -28,7 +28,13 @@ import { transferChain } from "./transferChain.js";
  * default resolver: models are built in the GraphQL shape once per answer (`graphqlModel`).
  */
 export const resolvers: Resolvers = {
-  DateTime: DateTimeResolver,
+  // Models carry timestamps as the ISO strings this scalar would make of Dates (`graphqlModel`): they
+  // are served as they are. Anything else (a Date, another string, a number) goes through
+  // graphql-scalars' DateTime, which validates it as before. Inputs are parsed by it too.
+  DateTime: new GraphQLScalarType({
+    ...DateTimeResolver.toConfig(),
+    serialize: (value) => (typeof value === "string" && ISO_TIMESTAMP.test(value) ? value : DateTimeResolver.serialize(value)),
+  }),
   // 64-bit integers as JSON numbers, exact up to 2^53 - 1; larger values are refused, not rounded.
   Long: new GraphQLScalarType({ ...SafeIntResolver.toConfig(), name: "Long" }),
 
@@ -133,6 +139,9 @@ function loadRelated(
   const ref: ContactRef | null = relatedRef(contact.$ref, contactId);
   return ref && ctx.loaders.contact.load(ref);
 }
+
+// Private: what `Date#toISOString` makes (a year of four digits).
+const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 // Private: a string-keyed map as `{ key, value }` entries, in the order upstream sent them.
 function entries<V>(map: Record<string, V>): Array<{ key: string; value: V }> {

@@ -13,16 +13,17 @@ describe("graphqlModel", () => {
     });
   });
 
-  it("makes Dates of Connect's epoch seconds to the millisecond, as the SDK does, and of ISO strings", () => {
-    const model = contactModel({ InitiationTimestamp: 1_700_000_000.1234, DisconnectTimestamp: "2023-11-14T22:13:20.123Z" }) as Record<string, Date>;
-    expect(model.initiationTimestamp).toEqual(new Date(1_700_000_000_123));
-    expect(model.disconnectTimestamp).toEqual(new Date(1_700_000_000_123));
+  it("renders Connect's epoch seconds as ISO timestamps to the millisecond, as the SDK reads them, and ISO strings and epoch strings alike", () => {
+    const model = contactModel({ InitiationTimestamp: 1_700_000_000.1234, DisconnectTimestamp: "2023-11-14T22:13:20.123+00:00", ScheduledTimestamp: "1700000000.5" }) as Record<string, string>;
+    expect(model.initiationTimestamp).toBe("2023-11-14T22:13:20.123Z");
+    expect(model.disconnectTimestamp).toBe("2023-11-14T22:13:20.123Z");
+    expect(model.scheduledTimestamp).toBe("2023-11-14T22:13:20.500Z");
   });
 
-  it("keeps a Date the SDK made, and numbers beyond 32 bits exactly", () => {
-    const when = new Date(1_700_000_000_456);
-    const model = contactModel({ LastUpdateTimestamp: when, TotalPauseCount: 2, TotalPauseDurationInSeconds: 2 ** 40 }) as Record<string, unknown>;
-    expect(model.lastUpdateTimestamp).toBe(when);
+  it("renders a Date the SDK made the same way, keeps what is no time for the scalar to refuse, and numbers beyond 32 bits exactly", () => {
+    const model = contactModel({ LastUpdateTimestamp: new Date(1_700_000_000_456), LastPausedTimestamp: "not a time", TotalPauseDurationInSeconds: 2 ** 40 }) as Record<string, unknown>;
+    expect(model.lastUpdateTimestamp).toBe("2023-11-14T22:13:20.456Z");
+    expect(model.lastPausedTimestamp).toBe("not a time");
     expect(model.totalPauseDurationInSeconds).toBe(2 ** 40);
   });
 

@@ -46,7 +46,7 @@ console.log(
   JSON.stringify({
     collected: dropped.deref() === undefined,
     sameData: isDeepStrictEqual(again, toContactModel(structuredClone(seeded), ref)),
-    datesAreDates: again.initiationTimestamp instanceof Date && again.agentInfo?.connectedToAgentTimestamp instanceof Date,
+    timestampsAreIso: again.initiationTimestamp === seeded.InitiationTimestamp?.toISOString() && again.agentInfo?.connectedToAgentTimestamp === seeded.AgentInfo?.ConnectedToAgentTimestamp?.toISOString(),
     sameObjectAfter: (await read()) === again,
     loads,
   }),

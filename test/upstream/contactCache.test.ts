@@ -128,7 +128,7 @@ describe("the contact cache", () => {
     // The collector runs on demand only in a process started with --expose-gc (collectedValue.ts).
     const script = fileURLToPath(new URL("collectedValue.ts", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--import", "tsx", script]);
-    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({ collected: true, sameData: true, datesAreDates: true, sameObjectAfter: true, loads: 1 });
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({ collected: true, sameData: true, timestampsAreIso: true, sameObjectAfter: true, loads: 1 });
   });
 
   it("never caches an upstream error other than not-found", async () => {

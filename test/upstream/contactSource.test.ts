@@ -87,7 +87,7 @@ describe("ContactSource", () => {
     const { source } = sourceWithUpstream();
     const contact = await source.fetchContact(ref("finished-1"));
     expect(contact).toMatchObject({ id: "finished-1", $ref: ref("finished-1") });
-    expect(contact.disconnectTimestamp).toEqual(ended);
+    expect(contact.disconnectTimestamp).toBe(ended.toISOString());
   });
 
   it("refresh reads Connect past a cached contact, in one call, and later reads get its answer", async () => {
@@ -95,7 +95,7 @@ describe("ContactSource", () => {
     await source.fetchContact(ref("active-1"));
     upstream.contacts.set("active-1", finished("active-1"));
     const refreshed = await source.refresh(ref("active-1"));
-    expect(refreshed.disconnectTimestamp).toEqual(ended);
+    expect(refreshed.disconnectTimestamp).toBe(ended.toISOString());
     expect(await source.fetchContact(ref("active-1"))).toBe(refreshed);
     expect(upstream.count("DescribeContact")).toBe(2);
   });
@@ -110,7 +110,7 @@ describe("ContactSource", () => {
     const joined = source.fetchContact(ref("active-1"));
     release();
     expect((await older).disconnectTimestamp).toBeUndefined();
-    expect((await refreshed).disconnectTimestamp).toEqual(ended);
+    expect((await refreshed).disconnectTimestamp).toBe(ended.toISOString());
     expect(await joined).toBe(await refreshed);
     expect(await source.fetchContact(ref("active-1"))).toBe(await refreshed);
     expect(upstream.count("DescribeContact")).toBe(2);
@@ -161,7 +161,7 @@ describe("the contact cache's entries in Redis", () => {
       source = createContactSource({ config: { ...CONFIG, REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix }, upstream, logger: quiet });
       await expect.poll(() => source!.redis?.available).toBe(true);
       const read = await source.fetchContact(ref("finished-1"));
-      expect(read).toMatchObject({ id: "finished-1", disconnectTimestamp: ended, $ref: ref("finished-1") });
+      expect(read).toMatchObject({ id: "finished-1", disconnectTimestamp: ended.toISOString(), $ref: ref("finished-1") });
       expect(upstream.count("DescribeContact")).toBe(1);
     } finally {
       await redis.close();
