@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { Principal } from "../domain/principal.js";
 
 /**
@@ -22,5 +23,13 @@ export const ANONYMOUS_SHARE = "anonymous";
 export function quotaShareOf(principal: Principal): string {
   const identity = principal.subject !== undefined ? `sub:${principal.subject}` : principal.clientId !== undefined ? `client:${principal.clientId}` : undefined;
   if (identity === undefined) return ANONYMOUS_SHARE;
-  return `p:${createHash("sha256").update(identity).digest("hex").slice(0, 16)}`;
+  let share = shares.get(identity);
+  if (share === undefined) {
+    share = `p:${createHash("sha256").update(identity).digest("hex").slice(0, 16)}`;
+    shares.set(identity, share);
+  }
+  return share;
 }
+
+// Private: recent callers' shares, so a caller's requests hash its identity once, not each time.
+const shares = new LRUCache<string, string>({ max: 10_000 });
