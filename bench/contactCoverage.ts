@@ -5,48 +5,17 @@
  * or a map counts as populated when any element or value holds it.
  */
 import { Contact$ } from "@aws-sdk/client-connect";
-
-/**
- * The SDK's runtime schema is a tuple tree: `[kind, namespace, name, traits, memberNames,
- * memberSchemas]` for structures (3) and unions (4), `[1, ns, name, traits, member]` for lists,
- * `[2, ns, name, traits, key, value]` for maps; plain numbers for simple types; thunks anywhere.
- */
-type SdkSchema = number | readonly unknown[] | (() => SdkSchema);
+import { sdkMemberPaths } from "../src/domain/sdkMemberPaths.js";
 
 /** One member path: `Contact.AgentInfo.Id` is `["AgentInfo", "Id"]`. */
 export type MemberPath = readonly string[];
-
-function resolve(s: SdkSchema): number | readonly unknown[] {
-  let value: unknown = s;
-  while (typeof value === "function") value = (value as () => unknown)();
-  // Member schemas with member traits are wrapped: [schema, traits].
-  if (Array.isArray(value) && (typeof value[0] === "function" || (Array.isArray(value[0]) && value.length === 2))) return resolve(value[0] as SdkSchema);
-  if (Array.isArray(value) && value[0] === 0) return 0; // a named simple type, e.g. a sensitive string
-  return value as number | readonly unknown[];
-}
 
 /**
  * Every member path of `Contact$`, following nested structures, lists and maps; a recursive
  * structure (expressions) is followed until it repeats on its own path.
  */
 export function contactMemberPaths(): MemberPath[] {
-  const out: MemberPath[] = [];
-  const visit = (s: SdkSchema, path: readonly string[], ancestors: readonly string[]) => {
-    const r = resolve(s);
-    if (typeof r === "number") return;
-    const [kind, , name] = r as [number, string, string];
-    if (kind === 1) return visit(r[4] as SdkSchema, path, ancestors);
-    if (kind === 2) return visit(r[5] as SdkSchema, path, ancestors);
-    if (ancestors.includes(name)) return;
-    const names = r[4] as string[];
-    const schemas = r[5] as SdkSchema[];
-    names.forEach((member, i) => {
-      out.push([...path, member]);
-      visit(schemas[i]!, [...path, member], [...ancestors, name]);
-    });
-  };
-  visit(Contact$ as unknown as SdkSchema, [], []);
-  return out;
+  return sdkMemberPaths(Contact$).map((p) => p.path);
 }
 
 let cached: MemberPath[] | undefined;

@@ -1,3 +1,5 @@
+import { resolveSdkSchema } from "./sdkMemberPaths.js";
+
 /**
  * Turns one of Connect's answers into the model resolvers read: the GraphQL shape of schema.graphql,
  * whose fields graphql-js's default resolver (and graphql-jit's inlined reads) take straight off the
@@ -48,7 +50,7 @@ const EPOCH_STRING = /^-?\d+(\.\d+)?$/;
 // members are compiled, so a shape that contains itself (expressions, segment attribute values)
 // reuses the converter being built.
 function compile(schema: unknown): ToModel {
-  const resolved = resolveSchema(schema);
+  const resolved = resolveSdkSchema(schema);
   if (typeof resolved === "number") return simple(resolved);
   const known = compiled.get(resolved);
   if (known) return known;
@@ -56,22 +58,10 @@ function compile(schema: unknown): ToModel {
   const convert: ToModel = (value) => impl(value);
   compiled.set(resolved, convert);
   const kind = resolved[0];
-  if (kind === 0) impl = simple(resolved[4] as number);
-  else if (kind === 1) impl = list(compile(resolved[4]));
+  if (kind === 1) impl = list(compile(resolved[4]));
   else if (kind === 2) impl = map(compile(resolved[5]));
   else if (kind === 3 || kind === 4) impl = structure(resolved);
   return convert;
-}
-
-// Private: thunks resolved, member traits unwrapped (`[schema, traits]`); a number is a simple type.
-function resolveSchema(schema: unknown): number | readonly unknown[] {
-  let value = schema;
-  while (typeof value === "function") value = (value as () => unknown)();
-  if (Array.isArray(value) && value.length === 2 && (typeof value[0] === "function" || Array.isArray(value[0]) || typeof value[0] === "number")) {
-    return resolveSchema(value[0]);
-  }
-  if (typeof value === "number" || Array.isArray(value)) return value;
-  return 0;
 }
 
 function simple(code: number): ToModel {

@@ -8,55 +8,12 @@ import {
   type GraphQLOutputType,
 } from "graphql";
 import { describe, expect, it } from "vitest";
+import { sdkMemberPaths } from "../../src/domain/sdkMemberPaths.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 
-/**
- * The SDK's runtime schema is a tuple tree: `[kind, namespace, name, traits, memberNames,
- * memberSchemas]` for structures (3) and unions (4), `[1, ns, name, traits, member]` for lists,
- * `[2, ns, name, traits, key, value]` for maps; plain numbers for simple types (0 string, 1 number,
- * 2 boolean, 4 timestamp, 64 | x list of simple, 128 | x map of simple); thunks anywhere.
- */
-type SdkSchema = number | readonly unknown[] | (() => SdkSchema);
-
-function resolve(s: SdkSchema): number | readonly unknown[] {
-  let value: unknown = s;
-  while (typeof value === "function") value = (value as () => unknown)();
-  // Member schemas with member traits are wrapped: [schema, traits].
-  if (Array.isArray(value) && (typeof value[0] === "function" || (Array.isArray(value[0]) && value.length === 2))) {
-    return resolve(value[0] as SdkSchema);
-  }
-  if (Array.isArray(value) && value[0] === 0) return 0; // a named simple type, e.g. a sensitive string
-  return value as number | readonly unknown[];
-}
-
-interface MemberPath {
-  path: string;
-  member: string;
-  schema: number | readonly unknown[];
-}
-
-/**
- * Every member path of the SDK shape, following nested structures, lists and maps; a recursive
- * structure (expressions, segment attribute values) is followed until it repeats on its own path.
- */
-function memberPaths(root: SdkSchema): MemberPath[] {
-  const out: MemberPath[] = [];
-  const visit = (s: SdkSchema, path: string, ancestors: readonly string[]) => {
-    const r = resolve(s);
-    if (typeof r === "number") return;
-    const [kind, , name] = r as [number, string, string];
-    if (kind === 1) return visit(r[4] as SdkSchema, path, ancestors);
-    if (kind === 2) return visit(r[5] as SdkSchema, path, ancestors);
-    if (ancestors.includes(name)) return;
-    const names = r[4] as string[];
-    const schemas = r[5] as SdkSchema[];
-    names.forEach((member, i) => {
-      out.push({ path: `${path}.${member}`, member, schema: resolve(schemas[i]!) });
-      visit(schemas[i]!, `${path}.${member}`, [...ancestors, name]);
-    });
-  };
-  visit(root, "Contact", []);
-  return out;
+/** Every member path of the SDK's shape, as `Contact.AgentInfo.Id`. */
+function memberPaths(root: unknown): Array<{ path: string; member: string; schema: number | readonly unknown[] }> {
+  return sdkMemberPaths(root).map((p) => ({ path: ["Contact", ...p.path].join("."), member: p.member, schema: p.schema }));
 }
 
 const schema = buildSchema();
@@ -80,7 +37,7 @@ function graphqlTypeFor(path: string): GraphQLObjectType {
 }
 
 describe("schema.graphql against the SDK's Contact shape", () => {
-  const paths = memberPaths(Contact$ as unknown as SdkSchema);
+  const paths = memberPaths(Contact$);
 
   it("walks the whole SDK shape (sanity check of this test)", () => {
     expect(paths.length).toBeGreaterThan(200);
