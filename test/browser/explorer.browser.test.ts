@@ -152,6 +152,10 @@ describe("GraphiQL at GET /graphql", () => {
   it("runs the example subscription and shows live contacts arriving, with the queue's name and the previous contact", async () => {
     await page.locator('button.graphiql-tab-button[title="LiveContacts"]').click();
     await expect.poll(() => page.locator(".graphiql-query-editor").innerText()).toContain("contactEvents");
+    // GraphiQL takes the operation to run from its state, which follows the tab a moment later (it
+    // writes it to the URL then); executing before that runs the previous tab's operation name
+    // against this tab's document ("Cannot infer operation ContactWithTransferChain").
+    await expect.poll(() => new URL(page.url()).searchParams.get("query") ?? "").toContain("subscription LiveContacts");
     const streamed = page.waitForRequest((r) => r.url().endsWith("/graphql/stream") && r.postData()?.includes('"operationName":"LiveContacts"') === true);
     await page.getByRole("button", { name: /Execute query/ }).click();
     await streamed;
