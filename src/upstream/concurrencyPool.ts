@@ -88,6 +88,7 @@ export class ConcurrencyPool {
     const deadline = now + this.maxWaitMs;
     this.asked.delete(key);
     this.asked.set(key, now);
+    this.forgetQuiet(now);
     if (this.mayTake(key)) return this.start(key, call, deadline);
     if (this.maxWaitMs <= 0) return Promise.reject(this.refuse(api));
     return new Promise<T>((resolve, reject) => {
@@ -106,7 +107,19 @@ export class ConcurrencyPool {
       if (line) line.push(begin);
       else this.queues.set(key, [begin]);
       this.queued++;
+      // A slot may be free but kept for others: look again once they may have gone quiet.
+      this.scheduleRecheck();
     });
+  }
+
+  // Private: drops the shares that have been quiet for longer than `ACTIVE_MS` and hold and wait for
+  // nothing. `asked` is in order of the last ask (each ask moves its share to the back), so the
+  // quiet ones are at the front: the walk stops at the first that asked recently.
+  private forgetQuiet(now: number): void {
+    for (const [share, at] of this.asked) {
+      if (now - at <= ACTIVE_MS) return;
+      if (!this.held.has(share) && !this.queues.has(share)) this.asked.delete(share);
+    }
   }
 
   // Private: holds a slot for the length of `call`, then hands it on.
@@ -164,6 +177,11 @@ export class ConcurrencyPool {
       this.queued--;
       begin();
     }
+    this.scheduleRecheck();
+  }
+
+  // Private: while calls wait beside a free slot (kept for other shares), looks again in `ACTIVE_MS`.
+  private scheduleRecheck(): void {
     if (this.queued > 0 && this.running < this.slots && !this.recheck) {
       this.recheck = this.clock.timer(ACTIVE_MS, () => {
         this.recheck = undefined;

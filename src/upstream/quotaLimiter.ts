@@ -151,7 +151,9 @@ export class QuotaLimiter {
       if (wait >= 1) await this.clock.sleep(wait);
       // A busy event loop can wake a call well after its slot; sent that late it could bunch up with
       // calls booked after it. It books a new slot instead (the missed one goes unused, which only
-      // leaves Connect's bucket fuller). A late rebooking gets a wait bound of its own.
+      // leaves Connect's bucket fuller). A late rebooking gets a wait bound of its own. Lateness is
+      // counted from the booking's answer: counting the Redis round trip too made every call book
+      // three slots when Redis answered slower than half the slack, and overrun its deadline.
       if (this.clock.monotonic() - bookedAt - wait <= this.slackMs / 2 || booking === 3) return;
       this.stats.rebooked++;
       deadline = Math.max(deadline, this.clock.monotonic() + this.maxWaitMs);
@@ -205,7 +207,8 @@ export class QuotaLimiter {
           line.last = result.last;
           line.deferred = result.kind === "later";
         }
-        if (result.kind === "granted") return { wait: result.wait, bookedAt };
+        // The wait counts from the answer: a Redis round trip is not lateness of the wake-up (below).
+        if (result.kind === "granted") return { wait: result.wait, bookedAt: this.clock.monotonic() };
         // The share has booked far enough ahead: its line waits, and learns what that means for it.
         if (line) this.refuseHopeless(line);
         await this.clock.sleep(result.retryAfter);
@@ -218,20 +221,29 @@ export class QuotaLimiter {
   // Private: waits behind the calls ahead in the share's line; refused at once if hopeless.
   private queue(line: ShareLine, scope: QuotaScope, deadline: number): Promise<void> {
     if (line.deferred && this.turnEstimate(line, line.waiting.length) > deadline) return Promise.reject(this.refuse(scope, deadline - this.clock.monotonic()));
-    // No timer: while its share's first call is only booking (a Redis round trip), a call whose
-    // deadline is now may still get a slot of the burst; once the share has to wait, every booking
-    // of its first call revises the estimates (`refuseHopeless`), and a call past its deadline is
-    // refused then, or by the booking itself when its turn comes.
+    // Once the share has to wait, every booking of its first call revises the estimates
+    // (`refuseHopeless`); and whatever the calls ahead take (a slow Redis's round trips, one at a
+    // time), a call still in the line `aheadMs` after its deadline is refused then, never later.
+    // (Not at the deadline itself: a burst's calls booked with no wait at all, deadline now, go
+    // through the line one round trip after another and must still get the burst.)
     return new Promise<void>((resolve, reject) => {
+      let cancel = (): void => {};
       const waiter: Waiter = {
         deadline,
-        go: resolve,
+        go: () => {
+          cancel();
+          resolve();
+        },
         refuse: () => {
+          cancel();
           line.waiting.splice(line.waiting.indexOf(waiter), 1);
           reject(this.refuse(scope, deadline - this.clock.monotonic()));
         },
       };
       line.waiting.push(waiter);
+      cancel = this.clock.timer(Math.max(0, deadline - this.clock.monotonic()) + this.aheadMs, () => {
+        if (line.waiting.includes(waiter)) waiter.refuse();
+      });
     });
   }
 

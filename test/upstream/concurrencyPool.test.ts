@@ -142,6 +142,38 @@ describe("ConcurrencyPool", () => {
     await Promise.all(flood);
   });
 
+  it("gives a caller the slot it was kept from once the other caller has been quiet for a second, even with nothing finishing meanwhile", async () => {
+    const { clock, pool, started, call, releaseOldest, releaseAll } = sharedPool(2);
+    const long = call("p:a", "a long");
+    const brief = call("p:b", "b brief");
+    await clock.advance(0);
+    releaseOldest("b brief");
+    await brief;
+    await clock.advance(10);
+    // One slot free, p:a holds the other and p:b asked 10 ms ago: p:a's next call waits for it...
+    const next = call("p:a", "a next");
+    await clock.advance(0);
+    expect([pool.active, pool.waiting]).toEqual([1, 1]);
+    // ...and starts once p:b has been quiet for a second, although "a long" is still running.
+    await clock.advance(1_000);
+    expect(started.at(-1)).toBe("a next");
+    expect(pool.stats.refused).toBe(0);
+    await releaseAll();
+    await Promise.all([long, next]);
+  });
+
+  it("forgets callers that have been quiet for a second, however many there were", async () => {
+    const { clock, pool, call, releaseAll } = sharedPool(2);
+    for (let n = 0; n < 1_000; n++) {
+      const one = call(`p:${n}`, `caller ${n}`);
+      await releaseAll();
+      await one;
+    }
+    await clock.advance(1_001);
+    await Promise.all([call("p:last", "last"), releaseAll()]);
+    expect((pool as unknown as { asked: Map<string, number> }).asked.size).toBeLessThanOrEqual(1);
+  });
+
   it("lets one caller alone hold every slot", async () => {
     const { clock, pool, call, releaseOldest, releaseAll } = sharedPool(3);
     const calls = Array.from({ length: 4 }, (_, n) => call("p:alone", `call ${n}`));

@@ -146,6 +146,33 @@ function sharedLimiter(options: { rps: number; burst: number; maxWaitMs?: number
 // Fair shares: each caller (token subject, hashed) books only a little ahead of now, so another
 // caller's call lands behind at most that, not behind the whole of a flood.
 describe("QuotaLimiter, between callers", () => {
+  it("refuses a call still waiting in its caller's line when its deadline comes, however slowly Redis answers the calls ahead of it", async () => {
+    const clock = new ManualClock();
+    // A Redis that grants every booking at once, but answers each after 450 ms (inside REDIS_TIMEOUT_MS).
+    const slowRedis = {
+      available: true,
+      run: (op: (client: unknown) => Promise<unknown>) => op({ eval: async () => (await clock.sleep(450), [1, 0, 1, 0]) }),
+    };
+    const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, clock, redis: slowRedis as never });
+    const deadline = clock.monotonic() + 2_000;
+    const settled: Array<{ outcome: "granted" | "refused"; at: number }> = [];
+    const calls = Array.from({ length: 10 }, () =>
+      limiter.acquire(scope, deadline, "p:one").then(
+        () => void settled.push({ outcome: "granted", at: clock.monotonic() }),
+        (error: unknown) => {
+          expect(error).toBeInstanceOf(QuotaWaitExceededError);
+          settled.push({ outcome: "refused", at: clock.monotonic() });
+        },
+      ),
+    );
+    await clock.advance(6_000);
+    await Promise.all(calls);
+    expect(settled.filter((s) => s.outcome === "granted").length).toBeGreaterThan(0);
+    expect(settled.filter((s) => s.outcome === "refused").length).toBeGreaterThan(0);
+    // Every call settled by its deadline, plus at most the one Redis round trip it was in.
+    expect(Math.max(...settled.map((s) => s.at))).toBeLessThanOrEqual(deadline + 450);
+  });
+
   it("grants a light caller's call within the look-ahead plus one slot per busy caller, while a flooding caller has 90 calls waiting", async () => {
     const { clock, limiter, call, of } = sharedLimiter({ rps: 10, burst: 15 });
     // The look-ahead is half the slack: 150 ms.
