@@ -86,6 +86,9 @@ describe("two replicas on one Redis", () => {
     for (const r of replicas) expect(await query(r.url)).toBeNull();
 
     const watchers = replicas.map((r) => subscribe(r.url));
+    // Subscribed once an event reaches both (the subscribe message has no acknowledgement).
+    const probe = emulator.events.emit({ eventType: "INITIATED", channel: "CHAT" });
+    await waitUntil(() => watchers.every((w) => w.some((r) => r.data?.contactEvents.eventId === probe.id)), "the probe at both replicas");
     const disconnected = emulator.events.emit({ eventType: "DISCONNECTED", contactId });
     await waitUntil(() => watchers.every((w) => w.some((r) => r.data?.contactEvents.eventId === disconnected.id)), "DISCONNECTED at both replicas");
     emulator.resetStats();
