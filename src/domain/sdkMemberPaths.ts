@@ -9,9 +9,6 @@
  * coverage spec and the benchmark's richness check walk them with `sdkMemberPaths`.
  */
 
-/** A schema as the SDK ships it, before `resolveSdkSchema`. */
-export type SdkSchema = number | readonly unknown[] | (() => SdkSchema);
-
 /**
  * The schema itself: thunks called, member traits unwrapped. A simple type is its number (a named
  * one too: its code); anything else is its tuple.

@@ -8,6 +8,7 @@ import {
   type GraphQLOutputType,
 } from "graphql";
 import { describe, expect, it } from "vitest";
+import { fieldNameOf } from "../../src/domain/graphqlModel.js";
 import { sdkMemberPaths } from "../../src/domain/sdkMemberPaths.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 
@@ -17,14 +18,13 @@ function memberPaths(root: unknown): Array<{ path: string; member: string; schem
 }
 
 const schema = buildSchema();
-const camel = (s: string) => s[0]!.toLowerCase() + s.slice(1);
 const unwrap = (t: GraphQLOutputType): GraphQLOutputType => (isNonNullType(t) ? t.ofType : t);
 
 /** The GraphQL object type that serves the SDK structure `name`, found by walking from Contact. */
 function graphqlTypeFor(path: string): GraphQLObjectType {
   let type = schema.getType("Contact") as GraphQLObjectType;
   for (const member of path.split(".").slice(1)) {
-    const field = type.getFields()[camel(member)];
+    const field = type.getFields()[fieldNameOf(member)];
     if (!field) throw new Error(`no field for ${member} on ${type.name}`);
     let named = getNamedType(field.type);
     // Maps are lists of { key, value } entries: the structure lives under `value`.
@@ -47,7 +47,7 @@ describe("schema.graphql against the SDK's Contact shape", () => {
   it("has a field for every member of every structure reachable from Contact", () => {
     const missing = paths.filter(({ path, member }) => {
       const parent = graphqlTypeFor(path.split(".").slice(0, -1).join("."));
-      return !parent.getFields()[camel(member)];
+      return !parent.getFields()[fieldNameOf(member)];
     });
     expect(missing.map((m) => m.path)).toEqual([]);
   });
@@ -55,7 +55,7 @@ describe("schema.graphql against the SDK's Contact shape", () => {
   it("types timestamps as DateTime, booleans as Boolean and numbers without 32-bit overflow where 64-bit", () => {
     for (const { path, member, schema: s } of paths) {
       const parent = graphqlTypeFor(path.split(".").slice(0, -1).join("."));
-      const type = unwrap(parent.getFields()[camel(member)]!.type);
+      const type = unwrap(parent.getFields()[fieldNameOf(member)]!.type);
       const named = getNamedType(type).name;
       if (s === 4) expect(named, path).toBe("DateTime");
       if (s === 2) expect(named, path).toBe("Boolean");
