@@ -144,6 +144,19 @@ export function startHelloWorldProcess(): Promise<ServerProcess> {
 }
 
 /**
+ * Figure 3's floor (bench/apolloFloor.ts): bare Apollo Server with the gateway's schema and executor,
+ * the contacts held in memory, read from the emulator at `emulatorUrl` on first use.
+ */
+export function startApolloFloorProcess(emulatorUrl: string, region: string): Promise<ServerProcess> {
+  return startProcess("apollo floor", "bench/apolloFloor.ts", { EMULATOR_URL: emulatorUrl, FLOOR_REGION: region }, jsonUrl);
+}
+
+/** Figure 4's floor (bench/sdkFloor.ts): one DescribeContact through the real SDK behind a bare `node:http` server. */
+export function startSdkFloorProcess(emulatorUrl: string, region: string): Promise<ServerProcess> {
+  return startProcess("sdk floor", "bench/sdkFloor.ts", { EMULATOR_URL: emulatorUrl, FLOOR_REGION: region }, jsonUrl);
+}
+
+/**
  * The bare `node:http` server answering every `POST /graphql` with `body` and `headers`
  * (bench/rawHttp.ts; `content-length` is set from the body).
  */

@@ -45,7 +45,7 @@ import { INSPECT, liveMemory } from "./inspector.js";
 import type { Figure } from "./figure.js";
 import { fetchBytes, graphql, percentile, send, sequentialLatencies, throughput, LOAD, type Throughput } from "./load.js";
 import { driveLoad, monotonicMicros, summarizeProfile, type ProfileLoad } from "./profile.js";
-import { startEmulatorProcess, startGatewayProcess, startHelloWorldProcess, startRawHttpProcess, stopAll, ROOT, type ServerProcess } from "./processes.js";
+import { startApolloFloorProcess, startEmulatorProcess, startGatewayProcess, startHelloWorldProcess, startRawHttpProcess, startSdkFloorProcess, stopAll, ROOT, type ServerProcess } from "./processes.js";
 import { CHAIN_DEPTH, CONTACT_FIELDS, chainQuery, chains, plan, REALISTIC_QUERY, SINGLE_QUERY, type Operation } from "./workload.js";
 
 const QUICK = process.argv.includes("--quick");
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   // would disturb a figure it overlapped (one quota run with gateways starting met 4 429s). The
   // profiled gateway of the execution path starts too: figure 3 has never met its target yet.
   void profiler(emulator, "executed").catch(() => {});
-  const [gateway, cachingGateway, quotaGateway, memoryGateway, jitGateway, graphqlJsGateway, [boundedGateway, boundControl], hello] = await Promise.all([
+  const [gateway, cachingGateway, quotaGateway, memoryGateway, jitGateway, graphqlJsGateway, [boundedGateway, boundControl], hello, apolloFloor, sdkFloor] = await Promise.all([
     startGatewayProcess("gateway", emulator.url, EXECUTED),
     startGatewayProcess("gateway (response cache)", emulator.url, UNTHROTTLED),
     startGatewayProcess("gateway (default quota)", emulator.url, {}),
@@ -122,6 +122,8 @@ async function main(): Promise<void> {
     startGatewayProcess("gateway (GRAPHQL_JIT=false)", emulator.url, { ...EXECUTED, GRAPHQL_JIT: "false" }),
     Promise.all(boundedGateways(emulator)),
     startHelloWorldProcess(),
+    startApolloFloorProcess(emulator.url, DEMO.region),
+    startSdkFloorProcess(emulator.url, DEMO.region),
   ]);
   await profiler(emulator, "executed").catch(() => {}); // a failed start is reported by the profiles it was for
   const gql = `${gateway.url}`;
@@ -134,9 +136,9 @@ async function main(): Promise<void> {
     return { upstreamCallsPerDistinctContact: calls.gateway, naiveUpstreamCallsPerDistinctContact: calls.naive };
   });
   await measure(["chainLatencyOverFloor"], () => chainLatency(emulator, gateway, p.latencyChains));
-  await measure(["warmThroughputVsHelloWorld"], () => warmThroughput(emulator, gateway, hello, p.warmContactId));
+  await measure(["warmThroughputVsHelloWorld", "apolloFloorVsHelloWorld"], () => warmThroughput(emulator, gateway, hello, apolloFloor, p.warmContactId));
   await measure(["responseCacheVsHelloWorld", "responseCacheVsRawHttp"], () => responseCacheThroughput(emulator, cachingGateway, hello, p.warmContactId));
-  await measure(["overheadMsP50"], () => overhead(emulator, gateway, p.singleContactId));
+  await measure(["overheadMsP50", "sdkFloorOverheadMsP50"], () => overhead(emulator, gateway, sdkFloor, p.singleContactId));
   await measure(["quotaSeconds100"], () => quota(emulator, quotaGateway.url, p.quotaContactIds));
   await measure(["jitThroughputOverGraphqlJs"], () => jitThroughput(emulator, jitGateway, graphqlJsGateway, p.warmContactId));
   await Promise.all([jitGateway, graphqlJsGateway].map((s) => s.stop()));
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
   await measure(["rssMbAt100kCached"], () => memory(emulator, memoryGateway));
   await measure(["responseCacheMemoryAtBound"], () => responseCacheAtBound(boundedGateway, boundControl));
   await measure(["cacheChargeOverMeasured"], cacheCharge);
-  await Promise.all([gateway, cachingGateway, quotaGateway, memoryGateway, boundedGateway, boundControl, hello].map((s) => s.stop()));
+  await Promise.all([gateway, cachingGateway, quotaGateway, memoryGateway, boundedGateway, boundControl, hello, apolloFloor, sdkFloor].map((s) => s.stop()));
   await profileFigures(emulator, figures);
 
   await emulator.stop();
@@ -365,18 +367,42 @@ function throughputFigure(a: [string, Measured], b: [string, Measured], target: 
 }
 
 // Figure 3: the realistic query repeated (30 fields plus two relations, every contact in the
-// contact cache, executed: RESPONSE_CACHE=false) against a bare Apollo hello-world, same HTTP layer.
-async function warmThroughput(emulator: ServerProcess, gateway: ServerProcess, hello: ServerProcess, contactId: string): Promise<Figure> {
-  log("warm throughput, executed (RESPONSE_CACHE=false), against an Apollo hello-world");
+// contact cache, executed: RESPONSE_CACHE=false) against a bare Apollo hello-world, same HTTP layer;
+// and, in the same rounds, its floor: bare Apollo Server executing the same query the same way from
+// contacts held in memory (bench/apolloFloor.ts), which no gateway built on Apollo Server can beat.
+async function warmThroughput(emulator: ServerProcess, gateway: ServerProcess, hello: ServerProcess, floor: ServerProcess, contactId: string): Promise<Record<string, Figure>> {
+  log("warm throughput, executed (RESPONSE_CACHE=false), against an Apollo hello-world and bare Apollo executing it from memory");
   const body = realisticBody(contactId);
-  check(await graphql(gateway.url, REALISTIC_QUERY, { instanceId: DEMO.instanceId, contactId }));
+  const floorUrl = `${floor.url}/graphql`;
+  const [viaGateway, viaFloor] = await Promise.all([gateway.url, floorUrl].map((url) => graphql(url, REALISTIC_QUERY, { instanceId: DEMO.instanceId, contactId }).then(check)));
+  // The floor must answer exactly what the gateway answers (the bench's gateway runs AUTH_MODE=none: nothing is masked).
+  if (JSON.stringify(viaFloor!.body.data) !== JSON.stringify(viaGateway!.body.data)) throw new Error(`the floor's answer differs from the gateway's: ${JSON.stringify(viaFloor!.body).slice(0, 300)}`);
   await admin(emulator, "reset");
-  const m = await compareThroughput({ gateway: { server: gateway, url: gateway.url, body }, helloWorld: { server: hello, url: `${hello.url}/graphql`, body: HELLO_BODY } });
-  const value = m.gateway.median.requestsPerSecond / m.helloWorld.median.requestsPerSecond;
-  return throughputFigure(["gateway", m.gateway], ["helloWorld", m.helloWorld], "≥ 0.60", value >= 0.6, {
-    upstreamCallsDuringRun: (await stats(emulator)).byApi.DescribeContact,
-    contacts: await richness(emulator, warmContacts(contactId)),
+  const m = await compareThroughput({
+    gateway: { server: gateway, url: gateway.url, body },
+    helloWorld: { server: hello, url: `${hello.url}/graphql`, body: HELLO_BODY },
+    apolloFloor: { server: floor, url: floorUrl, body },
   });
+  const value = m.gateway.median.requestsPerSecond / m.helloWorld.median.requestsPerSecond;
+  const floorValue = m.apolloFloor.median.requestsPerSecond / m.helloWorld.median.requestsPerSecond;
+  const floorDetail = {
+    apolloFloor: summarize(m.apolloFloor.median),
+    apolloFloorCpuMicrosPerRequest: m.apolloFloor.cpuMicrosPerRequest,
+    gatewayOverFloor: round(m.gateway.median.requestsPerSecond / m.apolloFloor.median.requestsPerSecond, 3),
+    gatewayCpuOverFloorCpu: round(m.gateway.cpuMicrosPerRequest / m.apolloFloor.cpuMicrosPerRequest, 3),
+  };
+  return {
+    warmThroughputVsHelloWorld: throughputFigure(["gateway", m.gateway], ["helloWorld", m.helloWorld], "≥ 0.60", value >= 0.6, {
+      upstreamCallsDuringRun: (await stats(emulator)).byApi.DescribeContact,
+      contacts: await richness(emulator, warmContacts(contactId)),
+      ...floorDetail,
+    }),
+    apolloFloorVsHelloWorld: throughputFigure(["apolloFloor", m.apolloFloor], ["helloWorld", m.helloWorld], "(floor, reported)", null, {
+      what: "bare Apollo Server on Fastify, the gateway's schema and executor (graphql-jit through the gateway interface), cache-control plugin off, the contacts held in memory as the gateway's models; no context, loaders, cache, authorization, redaction, limits, log line or metrics (bench/apolloFloor.ts)",
+      upstreamCallsDuringRun: 0,
+      ...floorDetail,
+    }),
+  };
 }
 
 // Figures 3b and 3c: the same operation repeated against a gateway with the response cache on (the
@@ -443,19 +469,26 @@ function warmContacts(contactId: string): string[] {
 }
 
 // Figure 4: p50 of one uncached contact through the gateway minus p50 of the same DescribeContact
-// sent straight to the emulator, sequential requests, alternating blocks.
-async function overhead(emulator: ServerProcess, gateway: ServerProcess, contactId: string): Promise<Figure> {
-  log("gateway overhead over the upstream call");
-  const viaGateway = () => graphql(gateway.url, SINGLE_QUERY, { instanceId: DEMO.instanceId, contactId }, NO_CACHE).then(check);
+// sent straight to the emulator, sequential requests, alternating blocks; and, in the same
+// alternation, its floor: one DescribeContact through the real SDK behind a bare node:http server
+// (bench/sdkFloor.ts), the extra hop and SDK call no gateway over the SDK can do without.
+async function overhead(emulator: ServerProcess, gateway: ServerProcess, floor: ServerProcess, contactId: string): Promise<Record<string, Figure>> {
+  log("gateway overhead over the upstream call, and the SDK floor");
+  const variables = { instanceId: DEMO.instanceId, contactId };
+  const viaGateway = () => graphql(gateway.url, SINGLE_QUERY, variables, NO_CACHE).then(check);
+  const viaFloor = () => graphql(`${floor.url}/graphql`, SINGLE_QUERY, variables).then(check);
   const viaEmulator = () => describeDirect(emulator, contactId);
   await sequentialLatencies(200, viaGateway);
+  await sequentialLatencies(200, viaFloor);
   await sequentialLatencies(200, viaEmulator);
   await admin(emulator, "reset");
   const gatewaySamples: number[] = [];
+  const floorSamples: number[] = [];
   const emulatorSamples: number[] = [];
-  const cpu = { gateway: 0, emulatorDirect: 0, emulatorViaGateway: 0 };
-  // The gateway is idle during the direct blocks: its CPU over the alternation is that of its requests.
+  const cpu = { gateway: 0, floor: 0, emulatorDirect: 0, emulatorViaGateway: 0 };
+  // The gateway and the floor are idle during the others' blocks: their CPU over the alternation is that of their requests.
   const gatewayBefore = gateway.cpuMs();
+  const floorBefore = floor.cpuMs();
   for (let block = 0; block < RUN.latencyBlocks; block++) {
     let before = emulator.cpuMs();
     emulatorSamples.push(...(await sequentialLatencies(RUN.latencySamples, viaEmulator)));
@@ -463,29 +496,53 @@ async function overhead(emulator: ServerProcess, gateway: ServerProcess, contact
     before = emulator.cpuMs();
     gatewaySamples.push(...(await sequentialLatencies(RUN.latencySamples, viaGateway)));
     cpu.emulatorViaGateway += emulator.cpuMs() - before;
+    floorSamples.push(...(await sequentialLatencies(RUN.latencySamples, viaFloor)));
   }
   cpu.gateway = gateway.cpuMs() - gatewayBefore;
-  const upstreamPerRequest = ((await stats(emulator)).byApi.DescribeContact - emulatorSamples.length) / gatewaySamples.length;
-  const value = percentile(gatewaySamples, 50) - percentile(emulatorSamples, 50);
+  cpu.floor = floor.cpuMs() - floorBefore;
+  const upstreamPerRequest = ((await stats(emulator)).byApi.DescribeContact - emulatorSamples.length - floorSamples.length) / gatewaySamples.length;
+  const direct = percentile(emulatorSamples, 50);
+  const value = percentile(gatewaySamples, 50) - direct;
+  const floorValue = percentile(floorSamples, 50) - direct;
   const micros = (ms: number, n: number) => Math.round((1000 * ms) / n);
+  const floorDetail = {
+    sdkFloorMsP50: round(percentile(floorSamples, 50), 3),
+    sdkFloorMsP99: round(percentile(floorSamples, 99), 3),
+    sdkFloorCpuMicrosPerRequest: micros(cpu.floor, floorSamples.length),
+    gatewayOverheadBeyondFloorMs: round(value - floorValue, 3),
+  };
   return {
-    value: round(value, 3),
-    target: "< 1 ms",
-    met: value < 1 && upstreamPerRequest === 1,
-    detail: {
-      gatewayMsP50: round(percentile(gatewaySamples, 50), 3),
-      gatewayMsP99: round(percentile(gatewaySamples, 99), 3),
-      emulatorMsP50: round(percentile(emulatorSamples, 50), 3),
-      emulatorMsP99: round(percentile(emulatorSamples, 99), 3),
-      cpuMicrosPerRequest: {
-        gateway: micros(cpu.gateway, gatewaySamples.length),
-        emulatorForGatewayRequest: micros(cpu.emulatorViaGateway, gatewaySamples.length),
-        emulatorDirect: micros(cpu.emulatorDirect, emulatorSamples.length),
+    overheadMsP50: {
+      value: round(value, 3),
+      target: "< 1 ms",
+      met: value < 1 && upstreamPerRequest === 1,
+      detail: {
+        gatewayMsP50: round(percentile(gatewaySamples, 50), 3),
+        gatewayMsP99: round(percentile(gatewaySamples, 99), 3),
+        emulatorMsP50: round(direct, 3),
+        emulatorMsP99: round(percentile(emulatorSamples, 99), 3),
+        cpuMicrosPerRequest: {
+          gateway: micros(cpu.gateway, gatewaySamples.length),
+          emulatorForGatewayRequest: micros(cpu.emulatorViaGateway, gatewaySamples.length),
+          emulatorDirect: micros(cpu.emulatorDirect, emulatorSamples.length),
+        },
+        samplesEach: gatewaySamples.length,
+        upstreamCallsPerGatewayRequest: upstreamPerRequest,
+        upstreamResponseBytes: Buffer.byteLength((await send(describeUrl(emulator, contactId), "GET", SIGV4_HEADER)).body),
+        contacts: await richness(emulator, [contactId]),
+        ...floorDetail,
       },
-      samplesEach: gatewaySamples.length,
-      upstreamCallsPerGatewayRequest: upstreamPerRequest,
-      upstreamResponseBytes: Buffer.byteLength((await send(describeUrl(emulator, contactId), "GET", SIGV4_HEADER)).body),
-      contacts: await richness(emulator, [contactId]),
+    },
+    sdkFloorOverheadMsP50: {
+      value: round(floorValue, 3),
+      target: "(floor, reported)",
+      met: null,
+      detail: {
+        what: "p50 of one DescribeContact through the real SDK (the gateway's ConnectUpstream) behind a bare node:http server, minus p50 of the same call sent straight to the emulator, in the same alternation (bench/sdkFloor.ts)",
+        emulatorMsP50: round(direct, 3),
+        samplesEach: floorSamples.length,
+        ...floorDetail,
+      },
     },
   };
 }
@@ -939,8 +996,10 @@ const ORDER: Array<[string, string]> = [
   ["warmThroughputVsHelloWorld", "Warm throughput vs Apollo hello-world (RESPONSE_CACHE=false)"],
   ["responseCacheVsHelloWorld", "  … repeated operation from the response cache"],
   ["responseCacheVsRawHttp", "  … response cache vs raw node:http, same bytes"],
+  ["apolloFloorVsHelloWorld", "  … floor: bare Apollo executing it from memory"],
   ["jitThroughputOverGraphqlJs", "  … GRAPHQL_JIT=true over GRAPHQL_JIT=false"],
   ["overheadMsP50", "Overhead over one upstream call, p50 (ms)"],
+  ["sdkFloorOverheadMsP50", "  … floor: one SDK call behind bare node:http (ms)"],
   ["rssMbAt100kCached", "RSS with 100k contacts cached (MB)"],
   ["cacheChargeOverMeasured", "  … cache's charge over measured, per entry"],
   ["responseCacheMemoryAtBound", "Response cache memory at its bound (MB)"],
@@ -969,6 +1028,7 @@ function brief(key: string, f: Figure): string {
     case "chainLatencyOverFloor":
       return `p50 ${d.wallMsP50} ms vs ${d.directToEmulatorMsP50} ms for the 8 calls sent straight (nominal floor ${d.nominalFloorMs} ms: ${d.overNominalFloor}); gateway ${d.cpuMicrosPerRequest.gateway} µs CPU per chain; ${d.upstreamCallsPerRun} calls per run; contacts ${pct(d.contacts.populatedShareMedian)} of SDK paths`;
     case "warmThroughputVsHelloWorld":
+    case "apolloFloorVsHelloWorld":
     case "responseCacheVsHelloWorld":
     case "responseCacheVsRawHttp":
     case "jitThroughputOverGraphqlJs": {
@@ -976,7 +1036,9 @@ function brief(key: string, f: Figure): string {
       return `${d[a].requestsPerSecond} vs ${d[b].requestsPerSecond} req/s; p50/p99 ${d[a].latencyMsP50}/${d[a].latencyMsP99} vs ${d[b].latencyMsP50}/${d[b].latencyMsP99} ms; CPU per request ${d.cpuMicrosPerRequest[a]} vs ${d.cpuMicrosPerRequest[b]} µs; ${d.upstreamCallsDuringRun} upstream calls${d.contacts ? `; contacts ${pct(d.contacts.populatedShareMedian)} of SDK paths` : ""}`;
     }
     case "overheadMsP50":
-      return `gateway p50 ${d.gatewayMsP50} ms (p99 ${d.gatewayMsP99}) vs emulator p50 ${d.emulatorMsP50} ms (p99 ${d.emulatorMsP99}); gateway ${d.cpuMicrosPerRequest.gateway} µs CPU per request; contact ${pct(d.contacts.populatedShareMedian)} of SDK paths, ${d.upstreamResponseBytes} B`;
+      return `gateway p50 ${d.gatewayMsP50} ms (p99 ${d.gatewayMsP99}) vs emulator p50 ${d.emulatorMsP50} ms (p99 ${d.emulatorMsP99}); gateway ${d.cpuMicrosPerRequest.gateway} µs CPU per request; ${d.gatewayOverheadBeyondFloorMs} ms beyond the SDK floor; contact ${pct(d.contacts.populatedShareMedian)} of SDK paths, ${d.upstreamResponseBytes} B`;
+    case "sdkFloorOverheadMsP50":
+      return `floor p50 ${d.sdkFloorMsP50} ms (p99 ${d.sdkFloorMsP99}) vs emulator p50 ${d.emulatorMsP50} ms; ${d.sdkFloorCpuMicrosPerRequest} µs CPU per request`;
     case "responseCacheMemoryAtBound":
       return `live +${d.liveGrowthMb.withResponseCache} MB vs +${d.liveGrowthMb.without} MB without it (RSS +${d.rssGrowthMb.withResponseCache} vs +${d.rssGrowthMb.without} MB); ${d.distinctOperations.toLocaleString("en")} operations (${d.storedOverBound}× the bound); ${d.responseCache.chargedMb} MB charged, ${d.responseCache.entries} entries, ${d.responseCache.evictions} evictions`;
     case "rssMbAt100kCached":
