@@ -1,12 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { ConnectClient, DescribeContactCommand, ResourceNotFoundException } from "@aws-sdk/client-connect";
 import { contactAnswerJson, toContactModel } from "../../src/domain/contactRef.js";
-import { ANSWER_JSON, type AnswerJson } from "../../src/upstream/upstream.js";
+import { ANSWER_JSON, type AnswerJson, type QuotaScope } from "../../src/upstream/upstream.js";
 
 describe("the upstream client", () => {
   let emulator: Emulator;
@@ -82,5 +83,75 @@ describe("the upstream client", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
-});
 
+  // The SDK client keeps the handler it resolves for a command class (`cacheMiddleware`), instead
+  // of cloning, concatenating and sorting the whole middleware stack for every call.
+  it("resolves the SDK's middleware stack once per command class, not once per call", async () => {
+    const fresh = new ConnectUpstream({ endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS });
+    const resolve = vi.spyOn(DescribeContactCommand.prototype, "resolveMiddleware");
+    try {
+      const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
+      const first = (await fresh.describeContact(ref)) as AnswerJson;
+      const second = (await fresh.describeContact(ref, { beforeAttempt: async () => {} })) as AnswerJson;
+      expect(resolve).toHaveBeenCalledTimes(1);
+      expect(second[ANSWER_JSON]).toBe(first[ANSWER_JSON]);
+    } finally {
+      resolve.mockRestore();
+      fresh.destroy();
+    }
+  });
+
+  it("keeps its middlewares on the client: the gate after the retry middleware and before signing, the body reader inside the deserializer", () => {
+    const names = upstream.client(DEMO.region).middlewareStack.identify().map((m) => m.split(" ")[0]);
+    const at = (name: string) => names.indexOf(name);
+    expect(at("retryMiddleware")).toBeGreaterThanOrEqual(0);
+    expect(at("quotaLimiterMiddleware")).toBe(at("retryMiddleware") + 1);
+    expect(at("httpSigningMiddleware")).toBe(at("quotaLimiterMiddleware") + 1);
+    expect(at("keepingJsonMiddleware")).toBe(at("deserializerMiddleware") + 1);
+  });
+
+  // One handler serves every call of a class at once; each call's state is its own.
+  it("gives each of many concurrent calls its own answer body and its own gate, gated and ungated calls mixed", async () => {
+    const ids = [...emulator.dataset.instances.get(DEMO.instanceId)!.contacts.keys()].slice(0, 12);
+    const scopes = ids.map(() => [] as [QuotaScope, number][]);
+    const answers = await Promise.all(
+      ids.map((contactId, n) => {
+        const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId };
+        // Gates that finish in the reverse of the order they started in, so the calls interleave.
+        const beforeAttempt = async (scope: QuotaScope, attempt: number) => {
+          await sleep((ids.length - n) * 2);
+          scopes[n]!.push([scope, attempt]);
+        };
+        return upstream.describeContact(ref, n % 3 === 0 ? {} : { beforeAttempt });
+      }),
+    );
+    for (const [n, answer] of (answers as AnswerJson[]).entries()) {
+      expect(answer.Id).toBe(ids[n]);
+      expect(JSON.parse(answer[ANSWER_JSON]!).Contact.Id).toBe(ids[n]);
+      expect(scopes[n]).toEqual(n % 3 === 0 ? [] : [[{ api: "DescribeContact", region: DEMO.region, identity: EMULATOR_CREDENTIALS.accessKeyId }, 1]]);
+    }
+  });
+
+  it("awaits a call's gate before every attempt, a retried one included, counting each call's attempts apart", async () => {
+    const ids = [DEMO.fullContactId, DEMO.relatedChainContactId];
+    const before = emulator.calls.byApi.DescribeContact;
+    emulator.failNext(1, 500, "DescribeContact");
+    const attempts = ids.map(() => [] as number[]);
+    const answers = await Promise.all(
+      ids.map((contactId, n) =>
+        upstream.describeContact({ region: DEMO.region, instanceId: DEMO.instanceId, contactId }, { beforeAttempt: async (_scope, attempt) => void attempts[n]!.push(attempt) }),
+      ),
+    );
+    expect(answers.map((a) => a.Id)).toEqual(ids);
+    // One of the two met the injected failure and was retried once; the other went through at once.
+    expect(attempts.map((a) => a.join()).sort()).toEqual(["1", "1,2"]);
+    expect(emulator.calls.byApi.DescribeContact - before).toBe(3);
+  });
+
+  // A signal has to reach the SDK in `send`'s options, which bypasses the cached handler for that call.
+  it("still honours a caller's abort signal, and answers the calls after it", async () => {
+    const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
+    await expect(upstream.describeContact(ref, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    expect((await upstream.describeContact(ref)).Id).toBe(DEMO.fullContactId);
+  });
+});
