@@ -6,8 +6,10 @@
  * as `npm start` runs them (dist/main.js, built at start, with EMULATOR_URL; one executing every operation for the
  * call, latency and throughput figures, one with the response cache on, one with Connect's default
  * quota, one for memory, two bounded response caches for figure 5c, two for the graphql-jit A/B),
- * the hello-world peer (bench/helloWorld.ts) and a raw `node:http` server answering with the
- * gateway's cached bytes (bench/rawHttp.ts). The contrast without DataLoader runs in this process.
+ * the hello-world peer (bench/helloWorld.ts), a raw `node:http` server answering with the
+ * gateway's cached bytes (bench/rawHttp.ts), and the floors of figures 3 and 4: bare Apollo Server
+ * executing the realistic query from memory (bench/apolloFloor.ts) and one real SDK call behind bare
+ * `node:http` (bench/sdkFloor.ts). The contrast without DataLoader runs in this process.
  * Load comes from autocannon; single latencies from a sequential keep-alive client with
  * sub-millisecond timing.
  *
