@@ -9,11 +9,12 @@
  * metrics: the gateway can only cost more than this. Prints one JSON line `{ "url": ... }` once it
  * listens; stops on SIGTERM.
  */
-import { ApolloServer, type ApolloServerOptionsWithGateway } from "@apollo/server";
+import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import Fastify from "fastify";
+import { serveApollo } from "./serveApollo.js";
 import { GraphQLScalarType } from "graphql";
 import pino from "pino";
 import { contactFromAnswer, type ContactModel } from "../src/domain/contactRef.js";
@@ -55,7 +56,7 @@ const schema = makeExecutableSchema({
   },
 });
 const jit = jitExecutor({ schema, logger: pino({ level: "silent" }) });
-type GatewayInterface = ApolloServerOptionsWithGateway<object>["gateway"];
+type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>["gateway"];
 const gateway: GatewayInterface = {
   onSchemaLoadOrUpdate(listener) {
     listener({ apiSchema: schema } as Parameters<typeof listener>[0]);
@@ -70,13 +71,8 @@ const gateway: GatewayInterface = {
 };
 
 const app = Fastify({ logger: false });
-const apollo = new ApolloServer<object>({
+const apollo = new ApolloServer({
   gateway,
   plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
 });
-await apollo.start();
-await app.register(fastifyApollo(apollo), { path: "/graphql" });
-await app.listen({ port: 0, host: "127.0.0.1" });
-const address = app.server.address();
-console.log(JSON.stringify({ url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}` }));
-process.on("SIGTERM", () => void app.close().then(() => process.exit(0)));
+await serveApollo(app, apollo);
