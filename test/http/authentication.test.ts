@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAuthenticator } from "../../src/http/authentication.js";
+import { ANONYMOUS_SHARE, quotaShareOf } from "../../src/upstream/quotaShare.js";
 import { ConfigError, loadConfig } from "../../src/config/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
@@ -165,6 +166,43 @@ describe("HS256 bearer tokens", () => {
   it("accepts the scope claim as a list too", async () => {
     const { status } = await ask(hs, contactQuery(), await hsToken({ scope: ["contacts:read"], connect_instances: ["*"] }));
     expect(status).toBe(200);
+  });
+});
+
+// The quota share a caller gets (src/upstream/quotaShare.ts) is read from these claims: a token
+// without a subject (a machine client's) must still get a share of its own, not the anonymous one.
+describe("who a token names", () => {
+  const authenticator = () => createAuthenticator(loadConfig({ AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE }));
+  const principalOf = async (claims: JWTPayload) => authenticator().authenticate(`Bearer ${await hsToken({ ...READ, ...claims })}`);
+
+  it("names a token by its subject, and also by its client id when it has one", async () => {
+    const p = await principalOf({ sub: "alice@example.com", client_id: "wallboard" });
+    expect(p.subject).toBe("alice@example.com");
+    expect(p.clientId).toBe("wallboard");
+  });
+
+  it("takes the client id from client_id, else from azp, and gives each client its own quota share", async () => {
+    const byClientId = await principalOf({ client_id: "wallboard", azp: "ignored-when-client_id-is-there" });
+    const byAzp = await principalOf({ azp: "crm-sync" });
+    expect(byClientId).toMatchObject({ clientId: "wallboard" });
+    expect(byClientId.subject).toBeUndefined();
+    expect(byAzp).toMatchObject({ clientId: "crm-sync" });
+    const shares = [quotaShareOf(byClientId), quotaShareOf(byAzp)];
+    expect(new Set(shares).size).toBe(2);
+    for (const share of shares) expect(share).not.toBe(ANONYMOUS_SHARE);
+    expect(quotaShareOf(await principalOf({ client_id: "wallboard" }))).toBe(shares[0]);
+  });
+
+  it("puts a token with neither a subject nor a client id in the anonymous share", async () => {
+    const p = await principalOf({});
+    expect(p.subject).toBeUndefined();
+    expect(p.clientId).toBeUndefined();
+    expect(quotaShareOf(p)).toBe(ANONYMOUS_SHARE);
+  });
+
+  it("ignores a client id that is not a string", async () => {
+    const p = await principalOf({ client_id: 42, azp: "crm-sync" });
+    expect(p.clientId).toBe("crm-sync");
   });
 });
 
