@@ -20,11 +20,11 @@ import pino from "pino";
 import { contactFromAnswer, type ContactModel } from "../src/domain/contactRef.js";
 import { jitExecutor } from "../src/graphql/jitExecutor.js";
 import { readTypeDefs } from "../src/graphql/schema.js";
+import { emulatorSigV4Header } from "./load.js";
 
 const emulatorUrl = process.env.EMULATOR_URL ?? "";
 const region = process.env.FLOOR_REGION ?? "us-east-1";
-// The emulator checks that a SigV4 header is well-formed, not its signature.
-const SIGV4_HEADER = { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20261014/${region}/connect/aws4_request, SignedHeaders=host, Signature=0` };
+const SIGV4_HEADER = emulatorSigV4Header(region);
 
 const models = new Map<string, ContactModel | Promise<ContactModel>>();
 function contact(instanceId: string, contactId: string): ContactModel | Promise<ContactModel> {

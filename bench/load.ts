@@ -10,6 +10,14 @@ export interface GraphQLResult {
   body: { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 }
 
+/**
+ * The `Authorization` header of a request sent straight to the emulator: it checks that a SigV4
+ * header is well-formed and scoped to `connect` in `region`, not its signature.
+ */
+export function emulatorSigV4Header(region: string): { authorization: string } {
+  return { authorization: `AWS4-HMAC-SHA256 Credential=AKID/20261014/${region}/connect/aws4_request, SignedHeaders=host, Signature=0` };
+}
+
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /** Sends one raw HTTP request on a kept-alive connection; resolves status and body. */
