@@ -132,12 +132,31 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
 // Private: a read whose `resource` (for people, in errors only) is made when something reads it:
 // every load announces its read, and naming the resource eagerly cost ~1% of a cached query.
 function described(read: Omit<UpstreamRead, "resource">, describe: () => string): UpstreamRead {
-  return {
-    ...read,
-    get resource() {
-      return describe();
-    },
-  };
+  return new DescribedRead(read, describe);
+}
+
+/**
+ * An `UpstreamRead` naming its resource on demand. A class, not an object literal with a getter:
+ * V8 allocates the accessor pair of every evaluation of such a literal in old space, where, dead or
+ * not, it keeps the getter's closure and all it reaches (the load, its request) alive through every
+ * young-generation collection until a full one (bench/README.md, finding 12).
+ */
+class DescribedRead implements UpstreamRead {
+  readonly api: UpstreamApi;
+  readonly region: string;
+  readonly instanceId: string;
+  readonly #describe: () => string;
+
+  constructor(read: Omit<UpstreamRead, "resource">, describe: () => string) {
+    this.api = read.api;
+    this.region = read.region;
+    this.instanceId = read.instanceId;
+    this.#describe = describe;
+  }
+
+  get resource(): string {
+    return this.#describe();
+  }
 }
 
 // Private: how errors and reads name a queue or a user.

@@ -26,19 +26,28 @@ export function upstreamGuard(principal: Principal, maxUpstreamReads: number): (
  * is returned. Use `charge` (through `upstreamGuard`) as the loaders' `beforeRead`.
  */
 export function createUpstreamBudget(max: number): { charge(read: UpstreamRead): void; readonly used: number } {
-  let used = 0;
-  return {
-    charge(read) {
-      if (used >= max) {
-        throw new GraphQLError(
-          `${read.resource} was not read (${read.api}): this operation reached its limit of ${max} upstream reads (MAX_UPSTREAM_READS), which counts every Connect API, cache hits included. Split the query or select fewer relations and joins.`,
-          { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: "MAX_UPSTREAM_READS", max, api: read.api } },
-        );
-      }
-      used += 1;
-    },
-    get used() {
-      return used;
-    },
-  };
+  return new UpstreamBudget(max);
+}
+
+// Private: one operation's budget. A class rather than a literal with a `used` getter, whose accessor
+// pair V8 would allocate in old space once per operation (see `DescribedRead` in loaders.ts).
+class UpstreamBudget {
+  #used = 0;
+
+  constructor(private readonly max: number) {}
+
+  get used(): number {
+    return this.#used;
+  }
+
+  charge(read: UpstreamRead): void {
+    const max = this.max;
+    if (this.#used >= max) {
+      throw new GraphQLError(
+        `${read.resource} was not read (${read.api}): this operation reached its limit of ${max} upstream reads (MAX_UPSTREAM_READS), which counts every Connect API, cache hits included. Split the query or select fewer relations and joins.`,
+        { extensions: { code: ErrorCode.UPSTREAM_BUDGET_EXCEEDED, limit: "MAX_UPSTREAM_READS", max, api: read.api } },
+      );
+    }
+    this.#used += 1;
+  }
 }
