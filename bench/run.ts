@@ -61,11 +61,12 @@ const CACHE_MAX_MB = process.argv.find((a) => a.startsWith("--cache-max-mb="))?.
  * The latency figures (2 and 4) first warm up for thousands of reads (`chainWarmupRuns`,
  * `latencyWarmup`), not a few hundred: V8 compiles a function once it is hot, on helper threads
  * that compete with everything else on this machine, and the uncached read path is hundreds of
- * functions (Fastify, Apollo, the loaders, the cache, the limiter, the SDK, Node's HTTP client). Counted with `--trace-opt`, a fresh gateway serving
- * uncached contacts one after another ran 139 compile jobs in its first 500 reads, 104 in reads
- * 1,500–2,000, 13–19 per 500 after 3,000; its p50 fell from 4.2 to 1.4 ms and its CPU per read
- * from 4,220 to ~1,400 µs, the SDK floor's from 2.6 to 0.84 ms (bench/README.md, "How it runs").
- * The issue's "after warm-up" means after that; 200 reads left figure 4 measuring the compiler.
+ * functions (Fastify, Apollo, the loaders, the cache, the limiter, the SDK, Node's HTTP client).
+ * Counted with `--trace-opt`, a fresh gateway serving uncached contacts one after another ran 139
+ * compile jobs in its first 500 reads, 104 in reads 1,500–2,000, 13–19 per 500 after 3,000; its p50
+ * fell from 4.2 to 1.4 ms and its CPU per read from 4,220 to ~1,400 µs, the SDK floor's from 2.6 to
+ * 0.84 ms (that experiment; bench/README.md, "JIT warm-up"). The issue's "after warm-up" means
+ * after that; 200 reads left figure 4 measuring the compiler.
  */
 const RUN = QUICK
   ? {

@@ -34,7 +34,10 @@ export interface UpstreamRead {
   readonly api: UpstreamApi;
   readonly region: string;
   readonly instanceId: string;
-  /** What is read, for people: "Contact c-1 in instance i-1 (us-east-1)". */
+  /**
+   * What is read, for people: "Contact c-1 in instance i-1 (us-east-1)". Made on demand by a
+   * prototype getter (`DescribedRead`), so a spread or `JSON.stringify` of a read leaves it out.
+   */
   readonly resource: string;
 }
 

@@ -40,7 +40,8 @@ class UpstreamBudget {
     return this.#used;
   }
 
-  charge(read: UpstreamRead): void {
+  /** Charges one read; a field holding an arrow function, so it may be passed around unbound. */
+  readonly charge = (read: UpstreamRead): void => {
     const max = this.max;
     if (this.#used >= max) {
       throw new GraphQLError(
@@ -49,5 +50,5 @@ class UpstreamBudget {
       );
     }
     this.#used += 1;
-  }
+  };
 }
