@@ -84,7 +84,7 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
     new DataLoader<K, V, string>(
       (keys) => {
         const limit = limiter(keys.length, concurrency);
-        return Promise.all(keys.map((key) => readInSlot(limit, () => readOf && beforeRead(described(readOf(key), () => describe(key))), () => read(key), () => describe(key))));
+        return Promise.all(keys.map((key) => readInSlot(limit, () => readOf && beforeRead(new DescribedRead(readOf(key), () => describe(key))), () => read(key), () => describe(key))));
       },
       { cacheKeyFn },
     );
@@ -97,7 +97,7 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
           refs.map((ref) =>
             readInSlot(
               limit,
-              () => beforeRead(described({ api: "DescribeContact", region: ref.region, instanceId: ref.instanceId }, () => describeRef(ref))),
+              () => beforeRead(new DescribedRead({ api: "DescribeContact", region: ref.region, instanceId: ref.instanceId }, () => describeRef(ref))),
               async () => modelOf(await fetchContact(ref, fetchOptions), ref),
               () => describeRef(ref),
             ),
@@ -132,17 +132,13 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
   };
 }
 
-// Private: a read whose `resource` (for people, in errors only) is made when something reads it:
-// every load announces its read, and naming the resource eagerly cost ~1% of a cached query.
-function described(read: Omit<UpstreamRead, "resource">, describe: () => string): UpstreamRead {
-  return new DescribedRead(read, describe);
-}
-
 /**
- * An `UpstreamRead` naming its resource on demand. A class, not an object literal with a getter:
- * V8 allocates the accessor pair of every evaluation of such a literal in old space, where, dead or
- * not, it keeps the getter's closure and all it reaches (the load, its request) alive through every
- * young-generation collection until a full one (bench/README.md, finding 12).
+ * An `UpstreamRead` naming its resource (for people, in errors only) when something reads it: every
+ * load announces its read, and naming the resource eagerly cost ~1% of a cached query. A class, not
+ * an object literal with a getter: V8 allocates the accessor pair of every evaluation of such a
+ * literal in old space, where, dead or not, it keeps the getter's closure and all it reaches (the
+ * load, its request) alive through every young-generation collection until a full one
+ * (bench/README.md, finding 12).
  */
 class DescribedRead implements UpstreamRead {
   readonly api: UpstreamApi;

@@ -1,7 +1,8 @@
 /**
  * Child process of test/http/requestGarbage.test.ts, run under `node --trace-gc-nvp`: a whole stack
  * (emulator, real SDK, gateway with GRAPHQL_JIT on and the response cache off, so every request
- * executes) serving one kind of request over keep-alive HTTP. After a warm-up it prints `MEASURE`,
+ * executes) serving one kind of request over keep-alive `node:http` (not `fetch`, whose own
+ * allocations in this process would count too). After a warm-up it prints `MEASURE`,
  * sends `count` requests one after another, and prints `DONE`; V8 prints a line per collection
  * (`gc=s` for a young-generation one, with `allocated=` and `promoted=` bytes) on the same stdout.
  *
