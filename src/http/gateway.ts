@@ -141,6 +141,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // Before any route or plugin, so every HTTP-level refusal is GraphQL-shaped (see httpErrorHandler).
   app.setErrorHandler(httpErrorHandler(config, logger));
+  // Hooks before routes and scopes, so they reach every one. Callback-style, as every hook on the
+  // path of each request: an async hook costs a promise and a microtask per request even when it
+  // has nothing to wait for.
+  app.addHook("onSend", (request, reply, _payload, done) => {
+    reply.header("x-request-id", request.id);
+    done();
+  });
   if (config.CORS_ORIGINS.length > 0) {
     await app.register(fastifyCors, { origin: config.CORS_ORIGINS, methods: ["GET", "POST"], maxAge: 600 });
   }
@@ -148,20 +155,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger);
   responseCache?.register(app);
-  await app.register(fastifyWebsocket, {
-    options: { maxPayload: config.BODY_LIMIT_BYTES },
-    // On close, every subscriber hears 1001 (going away) after its subscriptions have completed; a
-    // peer that does not answer the close within a second (a stalled client) is cut off, so it
-    // cannot hold shutdown for ws's 30-second close timeout.
-    preClose(done) {
-      for (const client of this.websocketServer.clients) {
-        client.close(1001, "server shutting down");
-        setTimeout(() => client.terminate(), 1000).unref();
-      }
-      done();
-    },
-  });
-  refuseCrossSiteUpgrades(app, config.CORS_ORIGINS);
   const limits = createQueryLimits(config);
   closeConnectionsAfterLastResponse(app);
   const redis = source.redis;
@@ -173,7 +166,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
   registerMetricsRoute(app, metrics);
-  if (config.GRAPHIQL) compressGraphiQL(app);
   const plugins = [
     ...(config.GRAPHIQL ? [graphiqlLandingPage({ example: exampleOperation(config, options.exampleIds), showHeaders: config.AUTH_MODE === "jwt" })] : []),
     ...(options.plugins ?? []),
@@ -252,11 +244,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
     trustedDocuments,
   });
-  app.route({
-    method: "GET",
-    url: "/graphql",
-    handler: fastifyApolloHandler(apollo, { context }),
-    wsHandler: webSocketHandler({ server: subscriptions, authenticator, anonymous: FULL_ACCESS, metrics, keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS }),
+  // GET /graphql (GraphiQL, queries sent as GET, and WebSocket upgrades for subscriptions) in a
+  // scope of its own: the WebSocket plugin's hooks and handler wrapper, the cross-site upgrade check
+  // and the page's compression run for this route alone, and POST, the path of nearly every
+  // operation, pays none of them.
+  await app.register(async (scope) => {
+    await scope.register(fastifyWebsocket, {
+      options: { maxPayload: config.BODY_LIMIT_BYTES },
+      // On close, every subscriber hears 1001 (going away) after its subscriptions have completed; a
+      // peer that does not answer the close within a second (a stalled client) is cut off, so it
+      // cannot hold shutdown for ws's 30-second close timeout.
+      preClose(done) {
+        for (const client of this.websocketServer.clients) {
+          client.close(1001, "server shutting down");
+          setTimeout(() => client.terminate(), 1000).unref();
+        }
+        done();
+      },
+    });
+    refuseCrossSiteUpgrades(scope, config.CORS_ORIGINS);
+    if (config.GRAPHIQL) compressGraphiQL(scope);
+    scope.route({
+      method: "GET",
+      url: "/graphql",
+      handler: fastifyApolloHandler(apollo, { context }),
+      wsHandler: webSocketHandler({ server: subscriptions, authenticator, anonymous: FULL_ACCESS, metrics, keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS }),
+    });
   });
   app.route({
     method: ["GET", "POST"],
@@ -264,9 +277,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics, streams }),
   });
 
-  app.addHook("onSend", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-  });
 
   return {
     app,

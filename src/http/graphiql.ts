@@ -191,20 +191,21 @@ async function renderPage(options: GraphiQLOptions): Promise<string> {
  */
 export function compressGraphiQL(app: FastifyInstance, path = "/graphql"): void {
   let page: { html: string; etag: string; gzipped: Promise<Buffer> } | undefined;
-  app.addHook("onSend", async (request, reply, payload) => {
-    const html = String(reply.getHeader("content-type") ?? "").startsWith("text/html");
-    if (request.method !== "GET" || request.routeOptions.url !== path || !html || typeof payload !== "string") return payload;
+  // Callback-style: every response passes this hook, and all but the page pass it at once.
+  app.addHook("onSend", (request, reply, payload, done) => {
+    if (request.method !== "GET" || request.routeOptions.url !== path || typeof payload !== "string") return done(null, payload);
+    if (!String(reply.getHeader("content-type") ?? "").startsWith("text/html")) return done(null, payload);
     if (page?.html !== payload) {
       page = { html: payload, etag: `"${createHash("sha256").update(payload).digest("base64url")}"`, gzipped: gzipAsync(payload) };
     }
     reply.header("etag", page.etag).header("cache-control", "no-cache").header("vary", "accept-encoding");
     if (request.headers["if-none-match"] === page.etag) {
       reply.code(304);
-      return "";
+      return done(null, "");
     }
-    if (!/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) return payload;
+    if (!/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) return done(null, payload);
     reply.header("content-encoding", "gzip");
-    return page.gzipped;
+    page.gzipped.then((gzipped) => done(null, gzipped), done);
   });
 }
 

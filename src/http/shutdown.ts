@@ -14,7 +14,8 @@ export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
     closing = true;
     done();
   });
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, _payload, done) => {
     if (closing) reply.header("connection", "close");
+    done();
   });
 }

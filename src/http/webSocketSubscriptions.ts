@@ -112,11 +112,12 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
  */
 export function refuseCrossSiteUpgrades(app: FastifyInstance, corsOrigins: readonly string[], path = "/graphql"): void {
   const allowed = new Set(corsOrigins);
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.url !== path || !isWebSocketUpgrade(request)) return;
+  // Callback-style: every request passes this hook, and all but upgrades pass it at once.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (request.routeOptions.url !== path || !isWebSocketUpgrade(request)) return done();
     const origin = request.headers.origin;
-    if (origin === undefined || allowed.has(origin) || sameOrigin(origin, request.headers.host)) return;
-    return reply
+    if (origin === undefined || allowed.has(origin) || sameOrigin(origin, request.headers.host)) return done();
+    reply
       .code(403)
       .type("application/json; charset=utf-8")
       .send({ errors: [{ message: `WebSocket upgrades from origin ${origin} are not allowed (CORS_ORIGINS).`, extensions: { code: ErrorCode.FORBIDDEN } }] });
