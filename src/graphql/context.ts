@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { ContactModel, ContactRef } from "../domain/contactRef.js";
 import type { Principal } from "../domain/principal.js";
 import type { ContactEventHub } from "../events/contactEventHub.js";
-import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
+import type { CachedContact, FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 import { createOperationScope, type OperationScope } from "../upstream/operationScope.js";
 import { quotaShareOf } from "../upstream/quotaShare.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -49,6 +49,8 @@ export interface LiveContext {
 export interface ContextSources {
   /** How the contact loader reads: the contact source (cache, limiter, SDK). */
   readonly fetchContact: FetchContact;
+  /** A contact the contact source holds fresh, at once (`ContactSource.cachedContact`); unset: every read is a load. */
+  readonly cachedContact?: CachedContact | undefined;
   /** How the queue, user, attribute, reference and search loaders read. */
   readonly related: RelatedFetch;
   readonly defaultRegion: string;
@@ -92,8 +94,9 @@ export interface PrimedContact {
 export function createContext(sources: ContextSources, request: RequestFacts, primed?: PrimedContact): GatewayContext {
   // Every upstream read of the request is made for the caller's quota share (its hashed subject).
   const operationScope = createOperationScope(quotaShareOf(request.auth));
-  const { fetchContact, related } = request.entities ? recordReads(sources, request.entities) : sources;
+  const { fetchContact, cachedContact, related } = request.entities ? recordReads(sources, request.entities) : sources;
   const loaders = createLoaders(fetchContact, {
+    cachedContact,
     related,
     fetchOptions: { noCache: request.noCache, operation: operationScope },
     concurrency: sources.concurrency,

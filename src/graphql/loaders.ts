@@ -6,7 +6,7 @@ import { contactKey, describeRef, toContactModel, type ContactModel, type Contac
 import type { RelatedApi } from "../domain/apiQuotas.js";
 import { ErrorCode, toUpstreamGraphQLError } from "../domain/errors.js";
 import { resourceKey, type ResourceModel, type ResourceRef } from "../domain/resourceRef.js";
-import type { FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from "../upstream/fetchContact.js";
+import type { CachedContact, FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from "../upstream/fetchContact.js";
 
 export interface LoaderOptions {
   /** Upstream calls one batch keeps in flight at once. Default 10 (Connect's default rate). */
@@ -24,6 +24,8 @@ export interface LoaderOptions {
   fetchOptions?: FetchOptions;
   /** How the queue, user, attribute, reference and search loaders read; without it they fail. */
   related?: RelatedFetch | undefined;
+  /** Contacts held fresh in process, served by `readContact` without a batch; unset: every read is batched. */
+  cachedContact?: CachedContact | undefined;
 }
 
 /** The Connect APIs the loaders read through. */
@@ -54,6 +56,13 @@ export interface Loaders {
    * of one request: a contact named at several places or depths of a query is fetched once.
    */
   readonly contact: DataLoader<ContactRef, ContactModel, string>;
+  /**
+   * The contact for a resolver to return: at once (a value, not a promise) when the request has not
+   * loaded it yet and `cachedContact` holds it fresh, announced to `beforeRead` and remembered by
+   * `contact` as if loaded; otherwise `contact.load(ref)`. A value lets graphql execute the
+   * contact's fields without waiting for a batch or a tick, which is most of a cached query's cost.
+   */
+  readContact(ref: ContactRef): ContactModel | Promise<ContactModel>;
   /** DescribeQueue, one call per distinct (region, instance, queue) per request. */
   readonly queue: DataLoader<ResourceRef, ResourceModel, string>;
   /** DescribeUser, one call per distinct (region, instance, user) per request. */
@@ -67,70 +76,134 @@ export interface Loaders {
 }
 
 export function createLoaders(fetchContact: FetchContact, options: LoaderOptions = {}): Loaders {
-  const concurrency = options.concurrency ?? 10;
-  const related = options.related ?? unconfigured;
-  const fetchOptions = options.fetchOptions;
-  const beforeRead = options.beforeRead ?? (() => {});
-  // Private: a loader whose batch reads each key on its own (Connect has no batch reads), at most
-  // `concurrency` at a time, one result or one coded error per key. With `readOf`, each key is one
-  // read, announced to `beforeRead` before it takes a slot (so a refused read waits for nothing);
-  // without, `read` announces its own reads (one per page).
-  const each = <K, V>(
-    cacheKeyFn: (key: K) => string,
-    read: (key: K) => Promise<V>,
-    describe: (key: K) => string,
-    readOf?: (key: K) => Omit<UpstreamRead, "resource">,
-  ) =>
-    new DataLoader<K, V, string>(
-      (keys) => {
-        const limit = limiter(keys.length, concurrency);
-        return Promise.all(keys.map((key) => readInSlot(limit, () => readOf && beforeRead(new DescribedRead(readOf(key), () => describe(key))), () => read(key), () => describe(key))));
-      },
-      { cacheKeyFn },
-    );
-  return {
-    contact: new DataLoader<ContactRef, ContactModel, string>(
+  return new RequestLoaders(fetchContact, options);
+}
+
+/**
+ * One request's loaders. The contact loader is made with them (every operation reads contacts); the
+ * others on first use, as most operations never read a queue, a user, attributes, references or a
+ * search, and a DataLoader costs a few allocations per request. A class with getters on its
+ * prototype, not an object literal with getters (see `DescribedRead`).
+ */
+class RequestLoaders implements Loaders {
+  readonly contact: DataLoader<ContactRef, ContactModel, string>;
+  readonly #fetchOptions: FetchOptions | undefined;
+  readonly #related: RelatedFetch;
+  readonly #beforeRead: (read: UpstreamRead) => void;
+  readonly #concurrency: number;
+  readonly #cachedContact: CachedContact | undefined;
+  /** The contact loader's memo (DataLoader's `cacheMap`): which contacts this request has loaded. */
+  readonly #loaded = new Map<string, Promise<ContactModel>>();
+  #queue: DataLoader<ResourceRef, ResourceModel, string> | undefined;
+  #user: DataLoader<ResourceRef, ResourceModel, string> | undefined;
+  #contactAttributes: DataLoader<ContactRef, Record<string, string>, string> | undefined;
+  #contactReferences: DataLoader<ReferencesRequest, ReferenceSummary[], string> | undefined;
+  #search: DataLoader<SearchPageRequest, SearchContactsResponse, string> | undefined;
+
+  constructor(fetchContact: FetchContact, options: LoaderOptions) {
+    const concurrency = (this.#concurrency = options.concurrency ?? 10);
+    const fetchOptions = (this.#fetchOptions = options.fetchOptions);
+    const beforeRead = (this.#beforeRead = options.beforeRead ?? (() => {}));
+    this.#related = options.related ?? unconfigured;
+    this.#cachedContact = options.cachedContact;
+    const onBatch = options.onBatch;
+    this.contact = new DataLoader<ContactRef, ContactModel, string>(
       (refs) => {
-        options.onBatch?.(refs.length);
+        onBatch?.(refs.length);
         const limit = limiter(refs.length, concurrency);
         return Promise.all(
           refs.map((ref) =>
             readInSlot(
               limit,
-              () => beforeRead(new DescribedRead({ api: "DescribeContact", region: ref.region, instanceId: ref.instanceId }, () => describeRef(ref))),
+              () => beforeRead(contactRead(ref)),
               async () => modelOf(await fetchContact(ref, fetchOptions), ref),
               () => describeRef(ref),
             ),
           ),
         );
       },
-      { cacheKeyFn: contactKey },
-    ),
-    queue: each(resourceKey, (ref) => related.describeQueue(ref, fetchOptions), describeResource("Queue"), (ref) => ({ api: "DescribeQueue", ...placeOf(ref) })),
-    user: each(resourceKey, (ref) => related.describeUser(ref, fetchOptions), describeResource("User"), (ref) => ({ api: "DescribeUser", ...placeOf(ref) })),
-    contactAttributes: each(
+      { cacheKeyFn: contactKey, cacheMap: this.#loaded },
+    );
+  }
+
+  readContact(ref: ContactRef): ContactModel | Promise<ContactModel> {
+    const cached = this.#cachedContact !== undefined && !this.#loaded.has(contactKey(ref)) ? this.#cachedContact(ref, this.#fetchOptions) : undefined;
+    if (cached === undefined) return this.contact.load(ref);
+    // Announced and remembered as a batched read would be: charged once, refused with the same
+    // coded error, and every later load of the request gets this answer.
+    try {
+      this.#beforeRead(contactRead(ref));
+    } catch (error) {
+      this.contact.prime(ref, toUpstreamGraphQLError(error, describeRef(ref)));
+      return this.contact.load(ref);
+    }
+    const model = modelOf(cached, ref);
+    this.contact.prime(ref, model);
+    return model;
+  }
+
+  get queue(): DataLoader<ResourceRef, ResourceModel, string> {
+    return (this.#queue ??= this.#each(resourceKey, (ref) => this.#related.describeQueue(ref, this.#fetchOptions), describeResource("Queue"), (ref) => ({ api: "DescribeQueue", ...placeOf(ref) })));
+  }
+
+  get user(): DataLoader<ResourceRef, ResourceModel, string> {
+    return (this.#user ??= this.#each(resourceKey, (ref) => this.#related.describeUser(ref, this.#fetchOptions), describeResource("User"), (ref) => ({ api: "DescribeUser", ...placeOf(ref) })));
+  }
+
+  get contactAttributes(): DataLoader<ContactRef, Record<string, string>, string> {
+    return (this.#contactAttributes ??= this.#each(
       contactKey,
-      (ref) => related.getContactAttributes(ref, fetchOptions),
+      (ref) => this.#related.getContactAttributes(ref, this.#fetchOptions),
       (ref) => `The attributes of ${describeRef(ref)}`,
       (ref) => ({ api: "GetContactAttributes", ...placeOf(ref) }),
-    ),
+    ));
+  }
+
+  get contactReferences(): DataLoader<ReferencesRequest, ReferenceSummary[], string> {
     // Every page is a read of its own, announced by `allReferences` before it goes out.
-    contactReferences: each(
+    return (this.#contactReferences ??= this.#each(
       (r) => `${contactKey(r.ref)}|${r.types.join(",")}`,
       (r) =>
-        allReferences(related, r, fetchOptions, (page) =>
-          beforeRead({ api: "ListContactReferences", ...placeOf(r.ref), resource: `Page ${page} of the references of ${describeRef(r.ref)}` }),
+        allReferences(this.#related, r, this.#fetchOptions, (page) =>
+          this.#beforeRead({ api: "ListContactReferences", ...placeOf(r.ref), resource: `Page ${page} of the references of ${describeRef(r.ref)}` }),
         ),
       (r) => `The references of ${describeRef(r.ref)}`,
-    ),
-    search: each(
+    ));
+  }
+
+  get search(): DataLoader<SearchPageRequest, SearchContactsResponse, string> {
+    return (this.#search ??= this.#each(
       (r) => `${r.region}|${JSON.stringify(r.input)}`,
-      (r) => related.searchContacts(r, fetchOptions),
+      (r) => this.#related.searchContacts(r, this.#fetchOptions),
       (r) => `The contact search in instance ${r.input.InstanceId} (${r.region})`,
       (r) => ({ api: "SearchContacts", region: r.region, instanceId: r.input.InstanceId ?? "" }),
-    ),
-  };
+    ));
+  }
+
+  // Private: a loader whose batch reads each key on its own (Connect has no batch reads), at most
+  // `concurrency` at a time, one result or one coded error per key. With `readOf`, each key is one
+  // read, announced to `beforeRead` before it takes a slot (so a refused read waits for nothing);
+  // without, `read` announces its own reads (one per page).
+  #each<K, V>(
+    cacheKeyFn: (key: K) => string,
+    read: (key: K) => Promise<V>,
+    describe: (key: K) => string,
+    readOf?: (key: K) => Omit<UpstreamRead, "resource">,
+  ): DataLoader<K, V, string> {
+    const beforeRead = this.#beforeRead;
+    const concurrency = this.#concurrency;
+    return new DataLoader<K, V, string>(
+      (keys) => {
+        const limit = limiter(keys.length, concurrency);
+        return Promise.all(keys.map((key) => readInSlot(limit, () => readOf && beforeRead(new DescribedRead(readOf(key), () => describe(key))), () => read(key), () => describe(key))));
+      },
+      { cacheKeyFn },
+    );
+  }
 }
+
+// Private: the read a contact load announces.
+const contactRead = (ref: ContactRef): UpstreamRead => new DescribedRead({ api: "DescribeContact", region: ref.region, instanceId: ref.instanceId }, () => describeRef(ref));
 
 /**
  * An `UpstreamRead` naming its resource (for people, in errors only) when something reads it: every

@@ -60,7 +60,7 @@ export const resolvers: Resolvers = {
     contact: (_, args, ctx) => {
       const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
-      return ctx.loaders.contact.load({ region, instanceId, contactId });
+      return ctx.loaders.readContact({ region, instanceId, contactId });
     },
 
     contacts: (_, args, ctx) => {
@@ -76,7 +76,7 @@ export const resolvers: Resolvers = {
       }));
       // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
       // at its index with an error at its path, and the other contacts are unaffected.
-      return refs.map((ref) => ctx.loaders.contact.load(ref));
+      return refs.map((ref) => ctx.loaders.readContact(ref));
     },
 
     contactByArn: (_, { arn }, ctx) => {
@@ -87,7 +87,7 @@ export const resolvers: Resolvers = {
           "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
         );
       }
-      return ctx.loaders.contact.load({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
+      return ctx.loaders.readContact({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
     },
 
     searchContacts: (_, args, ctx) => searchContacts(args, ctx),
@@ -130,14 +130,15 @@ export const resolvers: Resolvers = {
   },
 };
 
-// Private: a related contact of the same instance, or null without an upstream call when unset.
+// Private: a related contact of the same instance (at once when cached: `Loaders.readContact`), or
+// null without an upstream call when unset.
 function loadRelated(
   contact: ContactModel,
   contactId: string | undefined,
   ctx: GatewayContext,
-): Promise<ContactModel> | null {
+): ContactModel | Promise<ContactModel> | null {
   const ref: ContactRef | null = relatedRef(contact.$ref, contactId);
-  return ref && ctx.loaders.contact.load(ref);
+  return ref && ctx.loaders.readContact(ref);
 }
 
 // Private: what `Date#toISOString` makes (a year of four digits).

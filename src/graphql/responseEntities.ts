@@ -2,7 +2,7 @@ import { contactKey, type ContactModel, type ContactRef } from "../domain/contac
 import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
 import { contactTtlSeconds } from "../upstream/contactFreshness.js";
-import type { FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
+import type { CachedContact, FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 
 /** What a response can name: a contact, a queue or a user (the response cache's entities). */
 export type EntityKind = "contact" | "queue" | "user";
@@ -103,10 +103,10 @@ export class ResponseEntities {
  * its state).
  */
 export function recordReads(
-  sources: { readonly fetchContact: FetchContact; readonly related: RelatedFetch },
+  sources: { readonly fetchContact: FetchContact; readonly cachedContact?: CachedContact | undefined; readonly related: RelatedFetch },
   entities: ResponseEntities,
-): { fetchContact: FetchContact; related: RelatedFetch } {
-  const { fetchContact, related } = sources;
+): { fetchContact: FetchContact; cachedContact: CachedContact | undefined; related: RelatedFetch } {
+  const { fetchContact, cachedContact, related } = sources;
   const recorded = <T>(read: Promise<T>, onValue: (value: T) => void, kind: EntityKind, key: () => string): Promise<T> =>
     read.then(
       (value) => {
@@ -125,6 +125,13 @@ export function recordReads(
   return {
     fetchContact: (ref, options) =>
       recorded(fetchContact(ref, options), (contact) => entities.contact(ref, contact), "contact", () => contactKey(ref)),
+    cachedContact:
+      cachedContact &&
+      ((ref, options) => {
+        const contact = cachedContact(ref, options);
+        if (contact) entities.contact(ref, contact);
+        return contact;
+      }),
     related: {
       describeQueue: (ref, options) => recorded(related.describeQueue(ref, options), () => entities.resource("queue", ref), "queue", () => resourceKey(ref)),
       describeUser: (ref, options) => recorded(related.describeUser(ref, options), () => entities.resource("user", ref), "user", () => resourceKey(ref)),

@@ -211,6 +211,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const contextSources: ContextSources = {
     fetchContact: source.fetchContact,
+    cachedContact: source.cachedContact,
     related: related.fetch,
     defaultRegion: config.AWS_REGION,
     concurrency: config.CONNECT_MAX_CONCURRENCY,

@@ -7,7 +7,7 @@ import { createApolloCache } from "./apolloCache.js";
 import type { Clock } from "./clock.js";
 import { ConcurrencyPool } from "./concurrencyPool.js";
 import { contactFreshness } from "./contactFreshness.js";
-import type { FetchContact, FetchOptions } from "./fetchContact.js";
+import type { CachedContact, FetchContact, FetchOptions } from "./fetchContact.js";
 import { QuotaLimiter } from "./quotaLimiter.js";
 import { RedisLink } from "./redisLink.js";
 import { TieredCache } from "./tieredCache.js";
@@ -17,6 +17,11 @@ import { ANSWER_JSON, type ContactAnswer, type Upstream } from "./upstream.js";
 export interface ContactSource {
   /** Cache, then one coalesced, quota-limited, retried DescribeContact. */
   readonly fetchContact: FetchContact;
+  /**
+   * `fetchContact`'s answer at once when this process holds the contact fresh; never for a traced
+   * read (a read the cache answers is a span of its own, made by `fetchContact`).
+   */
+  readonly cachedContact: CachedContact;
   /**
    * One DescribeContact that skips cached answers and reads already in flight; its answer (or
    * not-found) replaces the contact in both tiers, and reads that start meanwhile share it.
@@ -132,8 +137,10 @@ export function createContactSource({ config, upstream, logger, metrics, clock }
     if (trace) return traceCachedRead(trace, "DescribeContact", ref, (load) => cache.read(contactKey(ref), load, options), () => describeContact(ref, options));
     return cache.read(contactKey(ref), () => describeContact(ref, options), options);
   };
+  const cachedContact: CachedContact = (ref, options = {}) => (options.noCache || options.operation?.trace ? undefined : cache.peek(contactKey(ref)));
   return {
     fetchContact,
+    cachedContact,
     refresh: (ref, options = {}) => cache.read(contactKey(ref), () => describeContact(ref, options), { noCache: true }),
     store: (ref, contact) => cache.set(contactKey(ref), modelOfAnswer(contact, ref)),
     evict: (ref) => cache.delete(contactKey(ref)),

@@ -21,6 +21,14 @@ export interface FetchOptions {
 export type FetchContact = (ref: ContactRef, options?: FetchOptions) => Promise<ContactModel>;
 
 /**
+ * The contact at once when reading it needs no load: what `FetchContact` would resolve to, from a
+ * fresh copy this process holds, or `undefined` when it holds none (then `FetchContact` reads it).
+ * Never answers a `noCache` read. It lets a resolver return a cached contact as a value rather than
+ * a promise, so its fields execute without waiting for a batch or a tick.
+ */
+export type CachedContact = (ref: ContactRef, options?: FetchOptions) => ContactModel | undefined;
+
+/**
  * How loaders read the APIs besides DescribeContact: quota-limited (and, for queues and users,
  * cached) in production (`createRelatedSource`), anything in tests.
  */

@@ -143,6 +143,20 @@ export class TieredCache<V extends object> {
   }
 
   /**
+   * The value for `key` at once, if this process holds it fresh: what `read` would answer without
+   * a load or a promise. A miss, an expired entry, a remembered not-found and a cache turned off are
+   * `undefined`, left to `read` (which counts the miss and drops the expired entry); a hit is counted
+   * here.
+   */
+  peek(key: string): V | undefined {
+    if (!this.enabled) return undefined;
+    const entry = this.local.get(key);
+    if (!(entry instanceof ValueEntry) || entry.expiresAt <= this.clock.now()) return undefined;
+    this.observeLookup?.("hit", "memory");
+    return entry.deref() ?? this.revive(key, entry);
+  }
+
+  /**
    * Holds `value` as the answer for `key` in both tiers, for its TTL, in place of anything cached or
    * being read; resolves to it. A value its policy gives no TTL drops the key's copies instead; a
    * cache turned off holds nothing.

@@ -160,6 +160,25 @@ describe("TieredCache", () => {
     expect(cache.usage()).toEqual({ entries: 0, bytes: 0 });
   });
 
+  it("peek answers a fresh value at once and counts the hit; misses, expired entries, not-found answers and a cache turned off are left to read", async () => {
+    const clock = new ManualClock();
+    const lookups: string[] = [];
+    const cache = new TieredCache<Item>({ name: "item", freshness: byItem, maxEntries: 100, maxBytes: 1 << 20, clock, observeLookup: (result, layer) => lookups.push(`${layer}:${result}`) });
+    expect(cache.peek("a")).toBeUndefined();
+    const held = await cache.read("a", async () => ({ name: "a", ttl: 5 }));
+    await expect(cache.read("gone", async () => Promise.reject(Object.assign(new Error("no"), { name: "ResourceNotFoundException" })))).rejects.toThrow();
+    lookups.length = 0;
+    expect(cache.peek("a")).toBe(held);
+    expect(cache.peek("gone")).toBeUndefined();
+    expect(lookups).toEqual(["memory:hit"]);
+    await clock.advance(5_000);
+    expect(cache.peek("a")).toBeUndefined();
+    expect(lookups).toEqual(["memory:hit"]);
+    const off = new TieredCache<Item>({ name: "item", freshness: { ...byItem, enabled: false }, maxEntries: 100, maxBytes: 1 << 20 });
+    await off.read("a", async () => ({ name: "a", ttl: 60 }));
+    expect(off.peek("a")).toBeUndefined();
+  });
+
   it("charges each entry its JSON plus ENTRY_OVERHEAD_BYTES: a not-found answer the overhead alone, 1,000 more characters 1,000 bytes more", async () => {
     const { cache, answers, read } = cacheWithLoads();
     await expect(read("missing")).rejects.toMatchObject({ name: "ResourceNotFoundException" });
