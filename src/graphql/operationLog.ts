@@ -84,11 +84,15 @@ function nameOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): stri
   return rc.operationName ?? rc.request.operationName ?? (rc.document && getOperationAST(rc.document)?.name?.value) ?? null;
 }
 
+// Private: what most operations come to, shared (nothing changes it).
+const OK: { outcome: OperationOutcome; errorCodes: string[] } = { outcome: "ok", errorCodes: [] };
+
 // Private: the outcome and the distinct error codes of the response about to be sent.
 function summarize(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): { outcome: OperationOutcome; errorCodes: string[] } {
   const body = rc.response.body;
   const result = body.kind === "single" ? body.singleResult : body.initialResult;
-  const errors: readonly GraphQLFormattedError[] = result.errors ?? [];
+  const errors: readonly GraphQLFormattedError[] | undefined = result.errors;
+  if (!errors?.length) return OK;
   const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))];
   const outcome: OperationOutcome = errors.length === 0 ? "ok" : result.data != null ? "partial" : "error";
   return { outcome, errorCodes };

@@ -1,4 +1,4 @@
-import type { ApolloServerOptions, ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerOptions, ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import {
   GraphQLError,
@@ -84,22 +84,24 @@ function limitError(message: string, limit: string): GraphQLError {
  * big" from "wrong". The HTTP status stays 400.
  */
 function limitErrorCodes(maxTokens: number): ApolloServerPlugin<any> {
+  // One listener for every request: it keeps nothing of its own.
+  const listener: GraphQLRequestListener<any> = {
+    async didEncounterErrors({ errors }) {
+      for (const error of errors) {
+        if (error.extensions.code === "GRAPHQL_PARSE_FAILED" && /contains more tha[nt] \d+ tokens/.test(error.message)) {
+          Object.assign(error, { message: `Document exceeds the token limit of ${maxTokens} (MAX_TOKENS)` });
+          error.extensions.limit = "MAX_TOKENS";
+        }
+        const code = error.extensions.code;
+        if ((code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED") && typeof error.extensions.limit === "string") {
+          error.extensions.code = ErrorCode.QUERY_LIMIT_EXCEEDED;
+        }
+      }
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            if (error.extensions.code === "GRAPHQL_PARSE_FAILED" && /contains more tha[nt] \d+ tokens/.test(error.message)) {
-              Object.assign(error, { message: `Document exceeds the token limit of ${maxTokens} (MAX_TOKENS)` });
-              error.extensions.limit = "MAX_TOKENS";
-            }
-            const code = error.extensions.code;
-            if ((code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED") && typeof error.extensions.limit === "string") {
-              error.extensions.code = ErrorCode.QUERY_LIMIT_EXCEEDED;
-            }
-          }
-        },
-      };
+      return listener;
     },
   };
 }

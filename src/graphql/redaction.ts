@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import { defaultFieldResolver, isObjectType, type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import { canSeePii, type Principal } from "../domain/principal.js";
 
@@ -59,16 +59,18 @@ export function piiFields(schema: GraphQLSchema): string[] {
  * masked, so clients can tell a masked value from a real one without parsing strings.
  */
 export function redactionPlugin<C extends RedactionContext>(): ApolloServerPlugin<C> {
+  // One listener for every request: it keeps nothing of its own.
+  const listener: GraphQLRequestListener<C> = {
+    async willSendResponse({ contextValue, response }) {
+      const masked = contextValue.redaction?.masked;
+      if (!masked?.size || response.body.kind !== "single") return;
+      const result = response.body.singleResult;
+      result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response }) {
-          const masked = contextValue.redaction?.masked;
-          if (!masked?.size || response.body.kind !== "single") return;
-          const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
-        },
-      };
+      return listener;
     },
   };
 }
