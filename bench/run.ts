@@ -930,9 +930,15 @@ async function naiveGateway(emulatorUrl: string): Promise<{ url: string; request
       return upstream.describeContact(ref).then((c) => toContactModel(c, ref));
     },
   };
+  // The request's own loaders for everything else (a class: its loaders are getters reading private
+  // fields, so they are forwarded, not copied); both ways of reading a contact go to `contact`.
+  const readContact = (ref: ContactRef) => contact.load(ref);
   const withoutDataLoader: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
-      (contextValue as { loaders: unknown }).loaders = { ...contextValue.loaders, contact };
+      const own = contextValue.loaders;
+      (contextValue as { loaders: unknown }).loaders = new Proxy(own, {
+        get: (target, key) => (key === "contact" ? contact : key === "readContact" ? readContact : Reflect.get(target, key)),
+      });
     },
   };
   const gateway = await createGateway({ config, upstream, logger: pino({ level: "silent" }), plugins: [withoutDataLoader] });
