@@ -57,10 +57,12 @@ export interface Loaders {
    */
   readonly contact: DataLoader<ContactRef, ContactModel, string>;
   /**
-   * The contact for a resolver to return: at once (a value, not a promise) when the request has not
-   * loaded it yet and `cachedContact` holds it fresh, announced to `beforeRead` and remembered by
-   * `contact` as if loaded; otherwise `contact.load(ref)`. A value lets graphql execute the
-   * contact's fields without waiting for a batch or a tick, which is most of a cached query's cost.
+   * The contact for a resolver to return. A contact the request has not read yet is announced to
+   * `beforeRead` at once, in the order resolvers ask (the order a batch would announce them in, so
+   * what the budget refuses never depends on what is cached); then, when `cachedContact` holds it
+   * fresh, it is returned as a value, not a promise, and remembered by `contact` as if loaded;
+   * otherwise it is `contact.load(ref)`. A value lets graphql execute the contact's fields without
+   * waiting for a batch or a tick, which is most of a cached query's cost.
    */
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel>;
   /** DescribeQueue, one call per distinct (region, instance, queue) per request. */
@@ -94,6 +96,8 @@ class RequestLoaders implements Loaders {
   readonly #cachedContact: CachedContact | undefined;
   /** The contact loader's memo (DataLoader's `cacheMap`): which contacts this request has loaded. */
   readonly #loaded = new Map<string, Promise<ContactModel>>();
+  /** Contacts `readContact` announced and left to the batch, which must not announce them again. */
+  readonly #announced = new Set<string>();
   #queue: DataLoader<ResourceRef, ResourceModel, string> | undefined;
   #user: DataLoader<ResourceRef, ResourceModel, string> | undefined;
   #contactAttributes: DataLoader<ContactRef, Record<string, string>, string> | undefined;
@@ -107,6 +111,7 @@ class RequestLoaders implements Loaders {
     this.#related = options.related ?? unconfigured;
     this.#cachedContact = options.cachedContact;
     const onBatch = options.onBatch;
+    const announced = this.#announced;
     this.contact = new DataLoader<ContactRef, ContactModel, string>(
       (refs) => {
         onBatch?.(refs.length);
@@ -115,7 +120,10 @@ class RequestLoaders implements Loaders {
           refs.map((ref) =>
             readInSlot(
               limit,
-              () => beforeRead(contactRead(ref)),
+              () => {
+                // `readContact` announced it already, when a resolver asked for it.
+                if (!announced.delete(contactKey(ref))) beforeRead(contactRead(ref));
+              },
               async () => modelOf(await fetchContact(ref, fetchOptions), ref),
               () => describeRef(ref),
             ),
@@ -127,14 +135,19 @@ class RequestLoaders implements Loaders {
   }
 
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel> {
-    const cached = this.#cachedContact !== undefined && !this.#loaded.has(contactKey(ref)) ? this.#cachedContact(ref, this.#fetchOptions) : undefined;
-    if (cached === undefined) return this.contact.load(ref);
-    // Announced and remembered as a batched read would be: charged once, refused with the same
-    // coded error, and every later load of the request gets this answer.
+    const key = contactKey(ref);
+    if (this.#loaded.has(key)) return this.contact.load(ref);
+    // Charged once and refused with the same coded error as in a batch; a refused contact is
+    // remembered refused, and the cache is not asked for it.
     try {
       this.#beforeRead(contactRead(ref));
     } catch (error) {
       this.contact.prime(ref, toUpstreamGraphQLError(error, describeRef(ref)));
+      return this.contact.load(ref);
+    }
+    const cached = this.#cachedContact?.(ref, this.#fetchOptions);
+    if (cached === undefined) {
+      this.#announced.add(key);
       return this.contact.load(ref);
     }
     const model = modelOf(cached, ref);

@@ -37,7 +37,7 @@ import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { sseHandler, SseStreams } from "./sseSubscriptions.js";
 import { SubscriptionServer } from "./subscriptionServer.js";
 import { registerTrustedDocuments, TrustedDocuments } from "./trustedDocuments.js";
-import { refuseCrossSiteUpgrades, webSocketHandler } from "./webSocketSubscriptions.js";
+import { closeAnsweredUpgrades, refuseCrossSiteUpgrades, webSocketHandler } from "./webSocketSubscriptions.js";
 
 export interface GatewayOptions {
   config: Config;
@@ -148,6 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header("x-request-id", request.id);
     done();
   });
+  closeAnsweredUpgrades(app);
   if (config.CORS_ORIGINS.length > 0) {
     await app.register(fastifyCors, { origin: config.CORS_ORIGINS, methods: ["GET", "POST"], maxAge: 600 });
   }

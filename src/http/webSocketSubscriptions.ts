@@ -106,6 +106,20 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
 }
 
 /**
+ * Closes the connection of a WebSocket upgrade request once Fastify has answered it over HTTP
+ * instead of handing it to a WebSocket handler (an upgrade to any other route, or a refused one).
+ * @fastify/websocket sends every upgrade through Fastify's routing but cleans up only in its own
+ * scope (`GET /graphql`), so such a socket would stay open, half-closed, and hold shutdown. Register
+ * on the root, before any route. Callback-style: every request passes it.
+ */
+export function closeAnsweredUpgrades(app: FastifyInstance): void {
+  app.addHook("onResponse", (request, _reply, done) => {
+    if (isWebSocketUpgrade(request)) request.raw.socket.destroy();
+    done();
+  });
+}
+
+/**
  * Refuses WebSocket upgrades to `path` from a browser page of another origin (cross-site WebSocket
  * hijacking: browsers send cookies and connect across origins, CORS does not apply to WebSockets).
  * Allowed: no `Origin` (not a browser), the gateway's own origin (GraphiQL), and `CORS_ORIGINS`.

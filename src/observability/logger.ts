@@ -28,6 +28,9 @@ export function createLogger(config: Pick<Config, "LOG_LEVEL" | "LOG_FORMAT">): 
   if (config.LOG_FORMAT === "pretty") {
     return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" } } });
   }
-  // What `pino()` uses by default (asynchronous, flushed on exit), with smaller writes.
+  // What `pino()` uses by default (asynchronous on fd 1, flushed on exit), with smaller writes;
+  // and, like pino, `process.stdout` itself when something has replaced its `write` (a harness or
+  // an agent capturing the output).
+  if (process.stdout.write !== Object.getPrototypeOf(process.stdout).write) return pino(options);
   return pino(options, pino.destination({ dest: process.stdout.fd, sync: false, maxWrite: LOG_MAX_WRITE_BYTES }));
 }

@@ -129,7 +129,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   // Several lookups per operation: counted in plain numbers and handed to the counter when it is
   // read (a scrape), rather than through prom-client's label handling on every lookup.
   const lookupCounts = { memory: { hit: 0, miss: 0 }, redis: { hit: 0, miss: 0 } };
-  new Counter({
+  const lookups = new Counter({
     name: "connect_cache_lookups_total",
     help: "Contact cache lookups by layer and result.",
     labelNames: ["layer", "result"],
@@ -145,6 +145,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       }
     },
   });
+  // A reset (`registry.resetMetrics()`) also drops what was counted since the last read.
+  const resetLookups = lookups.reset.bind(lookups);
+  lookups.reset = () => {
+    lookupCounts.memory = { hit: 0, miss: 0 };
+    lookupCounts.redis = { hit: 0, miss: 0 };
+    resetLookups();
+  };
   const batchSize = new Histogram({
     name: "graphql_dataloader_batch_size",
     help: "Contacts requested in one DataLoader batch.",

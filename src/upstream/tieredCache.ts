@@ -144,16 +144,17 @@ export class TieredCache<V extends object> {
 
   /**
    * The value for `key` at once, if this process holds it fresh: what `read` would answer without
-   * a load or a promise. A miss, an expired entry, a remembered not-found and a cache turned off are
-   * `undefined`, left to `read` (which counts the miss and drops the expired entry); a hit is counted
-   * here.
+   * a load or a promise. A miss, an expired entry, a remembered not-found, an entry that cannot be
+   * made again and a cache turned off are `undefined`, left to `read` (which counts the miss and
+   * drops the entry); a hit is counted here.
    */
   peek(key: string): V | undefined {
     if (!this.enabled) return undefined;
     const entry = this.local.get(key);
     if (!(entry instanceof ValueEntry) || entry.expiresAt <= this.clock.now()) return undefined;
-    this.observeLookup?.("hit", "memory");
-    return entry.deref() ?? this.revive(key, entry);
+    const value = entry.deref() ?? this.revive(key, entry);
+    if (value !== undefined) this.observeLookup?.("hit", "memory");
+    return value;
   }
 
   /**

@@ -120,6 +120,33 @@ describe("live contacts over WebSocket: cross-site upgrades", () => {
     expect(await upgradeStatus("https://wallboard.example")).toBe(101);
     expect(await upgradeStatus(new URL(stack.url).origin)).toBe(101);
   });
+
+  /** The HTTP status an upgrade to `path` is answered with, and whether the gateway then closed its connection (the client never does). */
+  function answeredUpgrade(path: string): Promise<{ status: number; closedByGateway: boolean }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(new URL(path, stack.url.replace(/^http/, "ws")).href, "graphql-transport-ws");
+      socket.on("upgrade", () => reject(new Error(`${path} became a WebSocket`)));
+      socket.on("unexpected-response", (_request, response) => {
+        const status = response.statusCode ?? 0;
+        const timer = setTimeout(() => {
+          resolve({ status, closedByGateway: false });
+          response.socket.destroy();
+        }, 2_000);
+        response.socket.once("close", () => {
+          clearTimeout(timer);
+          resolve({ status, closedByGateway: true });
+        });
+        response.resume();
+      });
+      socket.on("error", (error) => (error.message.includes("Unexpected server response") ? undefined : reject(error)));
+    });
+  }
+
+  it("answers an upgrade to any other route over HTTP and closes its connection, so none is left open to hold shutdown", async () => {
+    expect(await answeredUpgrade("/nope")).toEqual({ status: 404, closedByGateway: true });
+    expect(await answeredUpgrade("/healthz")).toEqual({ status: 200, closedByGateway: true });
+    expect(await answeredUpgrade("/graphql/stream")).toMatchObject({ closedByGateway: true });
+  });
 });
 
 describe("live contacts over SSE: authentication", () => {

@@ -144,6 +144,39 @@ describe("the upstream budget (MAX_UPSTREAM_READS)", () => {
     });
   });
 
+  it("refuses the same fields whether the contacts read are cached or not: cached and read ones are charged in the order they are asked for", async () => {
+    const candidates = [...emulator.dataset.instances.get(I)!.contacts.values()].filter(
+      (c) => c.DisconnectTimestamp && c.PreviousContactId && !Object.values(DEMO).includes(c.Id! as never),
+    );
+    // Two contacts of different chains: neither is the other's previous, nor do they share one.
+    const first = candidates[0]!;
+    const second = candidates.find((c) => c.InitialContactId !== first.InitialContactId)!;
+    const [tail, other] = [first.Id!, second.Id!];
+    const query = `query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id previousContact { id } } }`;
+    const variables = { i: I, ids: [tail, other] };
+    let cold: GraphQLResponse["body"] | undefined;
+    await withGateway({ MAX_UPSTREAM_READS: "2" }, async (stack) => {
+      cold = (await stack.query(query, variables)).body;
+    });
+    // Both contacts of the list fit; both previous contacts are refused.
+    expect(cold!.data.contacts.map((c: { id: string } | null) => c?.id)).toEqual([tail, other]);
+    expect(cold!.data.contacts.map((c: { previousContact: unknown }) => c.previousContact)).toEqual([null, null]);
+    expect(pathsOf(cold!)).toEqual([
+      ["contacts", 0, "previousContact"],
+      ["contacts", 1, "previousContact"],
+    ]);
+
+    await withGateway({ MAX_UPSTREAM_READS: "2" }, async (stack) => {
+      // The first contact and its previous one are cached; the second contact is not.
+      const warm = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id previousContact { id } } }`, { i: I, c: tail });
+      expect(warm.body.errors).toBeUndefined();
+      emulator.resetStats();
+      const { body } = await stack.query(query, variables);
+      expect(body).toEqual(cold);
+      expect(emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${other}`]: 1 });
+    });
+  });
+
   it("counts each ListContactReferences page: references that need one page more than the budget has fail with no call for it", async () => {
     const references = emulator.dataset.instances.get(I)!.references.get(DEMO.fullContactId)!;
     const pages = Math.ceil(references.length / 3); // the emulator's pages hold 3

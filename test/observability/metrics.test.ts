@@ -223,6 +223,22 @@ describe("createMetrics", () => {
     expect(sample(body, "connect_limiter_wait_seconds_sum", { api: "SearchContacts", outcome: "rejected" })).toBe(10);
   });
 
+  it("counts every cache lookup once across scrapes, and a reset drops those not yet scraped", async () => {
+    const m = createMetrics();
+    m.observeCacheLookup("hit");
+    m.observeCacheLookup("hit");
+    expect(sample((await m.scrape()).body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBe(2);
+    m.observeCacheLookup("hit");
+    expect(sample((await m.scrape()).body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBe(3);
+    expect(sample((await m.scrape()).body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBe(3);
+    m.observeCacheLookup("hit");
+    m.registry.resetMetrics();
+    m.observeCacheLookup("miss");
+    const { body } = await m.scrape();
+    expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "hit" })).toBeUndefined();
+    expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "miss" })).toBe(1);
+  });
+
   it("adds process and Node.js metrics only when asked", async () => {
     expect((await createMetrics().scrape()).body).not.toContain("process_cpu_seconds_total");
     expect((await createMetrics({ processMetrics: true }).scrape()).body).toContain("process_cpu_seconds_total");
