@@ -279,7 +279,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics, streams }),
   });
 
-
   return {
     app,
     apollo,

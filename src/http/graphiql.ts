@@ -191,7 +191,7 @@ async function renderPage(options: GraphiQLOptions): Promise<string> {
  */
 export function compressGraphiQL(app: FastifyInstance, path = "/graphql"): void {
   let page: { html: string; etag: string; gzipped: Promise<Buffer> } | undefined;
-  // Callback-style: every response passes this hook, and all but the page pass it at once.
+  // Callback-style: every response of its scope passes this hook, and all but the page at once.
   app.addHook("onSend", (request, reply, payload, done) => {
     if (request.method !== "GET" || request.routeOptions.url !== path || typeof payload !== "string") return done(null, payload);
     if (!String(reply.getHeader("content-type") ?? "").startsWith("text/html")) return done(null, payload);

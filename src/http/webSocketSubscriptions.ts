@@ -126,7 +126,7 @@ export function closeAnsweredUpgrades(app: FastifyInstance): void {
  */
 export function refuseCrossSiteUpgrades(app: FastifyInstance, corsOrigins: readonly string[], path = "/graphql"): void {
   const allowed = new Set(corsOrigins);
-  // Callback-style: every request passes this hook, and all but upgrades pass it at once.
+  // Callback-style: every request of its scope passes this hook, and all but upgrades at once.
   app.addHook("onRequest", (request, reply, done) => {
     if (request.routeOptions.url !== path || !isWebSocketUpgrade(request)) return done();
     const origin = request.headers.origin;
