@@ -69,8 +69,9 @@ type Compiled =
  *   resolve to (graphql-js gives the error);
  * - subscriptions (served by graphql-ws/graphql-sse on graphql-js; one sent over POST gets graphql-js's answer);
  * - a document with a field aliased `__proto__` (jit's object literal would drop it);
- * - variables graphql-js refuses, or jit refuses (coercion errors are graphql-js's, before any resolver
- *   runs), and a null given to `@skip(if:)`/`@include(if:)` (graphql-js refuses it; jit reads false);
+ * - variables jit refuses (graphql-js then refuses them in its own words, before any resolver runs,
+ *   or, for what only jit refuses, answers), and a null given to `@skip(if:)`/`@include(if:)`
+ *   (graphql-js refuses it; jit reads false);
  * - a request whose Apollo plugins hook every field (`willResolveField`, e.g. the subgraph's inline
  *   trace when a router asks for `ftv1`): Apollo calls those hooks from wrappers it puts on the
  *   schema's resolvers, which compiled code does not go through;
@@ -127,11 +128,14 @@ export function jitExecutor(options: JitExecutorOptions): JitExecutor {
       const operationName = args.operationName ?? undefined;
       const compiled = hooksEveryField(args.contextValue) ? undefined : compiledFor(args.document, operationName);
       if (!compiled) return graphqlJs(args);
-      // Variables are coerced by graphql-js's rules: jit's own coercion words its errors differently
-      // (and Apollo codes graphql-js's BAD_USER_INPUT), so a refusal is always graphql-js's.
+      // jit coerces the variables by graphql-js's rules (graphql-jit compiles them; the refusals are
+      // compared byte for byte in jitExecutor.test.ts), but words its errors differently, and Apollo
+      // codes graphql-js's BAD_USER_INPUT: a refusal (a result without `data`, below) is answered by
+      // graphql-js. Only a document passing variables to `@skip`/`@include` has them coerced by
+      // graphql-js first: jit reads a null one as false, where graphql-js refuses it.
       const { operation } = compiled;
-      if (operation.variableDefinitions?.length) {
-        const coerced = getVariableValues(schema, operation.variableDefinitions, args.variableValues ?? {});
+      if (compiled.conditionVariables.length > 0) {
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
         if (coerced.errors) return graphqlJs(args);
         if (compiled.conditionVariables.some((name) => coerced.coerced[name] == null)) return graphqlJs(args);
       }
@@ -142,7 +146,8 @@ export function jitExecutor(options: JitExecutorOptions): JitExecutor {
         logger.warn({ operationName: nameOf(operation), err: error }, "graphql-jit failed to run a compiled operation; graphql-js runs it");
         return graphqlJs(args);
       }
-      // No `data`: jit refused the variables graphql-js accepted; graphql-js answers.
+      // No `data`: jit refused the variables; graphql-js answers, with its refusal or, where jit
+      // refuses what graphql-js accepts (an input object's field left to its default), the result.
       if (!("data" in result)) return graphqlJs(args);
       runs.jit += 1;
       return result.errors ? { data: result.data, errors: result.errors.map(asGraphQLJsError) } : result;

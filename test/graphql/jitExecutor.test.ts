@@ -150,6 +150,40 @@ describe("GRAPHQL_JIT=true answers as graphql-js does", () => {
     expect(JSON.parse(answer.text).errors[0].extensions.code).toBe("BAD_USER_INPUT");
   });
 
+  it("refuses every kind of bad variable with graphql-js's words, code and status, and sends nothing upstream", async () => {
+    const contact = `query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`;
+    const search = `query ($i: ID!, $range: ContactSearchTimeRangeInput!, $criteria: ContactSearchCriteriaInput, $first: Int, $after: String) {
+      searchContacts(instanceId: $i, timeRange: $range, criteria: $criteria, first: $first, after: $after) { nodes { id } }
+    }`;
+    const range = { startTime: "2026-10-10T00:00:00.000Z", endTime: "2026-10-17T00:00:00.000Z" };
+    const refused: Array<[string, string, Record<string, unknown>]> = [
+      ["an ID that is a fraction", contact, { i: I, c: 1.5 }],
+      ["an ID that is a boolean", contact, { i: I, c: true }],
+      ["a required variable missing", contact, { i: I }],
+      ["null for a non-null variable", contact, { i: I, c: null }],
+      ["an Int beyond 32 bits", search, { i: I, range, first: 2 ** 31 }],
+      ["an Int that is a fraction", search, { i: I, range, first: 2.5 }],
+      ["an Int given as a string", search, { i: I, range, first: "10" }],
+      ["a String given as a number", search, { i: I, range, after: 5 }],
+      ["a DateTime that is no timestamp", search, { i: I, range: { ...range, startTime: "yesterday" } }],
+      ["an input object missing a required field", search, { i: I, range: { startTime: range.startTime } }],
+      ["an input object with an unknown field", search, { i: I, range: { ...range, unknown: 1 } }],
+      ["a list with an item of the wrong type", search, { i: I, range, criteria: { channels: ["VOICE", 7] } }],
+      ["an input object given as a string", search, { i: I, range: "2026-10-10" }],
+    ];
+    for (const [what, query, variables] of refused) {
+      const { answer, ranJit } = await both({ query, variables });
+      expect(answer.status, what).toBe(400);
+      expect(JSON.parse(answer.text).errors[0].extensions.code, what).toBe("BAD_USER_INPUT");
+      expect(emulator.calls.total, what).toBe(0);
+      expect(ranJit, what).toBe(false);
+    }
+    // Coercions graphql-js accepts run compiled: an integer ID, one value for a list.
+    expect((await both({ query: contact, variables: { i: I, c: 12345 } })).ranJit, "an integer ID").toBe(true);
+    const list = `query ($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id } }`;
+    expect((await both({ query: list, variables: { i: I, ids: DEMO.fullContactId } })).ranJit, "one value for a list").toBe(true);
+  });
+
   it("answers a document jit cannot compile (two operations, none named) through graphql-js", async () => {
     const { answer, ranJit } = await both({ query: `query A { __typename } query B { __typename }` });
     expect(ranJit).toBe(false);
