@@ -94,6 +94,6 @@ function summarize(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): {
   const errors: readonly GraphQLFormattedError[] | undefined = result.errors;
   if (!errors?.length) return OK;
   const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))];
-  const outcome: OperationOutcome = errors.length === 0 ? "ok" : result.data != null ? "partial" : "error";
+  const outcome: OperationOutcome = result.data != null ? "partial" : "error";
   return { outcome, errorCodes };
 }
