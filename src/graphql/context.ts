@@ -1,4 +1,3 @@
-import type { Logger } from "pino";
 import type { ContactModel, ContactRef } from "../domain/contactRef.js";
 import type { Principal } from "../domain/principal.js";
 import type { ContactEventHub } from "../events/contactEventHub.js";
@@ -18,9 +17,12 @@ export interface GatewayContext {
   readonly loaders: Loaders;
   /** The region of ids given without an ARN (`AWS_REGION`, or the emulator's). */
   readonly defaultRegion: string;
-  /** Correlates the operation's log lines; taken from `x-request-id` or generated. */
+  /**
+   * Correlates the operation's log lines (a `requestId` field in each); taken from `x-request-id` or
+   * generated. The context carries no logger of its own: a child logger per request cost more than
+   * the one line most operations write (the operation log, which writes the id itself).
+   */
   readonly requestId: string;
-  readonly logger: Logger;
   /** The caller: its scopes and readable instances (`FULL_ACCESS` when `AUTH_MODE=none`). */
   readonly auth: Principal;
   /** Which personal fields this operation masked (for `extensions.redacted`). */
@@ -67,7 +69,6 @@ export interface ContextSources {
 /** What differs per request. */
 export interface RequestFacts {
   readonly requestId: string;
-  readonly logger: Logger;
   readonly auth: Principal;
   /** The request asked to skip cached answers (`Cache-Control: no-cache`). */
   readonly noCache: boolean;
@@ -108,7 +109,6 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
     loaders,
     defaultRegion: sources.defaultRegion,
     requestId: request.requestId,
-    logger: request.logger,
     auth: request.auth,
     redaction: { masked: new Set<string>() },
     maxContactIds: sources.maxContactIds,

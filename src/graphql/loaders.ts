@@ -60,8 +60,8 @@ export interface Loaders {
    * The contact for a resolver to return. A contact the request has not read yet is announced to
    * `beforeRead` at once, in the order resolvers ask (the order a batch would announce them in, so
    * what the budget refuses never depends on what is cached); then, when `cachedContact` holds it
-   * fresh, it is returned as a value, not a promise, and remembered by `contact` as if loaded;
-   * otherwise it is `contact.load(ref)`. A value lets graphql execute the contact's fields without
+   * fresh, it is returned as a value, not a promise, and `contact` sees it as loaded (a
+   * second read is `contact.load(ref)`, resolving to that object); otherwise it is `contact.load(ref)`. A value lets graphql execute the contact's fields without
    * waiting for a batch or a tick, which is most of a cached query's cost.
    */
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel>;
@@ -94,7 +94,9 @@ class RequestLoaders implements Loaders {
   readonly #beforeRead: (read: UpstreamRead) => void;
   readonly #concurrency: number;
   readonly #cachedContact: CachedContact | undefined;
-  /** The contact loader's memo (DataLoader's `cacheMap`): which contacts this request has loaded. */
+  /** Contacts `readContact` served from the cache as values, by key. */
+  readonly #read = new Map<string, ContactModel>();
+  /** What the contact loader loaded or was primed with, by key. */
   readonly #loaded = new Map<string, Promise<ContactModel>>();
   /** Contacts `readContact` announced and left to the batch, which must not announce them again. */
   readonly #announced = new Set<string>();
@@ -130,13 +132,13 @@ class RequestLoaders implements Loaders {
           ),
         );
       },
-      { cacheKeyFn: contactKey, cacheMap: this.#loaded },
+      { cacheKeyFn: contactKey, cacheMap: contactMemo(this.#read, this.#loaded) },
     );
   }
 
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel> {
     const key = contactKey(ref);
-    if (this.#loaded.has(key)) return this.contact.load(ref);
+    if (this.#read.has(key) || this.#loaded.has(key)) return this.contact.load(ref);
     // Charged once and refused with the same coded error as in a batch; a refused contact is
     // remembered refused, and the cache is not asked for it.
     try {
@@ -151,7 +153,7 @@ class RequestLoaders implements Loaders {
       return this.contact.load(ref);
     }
     const model = modelOf(cached, ref);
-    this.contact.prime(ref, model);
+    this.#read.set(key, model);
     return model;
   }
 
@@ -310,4 +312,35 @@ function limiter(size: number, concurrency: number): Limit {
 // (a test's) may hand back the answer itself, which is shaped here. Models are never mutated.
 function modelOf(contact: ContactModel, ref: ContactRef): ContactModel {
   return contact.$ref ? contact : toContactModel(contact, ref);
+}
+
+/**
+ * The contact loader's memo (DataLoader's `cacheMap`) over both of a request's records: what it
+ * loaded or was primed with (`loaded`), and what `readContact` served as values (`read`), which it
+ * sees as loaded, wrapped in a resolved promise only when a `load` asks for one: most contacts of a
+ * cached query are only ever read as values, and a promise per contact was a cost for nothing.
+ */
+function contactMemo(read: Map<string, ContactModel>, loaded: Map<string, Promise<ContactModel>>): DataLoader.CacheMap<string, Promise<ContactModel>> {
+  return {
+    get(key) {
+      const promise = loaded.get(key);
+      if (promise !== undefined) return promise;
+      const value = read.get(key);
+      if (value === undefined) return undefined;
+      const resolved = Promise.resolve(value);
+      loaded.set(key, resolved);
+      return resolved;
+    },
+    set(key, promise) {
+      loaded.set(key, promise);
+    },
+    delete(key) {
+      read.delete(key);
+      loaded.delete(key);
+    },
+    clear() {
+      read.clear();
+      loaded.clear();
+    },
+  };
 }

@@ -20,8 +20,8 @@ import type { GatewayMetrics, OperationOutcome } from "../observability/metrics.
  * reached Connect (cache hits excluded); in an HTTP batch of several operations it is the batch's
  * running total.
  */
-export function operationLog(options: { metrics: GatewayMetrics }): ApolloServerPlugin<GatewayContext> {
-  const { metrics } = options;
+export function operationLog(options: { logger: Logger; metrics: GatewayMetrics }): ApolloServerPlugin<GatewayContext> {
+  const { logger, metrics } = options;
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
@@ -31,8 +31,9 @@ export function operationLog(options: { metrics: GatewayMetrics }): ApolloServer
           const { outcome, errorCodes } = summarize(rc);
           const operationName = nameOf(rc);
           metrics.observeOperation(operationName, outcome, durationMs / 1000, errorCodes);
-          rc.contextValue.logger.info(
+          logger.info(
             {
+              requestId: rc.contextValue.requestId,
               operationName: operationName?.slice(0, 100) ?? null,
               operationType: rc.operation?.operation ?? null,
               durationMs: Math.round(durationMs * 10) / 10,

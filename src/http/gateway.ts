@@ -201,7 +201,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       noStore,
       ...limits.plugins,
       redactionPlugin(),
-      operationLog({ metrics }),
+      operationLog({ logger, metrics }),
       ...(options.tracing ? [tracingPlugin(options.tracing)] : []),
       ...(responseCache ? [responseCache.plugin] : []),
       ...plugins,
@@ -225,7 +225,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const context = async (request: FastifyRequest) =>
     createContext(contextSources, {
       requestId: request.id,
-      logger: logger.child({ requestId: request.id }),
       auth: requestPrincipal(request, config.AUTH_MODE),
       noCache: requestBypassesCache(request.headers),
       entities: responseCache?.entitiesOf(request),
@@ -240,7 +239,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     parseOptions: limits.parseOptions,
     sources: contextSources,
     hub: events?.hub,
-    logger,
     metrics,
     maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,

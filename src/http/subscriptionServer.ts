@@ -12,7 +12,6 @@ import {
   type ParseOptions,
   type ValidationRule,
 } from "graphql";
-import type { Logger } from "pino";
 import { ErrorCode } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
@@ -29,7 +28,6 @@ export interface SubscriptionServerOptions {
   sources: ContextSources;
   /** This replica's subscribers; `undefined` when no events queue is configured. */
   hub: ContactEventHub | undefined;
-  logger: Logger;
   metrics: GatewayMetrics;
   /** Most subscriptions one WebSocket connection may hold (`SUBSCRIPTIONS_PER_CONNECTION`). */
   maxSubscriptionsPerConnection: number;
@@ -96,7 +94,6 @@ export class SubscriptionServer {
     const requestId = randomUUID();
     const facts: RequestFacts = {
       requestId,
-      logger: this.options.logger.child({ requestId }),
       auth: principal,
       noCache: false,
       live: { hub: this.options.hub, onOverflow },
@@ -113,7 +110,7 @@ export class SubscriptionServer {
   /** Runs a prepared subscription: each event executes with a context of its own (`subscribePerEvent`). */
   subscribe(args: ExecutionArgs & { contextValue: GatewayContext }): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const base = args.contextValue;
-    const facts: RequestFacts = { requestId: base.requestId, logger: base.logger, auth: base.auth, noCache: false };
+    const facts: RequestFacts = { requestId: base.requestId, auth: base.auth, noCache: false };
     return subscribePerEvent<ContactEventDelivery>(args, (delivery) =>
       createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
     );

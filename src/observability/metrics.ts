@@ -98,7 +98,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const operations = new Counter({ name: "graphql_operations_total", help: "GraphQL operations, by operation name and outcome.", labelNames: ["operation", "outcome"], registers });
+  // One per operation: counted in plain numbers per label value and handed to the counter when it
+  // is read (see `countedOnRead`), rather than through prom-client's label handling per operation.
+  const operations: CountedOnRead<string, OperationOutcome> = countedOnRead(
+    new Counter({ name: "graphql_operations_total", help: "GraphQL operations, by operation name and outcome.", labelNames: ["operation", "outcome"], registers, collect: () => operations.handOver() }),
+    ["operation", "outcome"],
+  );
   const operationDuration = new Histogram({
     name: "graphql_operation_duration_seconds",
     help: "Time from receiving a GraphQL operation to sending its response.",
@@ -126,32 +131,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ["api"],
     registers,
   });
-  // Several lookups per operation: counted in plain numbers and handed to the counter when it is
-  // read (a scrape), rather than through prom-client's label handling on every lookup.
-  const lookupCounts = { memory: { hit: 0, miss: 0 }, redis: { hit: 0, miss: 0 } };
-  const lookups = new Counter({
-    name: "connect_cache_lookups_total",
-    help: "Contact cache lookups by layer and result.",
-    labelNames: ["layer", "result"],
-    registers,
-    collect() {
-      for (const layer of ["memory", "redis"] as const) {
-        for (const result of ["hit", "miss"] as const) {
-          const counted = lookupCounts[layer][result];
-          if (counted === 0) continue;
-          this.inc({ layer, result }, counted);
-          lookupCounts[layer][result] = 0;
-        }
-      }
-    },
-  });
-  // A reset (`registry.resetMetrics()`) also drops what was counted since the last read.
-  const resetLookups = lookups.reset.bind(lookups);
-  lookups.reset = () => {
-    lookupCounts.memory = { hit: 0, miss: 0 };
-    lookupCounts.redis = { hit: 0, miss: 0 };
-    resetLookups();
-  };
+  // Several lookups per operation: counted like operations.
+  const lookups: CountedOnRead<"memory" | "redis", "hit" | "miss"> = countedOnRead(
+    new Counter({ name: "connect_cache_lookups_total", help: "Contact cache lookups by layer and result.", labelNames: ["layer", "result"], registers, collect: () => lookups.handOver() }),
+    ["layer", "result"],
+  );
   const batchSize = new Histogram({
     name: "graphql_dataloader_batch_size",
     help: "Contacts requested in one DataLoader batch.",
@@ -183,6 +167,15 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
 
   const operationLabel = boundedOperationLabel(options.maxOperationNames ?? 200);
+  // The duration histogram's child per label pair, made once: prom-client's `observe(labels, value)`
+  // builds a closure per call. As many as the operation label has values, times three outcomes. A
+  // child writes through to the histogram's current values, so a reset does not stale it.
+  const durations = new Map<string, Record<OperationOutcome, { observe(value: number): void } | undefined>>();
+  const durationOf = (operation: string, outcome: OperationOutcome) => {
+    let children = durations.get(operation);
+    if (!children) durations.set(operation, (children = { ok: undefined, partial: undefined, error: undefined }));
+    return (children[outcome] ??= operationDuration.labels(operation, outcome));
+  };
   // Read at scrape time from the cache the gateway watches, so operators see how close the cache is
   // to CACHE_MAX_ENTRIES and CACHE_MAX_MB.
   let cacheUsage: (() => { entries: number; bytes: number }) | undefined;
@@ -233,9 +226,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       responseCacheUsage = usage;
     },
     observeOperation(operationName, outcome, seconds, errorCodes = []) {
-      const labels = { operation: operationLabel(operationName), outcome };
-      operations.inc(labels);
-      operationDuration.observe(labels, seconds);
+      const operation = operationLabel(operationName);
+      operations.count(operation, outcome);
+      durationOf(operation, outcome).observe(seconds);
       for (const code of errorCodes) errors.inc({ code });
     },
     observeUpstreamCall(api, outcome, seconds, retries = 0) {
@@ -244,7 +237,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       if (retries > 0) upstreamRetries.inc({ api }, retries);
     },
     observeCacheLookup(result, layer = "memory") {
-      lookupCounts[layer][result] += 1;
+      lookups.count(layer, result);
     },
     observeBatch(size) {
       batchSize.observe(size);
@@ -300,5 +293,49 @@ function boundedOperationLabel(max: number): (name: string | null | undefined) =
     if (seen.size >= max) return "other";
     seen.add(name);
     return name;
+  };
+}
+
+/**
+ * A counter of two labels counted in plain numbers: `count` on the hot path; `handOver`, from the
+ * counter's `collect`, adds what was counted since to the counter.
+ */
+interface CountedOnRead<A extends string, B extends string> {
+  count(a: A, b: B): void;
+  handOver(): void;
+}
+
+/**
+ * Counts `counter`'s increments per pair of label values (its two `labelNames`, in order) in plain
+ * numbers and hands them to it when it is read (a scrape calls its `collect`, which calls
+ * `handOver`), so the hot path costs two map lookups instead of prom-client's validation and
+ * hashing of a labels object. A series appears at the first scrape after its first count, as it
+ * would from `inc`. A reset of the counter (`registry.resetMetrics()`) also drops what was counted
+ * since the last read. Label values must be bounded, as for any counter.
+ */
+function countedOnRead<A extends string, B extends string>(counter: Counter<string>, labelNames: readonly [string, string]): CountedOnRead<A, B> {
+  let pending = new Map<A, Map<B, { n: number }>>();
+  const reset = counter.reset.bind(counter);
+  counter.reset = () => {
+    pending = new Map();
+    reset();
+  };
+  return {
+    count(a, b) {
+      let counts = pending.get(a);
+      if (!counts) pending.set(a, (counts = new Map()));
+      const entry = counts.get(b);
+      if (entry) entry.n += 1;
+      else counts.set(b, { n: 1 });
+    },
+    handOver() {
+      for (const [a, counts] of pending) {
+        for (const [b, entry] of counts) {
+          if (entry.n === 0) continue;
+          counter.inc({ [labelNames[0]]: a, [labelNames[1]]: b }, entry.n);
+          entry.n = 0;
+        }
+      }
+    },
   };
 }

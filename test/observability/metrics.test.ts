@@ -239,6 +239,29 @@ describe("createMetrics", () => {
     expect(sample(body, "connect_cache_lookups_total", { layer: "memory", result: "miss" })).toBe(1);
   });
 
+  it("counts every operation and its duration once across scrapes, and after a reset only what followed", async () => {
+    const m = createMetrics();
+    m.observeOperation("Chain", "ok", 0.02);
+    m.observeOperation("Chain", "partial", 0.2);
+    let body = (await m.scrape()).body;
+    expect(sample(body, "graphql_operations_total", { operation: "Chain", outcome: "ok" })).toBe(1);
+    expect(sample(body, "graphql_operations_total", { operation: "Chain", outcome: "partial" })).toBe(1);
+    m.observeOperation("Chain", "ok", 0.03);
+    body = (await m.scrape()).body;
+    expect(sample(body, "graphql_operations_total", { operation: "Chain", outcome: "ok" })).toBe(2);
+    expect(sample(body, "graphql_operation_duration_seconds_count", { operation: "Chain", outcome: "ok" })).toBe(2);
+    expect(sample(body, "graphql_operation_duration_seconds_sum", { operation: "Chain", outcome: "ok" })).toBeCloseTo(0.05);
+    m.observeOperation("Chain", "ok", 0.04);
+    m.registry.resetMetrics();
+    m.observeOperation("Chain", "ok", 0.5);
+    body = (await m.scrape()).body;
+    expect(sample(body, "graphql_operations_total", { operation: "Chain", outcome: "ok" })).toBe(1);
+    expect(sample(body, "graphql_operations_total", { operation: "Chain", outcome: "partial" })).toBeUndefined();
+    expect(sample(body, "graphql_operation_duration_seconds_count", { operation: "Chain", outcome: "ok" })).toBe(1);
+    expect(sample(body, "graphql_operation_duration_seconds_bucket", { operation: "Chain", outcome: "ok", le: "0.25" })).toBe(0);
+    expect(sample(body, "graphql_operation_duration_seconds_bucket", { operation: "Chain", outcome: "ok", le: "0.5" })).toBe(1);
+  });
+
   it("adds process and Node.js metrics only when asked", async () => {
     expect((await createMetrics().scrape()).body).not.toContain("process_cpu_seconds_total");
     expect((await createMetrics({ processMetrics: true }).scrape()).body).toContain("process_cpu_seconds_total");
