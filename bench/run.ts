@@ -336,6 +336,8 @@ interface Contender {
 interface Measured {
   /** The round with the median requests/s. */
   median: Throughput;
+  /** Requests/s of every measured round, in the order run (how much the machine moved them). */
+  rounds: number[];
   /** The server process's CPU time over every measured round, per request, µs. */
   cpuMicrosPerRequest: number;
 }
@@ -361,7 +363,8 @@ async function compareThroughput<K extends string>(contenders: Record<K, Contend
   return Object.fromEntries(
     entries.map(([key]) => {
       const spent = cpu.get(key)!;
-      return [key, { median: medianRun(runs.get(key)!), cpuMicrosPerRequest: Math.round((1000 * spent.ms) / spent.requests) }];
+      const measured = runs.get(key)!;
+      return [key, { median: medianRun(measured), rounds: measured.map((t) => Math.round(t.requestsPerSecond)), cpuMicrosPerRequest: Math.round((1000 * spent.ms) / spent.requests) }];
     }),
   ) as Record<K, Measured>;
 }
@@ -378,6 +381,7 @@ function throughputFigure(a: [string, Measured], b: [string, Measured], target: 
       [b[0]]: summarize(b[1].median),
       cpuMicrosPerRequest: { [a[0]]: a[1].cpuMicrosPerRequest, [b[0]]: b[1].cpuMicrosPerRequest },
       cpuRatio: round(b[1].cpuMicrosPerRequest / a[1].cpuMicrosPerRequest, 3),
+      roundsRequestsPerSecond: { [a[0]]: a[1].rounds, [b[0]]: b[1].rounds },
       load: { ...LOAD, seconds: RUN.throughputSeconds, rounds: RUN.throughputRounds },
       ...extra,
     },
@@ -404,10 +408,15 @@ async function warmThroughput(emulator: ServerProcess, gateway: ServerProcess, h
   const value = m.gateway.median.requestsPerSecond / m.helloWorld.median.requestsPerSecond;
   // DescribeContact calls since the reset, whoever made them: the gateway's and the floor's (the floor read its contacts at the first request).
   const upstreamCallsDuringRun = (await stats(emulator)).byApi.DescribeContact;
+  const gatewayOverFloor = m.gateway.median.requestsPerSecond / m.apolloFloor.median.requestsPerSecond;
   const floorDetail = {
+    // The floor does a subset of the gateway's work: a gateway measured above it measured the
+    // machine's drift between rounds, not itself (see `roundsRequestsPerSecond`).
+    ...(gatewayOverFloor > 1 && { warning: "the gateway measured above its own floor: this run's rounds moved more than the gateway's cost; read the CPU per request" }),
     apolloFloor: summarize(m.apolloFloor.median),
+    apolloFloorRoundsRequestsPerSecond: m.apolloFloor.rounds,
     apolloFloorCpuMicrosPerRequest: m.apolloFloor.cpuMicrosPerRequest,
-    gatewayOverFloor: round(m.gateway.median.requestsPerSecond / m.apolloFloor.median.requestsPerSecond, 3),
+    gatewayOverFloor: round(gatewayOverFloor, 3),
     gatewayCpuOverFloorCpu: round(m.gateway.cpuMicrosPerRequest / m.apolloFloor.cpuMicrosPerRequest, 3),
   };
   return {
