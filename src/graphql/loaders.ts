@@ -60,9 +60,10 @@ export interface Loaders {
    * The contact for a resolver to return. A contact the request has not read yet is announced to
    * `beforeRead` at once, in the order resolvers ask (the order a batch would announce them in, so
    * what the budget refuses never depends on what is cached); then, when `cachedContact` holds it
-   * fresh, it is returned as a value, not a promise, and `contact` sees it as loaded (a
-   * second read is `contact.load(ref)`, resolving to that object); otherwise it is `contact.load(ref)`. A value lets graphql execute the contact's fields without
-   * waiting for a batch or a tick, which is most of a cached query's cost.
+   * fresh, it is returned as a value, not a promise, and `contact` sees it as loaded (a second
+   * read is `contact.load(ref)`, resolving to that object); otherwise it is `contact.load(ref)`. A
+   * value lets graphql execute the contact's fields without waiting for a batch or a tick, which is
+   * most of a cached query's cost.
    */
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel>;
   /** DescribeQueue, one call per distinct (region, instance, queue) per request. */

@@ -98,12 +98,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  // One per operation: counted in plain numbers per label value and handed to the counter when it
-  // is read (see `countedOnRead`), rather than through prom-client's label handling per operation.
-  const operations: CountedOnRead<string, OperationOutcome> = countedOnRead(
-    new Counter({ name: "graphql_operations_total", help: "GraphQL operations, by operation name and outcome.", labelNames: ["operation", "outcome"], registers, collect: () => operations.handOver() }),
-    ["operation", "outcome"],
-  );
+  // One per operation: counted in plain numbers and handed to the counter when it is read.
+  const operations = countedOnRead<string, OperationOutcome>({
+    name: "graphql_operations_total",
+    help: "GraphQL operations, by operation name and outcome.",
+    labelNames: ["operation", "outcome"],
+    registers,
+  });
   const operationDuration = new Histogram({
     name: "graphql_operation_duration_seconds",
     help: "Time from receiving a GraphQL operation to sending its response.",
@@ -132,10 +133,12 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers,
   });
   // Several lookups per operation: counted like operations.
-  const lookups: CountedOnRead<"memory" | "redis", "hit" | "miss"> = countedOnRead(
-    new Counter({ name: "connect_cache_lookups_total", help: "Contact cache lookups by layer and result.", labelNames: ["layer", "result"], registers, collect: () => lookups.handOver() }),
-    ["layer", "result"],
-  );
+  const lookups = countedOnRead<"memory" | "redis", "hit" | "miss">({
+    name: "connect_cache_lookups_total",
+    help: "Contact cache lookups by layer and result.",
+    labelNames: ["layer", "result"],
+    registers,
+  });
   const batchSize = new Histogram({
     name: "graphql_dataloader_batch_size",
     help: "Contacts requested in one DataLoader batch.",
@@ -296,25 +299,40 @@ function boundedOperationLabel(max: number): (name: string | null | undefined) =
   };
 }
 
-/**
- * A counter of two labels counted in plain numbers: `count` on the hot path; `handOver`, from the
- * counter's `collect`, adds what was counted since to the counter.
- */
+/** A counter of two labels whose increments are counted in plain numbers (`countedOnRead`). */
 interface CountedOnRead<A extends string, B extends string> {
   count(a: A, b: B): void;
-  handOver(): void;
 }
 
 /**
- * Counts `counter`'s increments per pair of label values (its two `labelNames`, in order) in plain
- * numbers and hands them to it when it is read (a scrape calls its `collect`, which calls
- * `handOver`), so the hot path costs two map lookups instead of prom-client's validation and
- * hashing of a labels object. A series appears at the first scrape after its first count, as it
- * would from `inc`. A reset of the counter (`registry.resetMetrics()`) also drops what was counted
- * since the last read. Label values must be bounded, as for any counter.
+ * A prom-client counter of two labels (`labelNames`, in that order) whose increments are counted
+ * in plain numbers per pair of values and handed to it when it is read (a scrape calls its
+ * `collect`), so the hot path costs two map lookups instead of prom-client's validation and hashing
+ * of a labels object. A series appears at the first scrape after its first count, as it would from
+ * `inc`. A reset (`registry.resetMetrics()`) also drops what was counted since the last read.
+ * Label values must be bounded, as for any counter.
  */
-function countedOnRead<A extends string, B extends string>(counter: Counter<string>, labelNames: readonly [string, string]): CountedOnRead<A, B> {
+function countedOnRead<A extends string, B extends string>(config: {
+  name: string;
+  help: string;
+  labelNames: readonly [string, string];
+  registers: Registry[];
+}): CountedOnRead<A, B> {
+  const [first, second] = config.labelNames;
   let pending = new Map<A, Map<B, { n: number }>>();
+  const counter = new Counter({
+    ...config,
+    labelNames: [first, second],
+    collect() {
+      for (const [a, counts] of pending) {
+        for (const [b, entry] of counts) {
+          if (entry.n === 0) continue;
+          this.inc({ [first]: a, [second]: b }, entry.n);
+          entry.n = 0;
+        }
+      }
+    },
+  });
   const reset = counter.reset.bind(counter);
   counter.reset = () => {
     pending = new Map();
@@ -327,15 +345,6 @@ function countedOnRead<A extends string, B extends string>(counter: Counter<stri
       const entry = counts.get(b);
       if (entry) entry.n += 1;
       else counts.set(b, { n: 1 });
-    },
-    handOver() {
-      for (const [a, counts] of pending) {
-        for (const [b, entry] of counts) {
-          if (entry.n === 0) continue;
-          counter.inc({ [labelNames[0]]: a, [labelNames[1]]: b }, entry.n);
-          entry.n = 0;
-        }
-      }
     },
   };
 }
