@@ -35,7 +35,8 @@ export const LOG_DIR = join(tmpdir(), "connect-graphql-bench");
 /**
  * Starts `node [nodeArgs] --import tsx <script>` (a `.js` script: `node [nodeArgs] <script>`) with
  * `env` (over PATH and HOME only), and resolves once a stdout line yields a URL through `readUrl`.
- * Rejects with the output if it exits first.
+ * Rejects with the output if it exits first. `launcher` runs node under another program (valgrind),
+ * which must keep node's process id.
  */
 export async function startProcess(
   name: string,
@@ -44,13 +45,16 @@ export async function startProcess(
   readUrl: (line: string) => string | undefined,
   nodeArgs: string[] = [],
   timeoutMs = 60_000,
+  launcher: string[] = [],
 ): Promise<ServerProcess> {
   // Output goes to a file, as production logs go to a collector: a pipe the busy benchmark process
   // drains late would fill and block the server's synchronous log writes.
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${name.replace(/[^a-z0-9]+/gi, "-")}.log`);
   const fd = openSync(logFile, "w");
-  const child = spawn(process.execPath, script.endsWith(".js") ? [...nodeArgs, script] : [...nodeArgs, "--import", "tsx", script], {
+  const nodeCommand = [process.execPath, ...(script.endsWith(".js") ? [...nodeArgs, script] : [...nodeArgs, "--import", "tsx", script])];
+  const [command, ...args] = [...launcher, ...nodeCommand];
+  const child = spawn(command!, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production", ...env },
     stdio: ["ignore", fd, fd],
@@ -122,19 +126,28 @@ export function buildGateway(): void {
 
 /**
  * The gateway as `npm start` runs it (`node --enable-source-maps dist/main.js`, built first), in emulator mode against the emulator at
- * `emulatorUrl`, on a free port, logging JSON at `warn` plus its one "listening" line.
+ * `emulatorUrl`, on a free port, logging JSON at `info` (one line per operation). `options.build`:
+ * another build's directory (`dist` copied aside), run as it is.
  */
-export function startGatewayProcess(name: string, emulatorUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
-  buildGateway();
+export function startGatewayProcess(
+  name: string,
+  emulatorUrl: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  options: { build?: string; launcher?: string[]; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  if (options.build === undefined) buildGateway();
   return startProcess(
     name,
-    "dist/main.js",
+    `${options.build ?? "dist"}/main.js`,
     { CONNECT_MODE: "emulator", EMULATOR_URL: emulatorUrl, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
     (line) => {
       if (!line.includes('"connect-graphql listening"')) return undefined;
       return (JSON.parse(line) as { url: string }).url.replace("localhost", "127.0.0.1");
     },
     ["--enable-source-maps", ...nodeArgs],
+    options.timeoutMs,
+    options.launcher,
   );
 }
 
