@@ -19,12 +19,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { DEMO } from "../src/emulator/dataset.js";
 import { graphql } from "./load.js";
-import { startEmulatorProcess, startGatewayProcess, stopAll, type ServerProcess } from "./processes.js";
+import { LOG_DIR, startEmulatorProcess, startGatewayProcess, stopAll, type ServerProcess } from "./processes.js";
 import { plan, REALISTIC_QUERY } from "./workload.js";
 
 const args = process.argv.slice(2);
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
 
 // One build, once: started under callgrind, warmed up, counted over REQUESTS requests.
 async function measure(emulator: ServerProcess, build: string | undefined, body: string, variables: Record<string, string>): Promise<number> {
-  const out = join(tmpdir(), "connect-graphql-bench", `callgrind-${(build ?? "dist").replace(/\W+/g, "-")}`);
+  const out = join(LOG_DIR, `callgrind-${(build ?? "dist").replace(/\W+/g, "-")}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const launcher = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", "--smc-check=all-non-file", `--callgrind-out-file=${out}/callgrind.out`];
