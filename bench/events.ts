@@ -13,7 +13,11 @@
  * other gateways, idle on the shared emulator, would take most of them (and their reads would land
  * in the count).
  *
- * `npx tsx bench/events.ts [--quick]` runs this figure alone and prints it.
+ * Every subscriber sends the same subscription, so the gateway executes it once per event and shares
+ * the result (`SharedExecutions`): a wallboard fleet. `distinct` gives each subscriber a document of
+ * its own (its own operation name), so every delivery is an execution: the worst case.
+ *
+ * `npx tsx bench/events.ts [--quick] [--distinct]` runs this figure alone and prints it.
  */
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
@@ -60,6 +64,8 @@ export interface LiveEventsFigures {
 interface Options {
   subscribers: number;
   events: number;
+  /** Each subscriber its own document (operation `LiveContacts{n}`): nothing shared. Default false. */
+  distinct?: boolean;
   log?: (message: string) => void;
 }
 
@@ -75,8 +81,8 @@ interface Subscriber {
  * Starts an emulator and a gateway for the figure, opens `subscribers` graphql-ws clients, emits
  * `events` contact events 100 ms apart, and returns the figures; stops what it started.
  */
-export async function liveEvents({ subscribers: count, events: eventCount, log = () => {} }: Options): Promise<LiveEventsFigures> {
-  log(`live events: ${count.toLocaleString("en")} WebSocket subscribers, ${eventCount} events ${SPACING_MS} ms apart`);
+export async function liveEvents({ subscribers: count, events: eventCount, distinct = false, log = () => {} }: Options): Promise<LiveEventsFigures> {
+  log(`live events: ${count.toLocaleString("en")} WebSocket subscribers${distinct ? " (each its own document)" : ""}, ${eventCount} events ${SPACING_MS} ms apart`);
   const emulator = await startEmulatorForEvents();
   let gateway: ServerProcess | undefined;
   const subscribers: Subscriber[] = [];
@@ -91,7 +97,7 @@ export async function liveEvents({ subscribers: count, events: eventCount, log =
     const wsUrl = gateway.url.replace(/^http/, "ws");
 
     // Subscribe everyone, then wait until each has received a probe event: all are registered.
-    for (let i = 0; i < count; i++) subscribers.push(subscribe(wsUrl));
+    for (let i = 0; i < count; i++) subscribers.push(subscribe(wsUrl, distinct ? LIVE_SUBSCRIPTION.replace("LiveContacts", `LiveContacts${i}`) : LIVE_SUBSCRIPTION));
     await waitFor(async () => (await subscriptionsOpen(gateway!)) >= count || subscribers.some((s) => s.ended !== undefined), 60_000, "every subscription opened");
     failIfEnded(subscribers);
     const probeContactId = (await emit(emulator, { eventType: "INITIATED", channel: "CHAT" })).detail.contactId;
@@ -110,6 +116,7 @@ export async function liveEvents({ subscribers: count, events: eventCount, log =
     const before = await emulatorStats(emulator);
     // CPU of the gateway and of this process (whose clients parse every delivery) over the measured events.
     const cpuBefore = { gateway: gateway.cpuMs(), bench: process.cpuUsage() };
+    const resultsBefore = await subscriptionResults(gateway);
     const probeReceipts = subscribers.map((s) => s.received.length);
 
     // The measured events: several contacts' life cycles, interleaved, some of them transfers.
@@ -141,6 +148,8 @@ export async function liveEvents({ subscribers: count, events: eventCount, log =
     await settled(emulator, subscribers);
     const after = await emulatorStats(emulator);
     const cpu = { gateway: gateway.cpuMs() - cpuBefore.gateway, bench: cpuMs(process.cpuUsage(cpuBefore.bench)) };
+    const resultsAfter = await subscriptionResults(gateway);
+    const executions = resultsAfter.executed - resultsBefore.executed;
 
     // Each subscriber's receipts after the probes, matched to the measured events.
     const receipts = subscribers.map((s, n) => match(s.received.slice(probeReceipts[n]), measured, eventCount));
@@ -186,6 +195,10 @@ export async function liveEvents({ subscribers: count, events: eventCount, log =
           samples: latencies.length,
           cpuMs: { gateway: Math.round(cpu.gateway), benchClients: Math.round(cpu.bench) },
           gatewayCpuMicrosPerDelivery: Math.round((1000 * cpu.gateway) / Math.max(1, delivered)),
+          // Without `distinct`, every subscriber sends the same document and variables without a token: one execution per event, shared.
+          distinctDocuments: distinct,
+          executionsPerEvent: round(executions / eventCount, 2),
+          sharedResults: resultsAfter.shared - resultsBefore.shared,
           emitSeconds: round(emitSeconds, 2),
           eventTypes,
           contacts: contactIds.length,
@@ -251,11 +264,11 @@ export function lifeCycles(events: number): Array<{ contact: number; eventType: 
 // Private: one graphql-ws client with its one subscription. Receipts are matched to events at the
 // end: an event's id is known only once the emulator answered its emit, which may come after the
 // gateway delivered it.
-function subscribe(url: string): Subscriber {
+function subscribe(url: string, query: string): Subscriber {
   const client = createClient({ url, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
   const s: Subscriber = { client, received: [], errors: 0, ended: undefined };
   client.subscribe<{ contactEvents: { eventId: string } }>(
-    { query: LIVE_SUBSCRIPTION, variables: { instanceId: DEMO.instanceId } },
+    { query, variables: { instanceId: DEMO.instanceId } },
     {
       next(result) {
         const at = performance.now();
@@ -353,6 +366,13 @@ async function subscriptionsOpen(gateway: ServerProcess): Promise<number> {
   return Number(/^graphql_subscriptions\{transport="ws"\} (\S+)/m.exec(text)?.[1] ?? 0);
 }
 
+/** The gateway's `graphql_subscription_results_total`: results executed for their subscriber, and results shared. */
+async function subscriptionResults(gateway: ServerProcess): Promise<{ executed: number; shared: number }> {
+  const text = (await send(new URL("/metrics", gateway.url).href, "GET", {})).body;
+  const of = (execution: string) => Number(new RegExp(`^graphql_subscription_results_total\\{execution="${execution}"\\} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+  return { executed: of("executed"), shared: of("shared") };
+}
+
 /** Polls `condition` every 50 ms; resolves whether it held within `timeoutMs`, or throws naming `what` if given. */
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string | undefined): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -374,13 +394,13 @@ function round(n: number, digits: number): number {
   return Number(n.toFixed(digits));
 }
 
-// `npx tsx bench/events.ts [--quick]`: this figure alone, printed; results.json and results.md are left as they are.
+// `npx tsx bench/events.ts [--quick] [--distinct]`: this figure alone, printed; results.json and results.md are left as they are.
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const t0 = Date.now();
   const log = (message: string) => console.log(`[events ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${message}`);
   process.on("SIGINT", () => void stopAll().then(() => process.exit(130)));
-  liveEvents({ ...EVENTS_RUN[process.argv.includes("--quick") ? "quick" : "full"], log })
+  liveEvents({ ...EVENTS_RUN[process.argv.includes("--quick") ? "quick" : "full"], distinct: process.argv.includes("--distinct"), log })
     .then((figures) => {
       for (const [key, f] of Object.entries(figures)) console.log(`${key}: ${f.value} (target ${f.target}${f.met === null ? "" : f.met ? ", met" : ", NOT met"})\n  ${JSON.stringify(f.detail)}`);
       console.log(`(${((Date.now() - t0) / 1000).toFixed(1)} s; results.json and results.md not written)`);

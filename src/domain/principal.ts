@@ -61,3 +61,21 @@ export function instanceIdOf(value: string): string {
 export function canSeePii(principal: Principal): boolean {
   return principal.scopes.has(SCOPE_PII);
 }
+
+const accessKeys = new WeakMap<Principal, string>();
+
+/**
+ * What a GraphQL result may depend on of its caller, as a string: whether it sees `@pii` fields
+ * unmasked, and the instances it may read. Two principals with the same key get the same result for
+ * the same operation whoever their subject (nothing in a result names it), so the response cache and
+ * shared subscription executions scope what they share by it. Memoized per principal (one per
+ * request or connection).
+ */
+export function accessKey(principal: Principal): string {
+  let key = accessKeys.get(principal);
+  if (key === undefined) {
+    key = JSON.stringify([canSeePii(principal), principal.instances === "*" ? "*" : [...principal.instances].sort()]);
+    accessKeys.set(principal, key);
+  }
+  return key;
+}

@@ -3,6 +3,16 @@ import { ErrorCode } from "../domain/errors.js";
 import { hasExpired } from "../domain/principal.js";
 import type { GatewayContext } from "./context.js";
 import { REDACTED_EXTENSION } from "./redaction.js";
+import type { SharedExecutions } from "./sharedExecutions.js";
+
+/** How a subscription shares its events' executions (see `SharedExecutions`). */
+export interface EventShare {
+  readonly executions: SharedExecutions;
+  /** Everything the subscription's results depend on (document, operation, variables, access). */
+  readonly key: string;
+  /** Observes each result: `true` when it was executed for another subscription and shared. */
+  readonly onResult?: ((shared: boolean) => void) | undefined;
+}
 
 /**
  * graphql-js's `subscribe`, except that each event executes with a context of its own.
@@ -12,13 +22,16 @@ import { REDACTED_EXTENSION } from "./redaction.js";
  * event's contacts to every later event. Here each event gets `contextFor(event)`: fresh loaders
  * (primed with the contact read for that event), a fresh redaction record for the event's
  * `extensions.redacted`, the same caller. Before each event the caller's token is checked again: an
- * expired one ends the subscription with UNAUTHENTICATED. An error of the event stream itself (a
- * subscriber cut off for falling behind) is sent as the last result. Ending the returned iterator
- * ends the event stream at once, even while it waits for an event.
+ * expired one ends the subscription with UNAUTHENTICATED. With `share`, an event is executed once
+ * for every subscription of the same `share.key` (`SharedExecutions`), each token still checked for
+ * its own subscription. An error of the event stream itself (a subscriber cut off for falling
+ * behind) is sent as the last result. Ending the returned iterator ends the event stream at once,
+ * even while it waits for an event.
  */
 export async function subscribePerEvent<E>(
   args: ExecutionArgs & { contextValue: GatewayContext },
   contextFor: (event: E) => GatewayContext,
+  share?: EventShare,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable<E>(stream)) return stream as ExecutionResult;
@@ -48,11 +61,23 @@ export async function subscribePerEvent<E>(
         return { value: { errors: [error] }, done: false };
       }
       try {
-        const contextValue = contextFor(event.value);
-        const result = await execute({ ...args, rootValue: event.value, contextValue });
-        const masked = contextValue.redaction.masked;
-        if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
-        return { value: result, done: false };
+        const rootValue = event.value;
+        const run = async (): Promise<ExecutionResult> => {
+          const contextValue = contextFor(rootValue);
+          const result = await execute({ ...args, rootValue, contextValue });
+          const masked = contextValue.redaction.masked;
+          if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
+          return result;
+        };
+        if (!share || typeof rootValue !== "object" || rootValue === null) {
+          const result = await run();
+          share?.onResult?.(false);
+          return { value: result, done: false };
+        }
+        const { result, shared } = share.executions.run(rootValue, share.key, run);
+        const value = await result;
+        share.onResult?.(shared);
+        return { value, done: false };
       } catch (error) {
         // A transport that sees `next` reject does not call `return`: end the event stream here.
         await finish();

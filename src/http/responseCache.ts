@@ -6,7 +6,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { contactKey, type ContactRef } from "../domain/contactRef.js";
-import { canSeePii, type Principal } from "../domain/principal.js";
+import { accessKey, type Principal } from "../domain/principal.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { logCachedOperation } from "../graphql/operationLog.js";
 import { entityKey, parseEntityKey, ResponseEntities, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
@@ -100,7 +100,6 @@ export class ResponseCache {
   private readonly freshness: ResponseFreshness;
   private readonly clock: Clock;
   private readonly bus: ResponseInvalidationBus | undefined;
-  private readonly accessKeys = new WeakMap<Principal, string>();
 
   constructor(private readonly options: ResponseCacheOptions) {
     const { config } = options;
@@ -294,17 +293,7 @@ export class ResponseCache {
   private keyOf(request: FastifyRequest, principal: Principal, operation: string): string {
     const h = request.headers;
     const preflight = h["x-apollo-operation-name"] || h["apollo-require-preflight"] ? "1" : "0";
-    return `${this.accessOf(principal)}\n${request.method}\n${h.accept ?? ""}\n${h["content-type"] ?? ""}\n${preflight}\n${h["apollo-federation-include-trace"] ?? ""}\n${operation}`;
-  }
-
-  // Private: what a response depends on of the caller (redaction and instance authorization).
-  private accessOf(principal: Principal): string {
-    let access = this.accessKeys.get(principal);
-    if (access === undefined) {
-      access = JSON.stringify([canSeePii(principal), principal.instances === "*" ? "*" : [...principal.instances].sort()]);
-      this.accessKeys.set(principal, access);
-    }
-    return access;
+    return `${accessKey(principal)}\n${request.method}\n${h.accept ?? ""}\n${h["content-type"] ?? ""}\n${preflight}\n${h["apollo-federation-include-trace"] ?? ""}\n${operation}`;
   }
 
   private lookup(key: string): StoredResponse | undefined {

@@ -13,9 +13,10 @@ import {
   type ValidationRule,
 } from "graphql";
 import { ErrorCode } from "../domain/errors.js";
-import type { Principal } from "../domain/principal.js";
+import { accessKey, type Principal } from "../domain/principal.js";
 import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
 import { createContext, type ContextSources, type GatewayContext, type RequestFacts } from "../graphql/context.js";
+import { SharedExecutions } from "../graphql/sharedExecutions.js";
 import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { TrustedDocumentError, type TrustedDocuments } from "./trustedDocuments.js";
@@ -52,11 +53,15 @@ export interface OperationParams {
  * What both subscription transports (WebSocket, SSE) share, so they behave alike: documents parsed
  * within `MAX_TOKENS` and validated with the same limits as queries, only subscriptions accepted
  * (queries and mutations go to `POST /graphql`, where the operation log, metrics and cache see them),
- * one context per subscription and one per event, and the bounds on connections per principal.
+ * one context per subscription and one per event (shared by the subscriptions whose results for
+ * it cannot differ: `SharedExecutions`), and the bounds on connections per principal.
  */
 export class SubscriptionServer {
   private readonly connections = new Map<string, number>();
   private readonly rules: readonly ValidationRule[];
+  private readonly executions = new SharedExecutions();
+  /** Each prepared subscription's share key, by its context (the transports hand `subscribe` the prepared arguments). */
+  private readonly shareKeys = new WeakMap<GatewayContext, string>();
 
   constructor(private readonly options: SubscriptionServerOptions) {
     this.rules = [...specifiedRules, ...options.validationRules];
@@ -98,21 +103,32 @@ export class SubscriptionServer {
       noCache: false,
       live: { hub: this.options.hub, onOverflow },
     };
+    const contextValue = createContext(this.options.sources, facts);
+    // What its results depend on, newline-separated: the access (JSON), the operation name (a GraphQL
+    // name), the variables (JSON: no raw newline), then the document's text, last.
+    this.shareKeys.set(contextValue, `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${source}`);
     return {
       schema: this.options.schema,
       document,
       operationName,
       variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
-      contextValue: createContext(this.options.sources, facts),
+      contextValue,
     };
   }
 
-  /** Runs a prepared subscription: each event executes with a context of its own (`subscribePerEvent`). */
+  /**
+   * Runs a prepared subscription: each event executes with a context of its own
+   * (`subscribePerEvent`), once for all the subscriptions prepared with the same share key.
+   */
   subscribe(args: ExecutionArgs & { contextValue: GatewayContext }): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const base = args.contextValue;
     const facts: RequestFacts = { requestId: base.requestId, auth: base.auth, noCache: false };
-    return subscribePerEvent<ContactEventDelivery>(args, (delivery) =>
-      createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
+    const key = this.shareKeys.get(base);
+    const { metrics } = this.options;
+    return subscribePerEvent<ContactEventDelivery>(
+      args,
+      (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
+      key === undefined ? undefined : { executions: this.executions, key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
     );
   }
 

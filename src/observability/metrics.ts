@@ -23,6 +23,7 @@ import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
  * | `connect_event_age_seconds` | histogram | none: from the event's time to its delivery to subscribers |
  * | `connect_event_receive_errors_total` | counter | none: failed ReceiveMessage calls on the events queue |
  * | `graphql_subscriptions` | gauge | `transport` (ws, sse): subscriptions open now |
+ * | `graphql_subscription_results_total` | counter | `execution` (executed: the event's result was executed for this subscriber; shared: it was executed once for subscribers with the same document, variables and access, and this one received it too) |
  * | `graphql_response_cache_total` | counter | `result` (hit: answered from the response cache; miss: looked up, executed; bypass: not looked up, as `Cache-Control: no-cache` or a batch; store: a response stored) |
  * | `graphql_response_cache_entries` | gauge | none: responses held in the response cache |
  * | `graphql_response_cache_bytes` | gauge | none: memory charged to it (bounded by `RESPONSE_CACHE_MAX_MB`) |
@@ -58,6 +59,8 @@ export interface GatewayMetrics {
   observeEventReceiveError(): void;
   /** A subscription opened (+1) or ended (-1) on `transport`. */
   observeSubscriptions(transport: "ws" | "sse", delta: 1 | -1): void;
+  /** One event's result for one subscriber: executed for it, or shared from another subscriber's execution (`SharedExecutions`). */
+  observeSubscriptionResult(execution: "executed" | "shared"): void;
   /** Reports the in-process contact cache's size at every scrape (`TieredCache.usage`). */
   watchCache(usage: () => { entries: number; bytes: number }): void;
   /** One request as the operation response cache saw it, or one response it stored. */
@@ -162,6 +165,14 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   const eventReceiveErrors = new Counter({ name: "connect_event_receive_errors_total", help: "Failed ReceiveMessage calls on the contact events queue.", registers });
   const subscriptions = new Gauge({ name: "graphql_subscriptions", help: "GraphQL subscriptions open now, by transport.", labelNames: ["transport"], registers });
+  const subscriptionResults = new Counter({
+    name: "graphql_subscription_results_total",
+    help: "Subscription results sent, by whether the event's operation was executed for that subscriber or its result shared from one executed for subscribers with the same document, variables and access.",
+    labelNames: ["execution"],
+    registers,
+  });
+  // One per delivery (thousands a second): the two children made once.
+  const subscriptionResult = { executed: subscriptionResults.labels("executed"), shared: subscriptionResults.labels("shared") };
   const responseCache = new Counter({
     name: "graphql_response_cache_total",
     help: "Requests the operation response cache answered (hit), looked up and left to execute (miss) or did not look up (bypass), and responses it stored (store).",
@@ -259,6 +270,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     },
     observeSubscriptions(transport, delta) {
       subscriptions.inc({ transport }, delta);
+    },
+    observeSubscriptionResult(execution) {
+      subscriptionResult[execution].inc();
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
