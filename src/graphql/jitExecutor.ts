@@ -265,3 +265,14 @@ function conditionVariables(document: DocumentNode): string[] {
 function nameOf(operation: OperationDefinitionNode): string | null {
   return operation.name?.value.slice(0, 100) ?? null;
 }
+
+/**
+ * Whether Apollo Server hands gateway executors its `response.http` as patched
+ * (patches/@apollo+server+5.5.1.patch: `status` an accessor on a shared prototype) rather than as
+ * the object literal with its own `status` accessor that keeps every request's objects alive past
+ * V8's young-generation collections (bench/README.md, finding 12). `undefined` counts as patched.
+ */
+export function isPatchedApolloResponse(http: object | undefined): boolean {
+  if (http === undefined) return true;
+  return Object.getOwnPropertyDescriptor(http, "status")?.get === undefined;
+}

@@ -12,7 +12,7 @@ import { FULL_ACCESS } from "../domain/principal.js";
 import { createLiveContactEvents, type LiveContactEvents } from "../events/liveContactEvents.js";
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
-import { jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
+import { isPatchedApolloResponse, jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
 import { operationLog } from "../graphql/operationLog.js";
 import { tracingPlugin } from "../graphql/tracingPlugin.js";
 import { createQueryLimits } from "../graphql/queryLimits.js";
@@ -177,7 +177,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // gateway's executor; everything before execution (parsing, validation, limits, plugins) is the same.
   const jit = config.GRAPHQL_JIT ? jitExecutor({ schema, logger }) : undefined;
   const apollo = new ApolloServer<GatewayContext>({
-    ...(jit ? { gateway: staticGateway(schema, jit) } : { schema }),
+    ...(jit ? { gateway: staticGateway(schema, jit, logger) } : { schema }),
     introspection: config.GRAPHQL_INTROSPECTION,
     csrfPrevention: true,
     // With trusted documents, automatic persisted queries would let clients register any document.
@@ -320,9 +320,10 @@ type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>["gateway"
  * runs every plugin hook and formats errors as with `schema`; it hands execution to the executor,
  * without `rootValue`, `fieldResolver` or `executionOptions` (the gateway sets none).
  */
-function staticGateway(schema: GraphQLSchema, executor: JitExecutor): GatewayInterface {
+function staticGateway(schema: GraphQLSchema, executor: JitExecutor, logger: Logger): GatewayInterface {
   type Listener = Parameters<GatewayInterface["onSchemaLoadOrUpdate"]>[0];
   const listeners = new Set<Listener>();
+  let checked = false;
   return {
     onSchemaLoadOrUpdate(listener) {
       listeners.add(listener);
@@ -335,13 +336,22 @@ function staticGateway(schema: GraphQLSchema, executor: JitExecutor): GatewayInt
       const schemaContext = { apiSchema: schema } as Parameters<Listener>[0];
       for (const listener of listeners) listener(schemaContext);
       return {
-        executor: (rc) =>
-          executor.execute({
+        executor: (rc) => {
+          if (!checked) {
+            checked = true;
+            // An install with `--ignore-scripts` skips patch-package: everything works, each
+            // request's objects are promoted to the old generation (CONTRIBUTING.md).
+            if (!isPatchedApolloResponse(rc.response?.http)) {
+              logger.warn("@apollo/server is not patched (installed with --ignore-scripts?): executed operations cost about 40% more CPU; run `npx patch-package` (CONTRIBUTING.md)");
+            }
+          }
+          return executor.execute({
             document: rc.document,
             operationName: rc.request.operationName,
             variableValues: rc.request.variables,
             contextValue: rc.context,
-          }),
+          });
+        },
       };
     },
     async stop() {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type BaseContext } from "@apollo/server";
 import { buildSchema as buildSdl } from "graphql";
 import { describe, expect, it } from "vitest";
+import { isPatchedApolloResponse } from "../../src/graphql/jitExecutor.js";
 
 // Everything a request allocates should die young: once its answer is sent nothing refers to it,
 // and V8's young-generation collection (a scavenge) frees it for the cost of what survives. An
@@ -108,6 +109,19 @@ describe("Apollo's gateway mode, as patched", () => {
       expect(seen).toHaveLength(2);
       for (const http of seen) expect(Object.getOwnPropertyDescriptor(http, "status")).toBeUndefined();
       expect(Object.getPrototypeOf(seen[0])).toBe(Object.getPrototypeOf(seen[1]));
+      // The gateway's check at its first executed operation (a warning when unpatched) agrees.
+      expect(seen.every((http) => isPatchedApolloResponse(http))).toBe(true);
+      let status = 200;
+      const unpatched = {
+        headers: new HeaderMap(),
+        get status() {
+          return status;
+        },
+        set status(value: number) {
+          status = value;
+        },
+      };
+      expect(isPatchedApolloResponse(unpatched)).toBe(false);
     } finally {
       await apollo.stop();
     }
