@@ -45,7 +45,7 @@ export const SETTINGS = {
   GRAPHQL_JIT: setting({
     schema: bool,
     default: "true",
-    help: "Execute queries with graphql-jit: each operation compiled once (per document and operation name, a bounded cache) into code that reads plain fields inline, through Apollo Server's gateway interface. Answers are the same as graphql-js's (specced byte for byte); an operation jit cannot compile, and every subscription, runs on graphql-js. On since the benchmark's A/B measured 0.79 of graphql-js's CPU per request and 1.27 of its requests/s (bench/README.md); false runs every operation on graphql-js.",
+    help: "Execute queries and subscription events with graphql-jit: each operation compiled once (per document and operation name, a bounded cache) into code that reads plain fields inline, through Apollo Server's gateway interface. Answers are the same as graphql-js's (specced byte for byte); subscription events are compiled too (per document text), each run against its event; an operation jit cannot compile runs on graphql-js. On since the benchmark's A/B measured 0.79 of graphql-js's CPU per request and 1.27 of its requests/s (bench/README.md); false runs every operation on graphql-js.",
   }),
   SHUTDOWN_GRACE_MS: setting({ schema: int(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
   LOG_LEVEL: setting({ schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", help: "Log level." }),

@@ -27,6 +27,12 @@ export interface JitExecutorOptions {
   readonly logger: Logger;
   /** Documents whose compiled operations are kept, least recently used dropped first. Default 1,000. */
   readonly maxDocuments?: number;
+  /**
+   * Runs subscription operations against one event each (`rootValue`: the event, as graphql-js's
+   * `execute` runs a subscription's event), and leaves queries and mutations to graphql-js: the
+   * subscription transports' executor. Default false: queries and mutations, subscriptions to graphql-js.
+   */
+  readonly subscriptionEvents?: boolean;
 }
 
 /** One operation to run, as graphql-js's `execute` takes it. */
@@ -37,6 +43,8 @@ export interface JitExecutionArgs {
   readonly operationName?: string | null | undefined;
   readonly variableValues?: Readonly<Record<string, unknown>> | undefined;
   readonly contextValue: object;
+  /** A subscription's event (`subscriptionEvents`); unset for queries and mutations. */
+  readonly rootValue?: unknown;
 }
 
 export interface JitExecutor {
@@ -67,7 +75,8 @@ type Compiled =
  * graphql-js's `execute` runs instead (and so answers exactly as without jit):
  * - an operation jit cannot compile (noted once per document at debug) or that the document does not
  *   resolve to (graphql-js gives the error);
- * - subscriptions (served by graphql-ws/graphql-sse on graphql-js; one sent over POST gets graphql-js's answer);
+ * - subscriptions, unless the executor is the subscription transports' (`subscriptionEvents`; one
+ *   sent over POST gets graphql-js's answer), which in turn leaves queries and mutations to it;
  * - a document with a field aliased `__proto__` (jit's object literal would drop it);
  * - variables jit refuses (graphql-js then refuses them in its own words, before any resolver runs,
  *   or, for what only jit refuses, answers), and a null given to `@skip(if:)`/`@include(if:)`
@@ -80,12 +89,13 @@ type Compiled =
  */
 export function jitExecutor(options: JitExecutorOptions): JitExecutor {
   const { schema, logger } = options;
+  const subscriptionEvents = options.subscriptionEvents ?? false;
   const documents = new LRUCache<DocumentNode, Map<string, Compiled>>({ max: options.maxDocuments ?? 1000 });
   const runs = { jit: 0, graphqlJs: 0 };
 
   const compile = (document: DocumentNode, operationName: string | undefined): Compiled => {
     const operation = getOperationAST(document, operationName);
-    if (!operation || operation.operation === "subscription") return undefined;
+    if (!operation || (operation.operation === "subscription") !== subscriptionEvents) return undefined;
     // jit writes each response key into an object literal, where `__proto__` sets the prototype
     // instead of a key: the field would vanish from the answer.
     if (hasProtoKey(document)) return undefined;
@@ -118,6 +128,7 @@ export function jitExecutor(options: JitExecutorOptions): JitExecutor {
         operationName: args.operationName,
         variableValues: args.variableValues,
         contextValue: args.contextValue,
+        rootValue: args.rootValue,
       }),
     );
   };
@@ -141,7 +152,7 @@ export function jitExecutor(options: JitExecutorOptions): JitExecutor {
       }
       let result: ExecutionResult;
       try {
-        result = await compiled.query(undefined, args.contextValue, args.variableValues);
+        result = await compiled.query(args.rootValue, args.contextValue, args.variableValues);
       } catch (error) {
         logger.warn({ operationName: nameOf(operation), err: error }, "graphql-jit failed to run a compiled operation; graphql-js runs it");
         return graphqlJs(args);

@@ -1,9 +1,19 @@
-import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from "graphql";
+import { createSourceEventStream, execute as graphqlJsExecute, GraphQLError, type ExecutionArgs, type ExecutionResult } from "graphql";
 import { ErrorCode } from "../domain/errors.js";
 import { hasExpired } from "../domain/principal.js";
 import type { GatewayContext } from "./context.js";
 import { REDACTED_EXTENSION } from "./redaction.js";
 import type { SharedExecutions } from "./sharedExecutions.js";
+
+/** How each event of a subscription executes. */
+export interface PerEventOptions<E> {
+  /** The event's own context. */
+  readonly contextFor: (event: E) => GatewayContext;
+  /** Runs the operation for one event (`rootValue`). Default graphql-js's `execute`. */
+  readonly execute?: ((args: ExecutionArgs) => Promise<ExecutionResult> | ExecutionResult) | undefined;
+  /** Shares each event's execution with the subscriptions of the same key. Unset: every event executes for this subscription. */
+  readonly share?: EventShare | undefined;
+}
 
 /** How a subscription shares its events' executions (see `SharedExecutions`). */
 export interface EventShare {
@@ -21,7 +31,8 @@ export interface EventShare {
  * graphql-js executes every event with it), so its per-request loaders would serve the first
  * event's contacts to every later event. Here each event gets `contextFor(event)`: fresh loaders
  * (primed with the contact read for that event), a fresh redaction record for the event's
- * `extensions.redacted`, the same caller. Before each event the caller's token is checked again: an
+ * `extensions.redacted`, the same caller; it runs through `execute` (the gateway's graphql-jit
+ * executor, or graphql-js's `execute` with the event as root value). Before each event the caller's token is checked again: an
  * expired one ends the subscription with UNAUTHENTICATED. With `share`, an event is executed once
  * for every subscription of the same `share.key` (`SharedExecutions`), each token still checked for
  * its own subscription. An error of the event stream itself (a subscriber cut off for falling
@@ -30,8 +41,7 @@ export interface EventShare {
  */
 export async function subscribePerEvent<E>(
   args: ExecutionArgs & { contextValue: GatewayContext },
-  contextFor: (event: E) => GatewayContext,
-  share?: EventShare,
+  { contextFor, execute = graphqlJsExecute, share }: PerEventOptions<E>,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable<E>(stream)) return stream as ExecutionResult;

@@ -75,6 +75,8 @@ export interface Gateway {
   readonly responseCache: ResponseCache | undefined;
   /** The graphql-jit executor when `GRAPHQL_JIT` is on (exposed for tests and benchmarks). */
   readonly jit: JitExecutor | undefined;
+  /** The graphql-jit executor of subscription events when `GRAPHQL_JIT` is on (exposed for tests). */
+  readonly subscriptionJit: JitExecutor | undefined;
   /** Starts listening; resolves the gateway's base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight operations finish, closes upstream connections. */
@@ -233,6 +235,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
 
   const streams = new SseStreams();
+  // Each subscription's events through graphql-jit too (a compiled operation per document text).
+  const eventJit = config.GRAPHQL_JIT ? jitExecutor({ schema, logger, subscriptionEvents: true }) : undefined;
   const subscriptions = new SubscriptionServer({
     schema,
     validationRules: limits.validationRules,
@@ -243,6 +247,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
     trustedDocuments,
+    // Each subscription's events through graphql-jit too: a compiled operation per document text.
+    executeEvent: eventJit && ((args) => eventJit.execute({ document: args.document, operationName: args.operationName, variableValues: args.variableValues ?? undefined, contextValue: args.contextValue as GatewayContext, rootValue: args.rootValue })),
   });
   // GET /graphql (GraphiQL, queries sent as GET, and WebSocket upgrades for subscriptions) in a
   // scope of its own: the WebSocket plugin's hooks and handler wrapper, the cross-site upgrade check
@@ -285,6 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     events,
     responseCache,
     jit,
+    subscriptionJit: eventJit,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
       await responseCache?.start();

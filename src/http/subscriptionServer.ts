@@ -12,6 +12,7 @@ import {
   type ParseOptions,
   type ValidationRule,
 } from "graphql";
+import { LRUCache } from "lru-cache";
 import { ErrorCode } from "../domain/errors.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
@@ -36,7 +37,19 @@ export interface SubscriptionServerOptions {
   maxConnectionsPerPrincipal: number;
   /** Trusted documents (`TRUSTED_DOCUMENTS_FILE`): only their subscriptions run. Default: any document. */
   trustedDocuments?: TrustedDocuments | undefined;
+  /**
+   * Runs one event's execution (the event as `rootValue`): the gateway's graphql-jit executor for
+   * subscriptions (`GRAPHQL_JIT`). Default graphql-js's `execute`.
+   */
+  executeEvent?: ((args: ExecutionArgs) => Promise<ExecutionResult>) | undefined;
 }
+
+/**
+ * Distinct subscription documents kept parsed and validated, and the memory they may be charged:
+ * twelve bytes per character of text, about what the text and its syntax tree hold (a text is at
+ * most `BODY_LIMIT_BYTES`, so a client sending distinct large documents cannot grow it past this).
+ */
+const DOCUMENTS = { max: 1000, maxSize: 32 * 1024 * 1024, bytesPerCharacter: 12 };
 
 /** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
 export interface OperationParams {
@@ -60,6 +73,15 @@ export class SubscriptionServer {
   private readonly connections = new Map<string, number>();
   private readonly rules: readonly ValidationRule[];
   private readonly executions = new SharedExecutions();
+  /**
+   * Each document text, parsed and validated once (or its errors): the schema and rules never change,
+   * so a wallboard's thousand subscribers parse one document, and the executor compiles it once.
+   */
+  private readonly documents = new LRUCache<string, DocumentNode | GraphQLError[]>({
+    max: DOCUMENTS.max,
+    maxSize: DOCUMENTS.maxSize,
+    sizeCalculation: (_document, source) => Math.max(1, source.length * DOCUMENTS.bytesPerCharacter),
+  });
   /** Each prepared subscription's share key, by its context (the transports hand `subscribe` the prepared arguments). */
   private readonly shareKeys = new WeakMap<GatewayContext, string>();
 
@@ -78,14 +100,8 @@ export class SubscriptionServer {
     if (trusted instanceof TrustedDocumentError) return [trusted];
     const source = trusted ?? params.query;
     if (typeof source !== "string" || source.length === 0) return [badRequest("Send the subscription as `query`.")];
-    let document: DocumentNode;
-    try {
-      document = parse(source, this.options.parseOptions);
-    } catch (error) {
-      return [parseError(error)];
-    }
-    const errors = validate(this.options.schema, document, this.rules);
-    if (errors.length > 0) return errors.map(limitCode);
+    const document = this.documentOf(source);
+    if (Array.isArray(document)) return document;
     const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
     const operation = getOperationAST(document, operationName);
     if (!operation) return [badRequest("The document names no operation to run (check `operationName`).")];
@@ -116,6 +132,22 @@ export class SubscriptionServer {
     };
   }
 
+  // Private: the source's document, parsed within the token limit and validated with the limits, or the errors to send.
+  private documentOf(source: string): DocumentNode | GraphQLError[] {
+    let document = this.documents.get(source);
+    if (document === undefined) {
+      try {
+        const parsed = parse(source, this.options.parseOptions);
+        const errors = validate(this.options.schema, parsed, this.rules);
+        document = errors.length > 0 ? errors.map(limitCode) : parsed;
+      } catch (error) {
+        document = [parseError(error)];
+      }
+      this.documents.set(source, document);
+    }
+    return document;
+  }
+
   /**
    * Runs a prepared subscription: each event executes with a context of its own
    * (`subscribePerEvent`), once for all the subscriptions prepared with the same share key.
@@ -125,11 +157,11 @@ export class SubscriptionServer {
     const facts: RequestFacts = { requestId: base.requestId, auth: base.auth, noCache: false };
     const key = this.shareKeys.get(base);
     const { metrics } = this.options;
-    return subscribePerEvent<ContactEventDelivery>(
-      args,
-      (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
-      key === undefined ? undefined : { executions: this.executions, key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
-    );
+    return subscribePerEvent<ContactEventDelivery>(args, {
+      contextFor: (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
+      execute: this.options.executeEvent,
+      share: key === undefined ? undefined : { executions: this.executions, key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
+    });
   }
 
   /**
