@@ -33,6 +33,12 @@ export interface JitExecutorOptions {
    * subscription transports' executor. Default false: queries and mutations, subscriptions to graphql-js.
    */
   readonly subscriptionEvents?: boolean;
+  /**
+   * Keeps each document's compiled operations for as long as the document itself is reachable,
+   * instead of in an LRU of `maxDocuments`: for a caller that bounds its documents (the subscription
+   * transports' cache of parsed documents, and the open subscriptions). Default false.
+   */
+  readonly weakDocuments?: boolean;
 }
 
 /** One operation to run, as graphql-js's `execute` takes it. */
@@ -77,7 +83,8 @@ type Compiled =
  *   resolve to (graphql-js gives the error);
  * - subscriptions, unless the executor is the subscription transports' (`subscriptionEvents`; one
  *   sent over POST gets graphql-js's answer), which in turn leaves queries and mutations to it;
- * - a document with a field aliased `__proto__` (jit's object literal would drop it);
+ * - a document with a field aliased `__proto__` (jit's object literal would drop it) or a variable
+ *   so named (jit's coerced variables would lack it);
  * - variables jit refuses (graphql-js then refuses them in its own words, before any resolver runs,
  *   or, for what only jit refuses, answers), and a null given to `@skip(if:)`/`@include(if:)`
  *   (graphql-js refuses it; jit reads false);
@@ -90,7 +97,9 @@ type Compiled =
 export function jitExecutor(options: JitExecutorOptions): JitExecutor {
   const { schema, logger } = options;
   const subscriptionEvents = options.subscriptionEvents ?? false;
-  const documents = new LRUCache<DocumentNode, Map<string, Compiled>>({ max: options.maxDocuments ?? 1000 });
+  const documents: Pick<WeakMap<DocumentNode, Map<string, Compiled>>, "get" | "set"> = options.weakDocuments
+    ? new WeakMap()
+    : new LRUCache<DocumentNode, Map<string, Compiled>>({ max: options.maxDocuments ?? 1000 });
   const runs = { jit: 0, graphqlJs: 0 };
 
   const compile = (document: DocumentNode, operationName: string | undefined): Compiled => {
@@ -248,12 +257,18 @@ function asError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(`Unexpected error value: ${inspect(thrown)}`);
 }
 
-// Private: whether a field of the document answers under the key `__proto__` (an alias; no field has that name).
+// Private: whether a field of the document answers under the key `__proto__` (an alias; no field
+// has that name), or a variable is named so.
 function hasProtoKey(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(field) {
       if ((field.alias ?? field.name).value === "__proto__") found = true;
+    },
+    // jit coerces variables into a plain object, where `__proto__` is not a key either: the
+    // variable would read as not provided.
+    VariableDefinition(definition) {
+      if (definition.variable.name.value === "__proto__") found = true;
     },
   });
   return found;

@@ -29,7 +29,16 @@ type LimitsConfig = Pick<
 /** What `createQueryLimits` adds to Apollo Server's options. */
 export type QueryLimits = Required<Pick<ApolloServerOptions<any>, "validationRules" | "parseOptions">> & {
   plugins: ApolloServerPlugin<any>[];
+  /**
+   * A validation error's message as Armor's `blockFieldSuggestion` plugin words it for Apollo (field
+   * suggestions masked when introspection is off): for the subscription transports, which validate
+   * outside Apollo.
+   */
+  maskSuggestions: (message: string) => string;
 };
+
+/** Armor's `blockFieldSuggestion` mask and pattern (@escape.tech/graphql-armor-block-field-suggestions). */
+const SUGGESTION = { pattern: /Did you mean ".+"\?/g, mask: "[Suggestion hidden]" };
 
 /**
  * The static limits every operation passes before it runs, so a rejected operation costs no
@@ -68,6 +77,7 @@ export function createQueryLimits(config: LimitsConfig): QueryLimits {
     validationRules: [...armor.validationRules, maxContactHopsRule(config.MAX_CONTACT_HOPS)],
     // Armor's typings name the CommonJS build of @apollo/server; the plugins are plain objects.
     plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), limitErrorCodes(config.MAX_TOKENS)],
+    maskSuggestions: config.GRAPHQL_INTROSPECTION ? (message) => message : (message) => message.replace(SUGGESTION.pattern, SUGGESTION.mask).trim(),
   };
 }
 

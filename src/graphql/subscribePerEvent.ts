@@ -46,10 +46,12 @@ export async function subscribePerEvent<E>(
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable<E>(stream)) return stream as ExecutionResult;
   const events = stream[Symbol.asyncIterator]();
+  share?.executions.join(share.key);
   let finished = false;
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     if (!finished) {
       finished = true;
+      share?.executions.leave(share.key);
       await events.return?.();
     }
     return { value: undefined, done: true };

@@ -235,12 +235,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
 
   const streams = new SseStreams();
-  // Each subscription's events through graphql-jit too (a compiled operation per document text).
-  const eventJit = config.GRAPHQL_JIT ? jitExecutor({ schema, logger, subscriptionEvents: true }) : undefined;
+  // Each subscription's events through graphql-jit too: a compiled operation per document text,
+  // kept as long as the subscription server's document cache or an open subscription holds it.
+  const eventJit = config.GRAPHQL_JIT ? jitExecutor({ schema, logger, subscriptionEvents: true, weakDocuments: true }) : undefined;
   const subscriptions = new SubscriptionServer({
     schema,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
+    maskSuggestions: limits.maskSuggestions,
     sources: contextSources,
     hub: events?.hub,
     metrics,
@@ -349,7 +351,7 @@ function staticGateway(schema: GraphQLSchema, executor: JitExecutor, logger: Log
             // An install with `--ignore-scripts` skips patch-package: everything works, each
             // request's objects are promoted to the old generation (CONTRIBUTING.md).
             if (!isPatchedApolloResponse(rc.response?.http)) {
-              logger.warn("@apollo/server is not patched (installed with --ignore-scripts?): executed operations cost about 40% more CPU; run `npx patch-package` (CONTRIBUTING.md)");
+              logger.warn("@apollo/server is not patched (installed with --ignore-scripts?): executed operations cost about a quarter more CPU; run `npx patch-package` (CONTRIBUTING.md)");
             }
           }
           return executor.execute({

@@ -34,6 +34,9 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
   const responses = new WeakMap<object, ServerResponse>();
   const handler = createHandler<Record<string, unknown>>({
+    // `prepare` validated the document with every rule and limit (once per text); graphql-sse would
+    // validate it again per subscription with graphql-js's rules alone.
+    validate: () => [],
     onSubscribe(req, params) {
       const request = req.raw;
       const reply = req.context.reply;

@@ -27,6 +27,8 @@ export interface SubscriptionServerOptions {
   /** The query limits' rules (`createQueryLimits`): subscription documents pass the same limits. */
   validationRules: readonly ValidationRule[];
   parseOptions: ParseOptions;
+  /** Masks field suggestions in validation errors when introspection is off (`QueryLimits.maskSuggestions`). Default: none masked. */
+  maskSuggestions?: ((message: string) => string) | undefined;
   sources: ContextSources;
   /** This replica's subscribers; `undefined` when no events queue is configured. */
   hub: ContactEventHub | undefined;
@@ -46,10 +48,12 @@ export interface SubscriptionServerOptions {
 
 /**
  * Distinct subscription documents kept parsed and validated, and the memory they may be charged:
- * twelve bytes per character of text, about what the text and its syntax tree hold (a text is at
- * most `BODY_LIMIT_BYTES`, so a client sending distinct large documents cannot grow it past this).
+ * 64 bytes per character of text, what a text and its syntax tree held on V8's heap (measured: 61–68
+ * for documents of 200 to 4,000 characters), so clients sending many distinct documents cannot
+ * grow it past `maxSize`. Each document's compiled operation (graphql-jit) goes with it, or with the
+ * last open subscription of it.
  */
-const DOCUMENTS = { max: 1000, maxSize: 32 * 1024 * 1024, bytesPerCharacter: 12 };
+const DOCUMENTS = { max: 1000, maxSize: 32 * 1024 * 1024, bytesPerCharacter: 64 };
 
 /** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
 export interface OperationParams {
@@ -77,6 +81,9 @@ export class SubscriptionServer {
    * Each document text, parsed and validated once (or its errors): the schema and rules never change,
    * so a wallboard's thousand subscribers parse one document, and the executor compiles it once.
    */
+  /** A number per parsed document, for share keys (which so do not hold each subscription's copy of the text). */
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private documentCount = 0;
   private readonly documents = new LRUCache<string, DocumentNode | GraphQLError[]>({
     max: DOCUMENTS.max,
     maxSize: DOCUMENTS.maxSize,
@@ -121,8 +128,9 @@ export class SubscriptionServer {
     };
     const contextValue = createContext(this.options.sources, facts);
     // What its results depend on, newline-separated: the access (JSON), the operation name (a GraphQL
-    // name), the variables (JSON: no raw newline), then the document's text, last.
-    this.shareKeys.set(contextValue, `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${source}`);
+    // name), the variables (JSON: no raw newline), then the document (its text, by the number it was
+    // parsed under: a text parsed again after the cache dropped it shares with its new subscribers only).
+    this.shareKeys.set(contextValue, `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${this.documentIds.get(document)}`);
     return {
       schema: this.options.schema,
       document,
@@ -132,21 +140,30 @@ export class SubscriptionServer {
     };
   }
 
-  // Private: the source's document, parsed within the token limit and validated with the limits, or the errors to send.
+  // Private: the source's document (parsed once per text while the cache holds it), or the errors to send.
   private documentOf(source: string): DocumentNode | GraphQLError[] {
-    let document = this.documents.get(source);
-    if (document === undefined) {
-      try {
-        const parsed = parse(source, this.options.parseOptions);
-        const errors = validate(this.options.schema, parsed, this.rules);
-        document = errors.length > 0 ? errors.map(limitCode) : parsed;
-      } catch (error) {
-        document = [parseError(error)];
-      }
-      this.documents.set(source, document);
-    }
+    const cached = this.documents.get(source);
+    if (cached !== undefined) return cached;
+    const document = this.parseAndValidate(source);
+    this.documents.set(source, document);
     return document;
   }
+
+  // Private: the source parsed within the token limit and validated with the limits, or the errors to send.
+  private parseAndValidate(source: string): DocumentNode | GraphQLError[] {
+    let document: DocumentNode;
+    try {
+      document = parse(source, this.options.parseOptions);
+    } catch (error) {
+      return [parseError(error)];
+    }
+    // Outside the `try`: a rule that throws is a defect, for the transport to report as one.
+    const errors = validate(this.options.schema, document, this.rules);
+    if (errors.length > 0) return errors.map((error) => limitCode(error, this.options.maskSuggestions));
+    this.documentIds.set(document, ++this.documentCount);
+    return document;
+  }
+
 
   /**
    * Runs a prepared subscription: each event executes with a context of its own
@@ -209,8 +226,9 @@ function parseError(error: unknown): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } });
 }
 
-// Private: validation errors keep graphql-js's message; the limits' own errors keep their code.
-function limitCode(error: GraphQLError): GraphQLError {
+// Private: validation errors keep graphql-js's message (field suggestions masked as on POST /graphql); the limits' own errors keep their code.
+function limitCode(error: GraphQLError, maskSuggestions: ((message: string) => string) | undefined): GraphQLError {
   if (typeof error.extensions.code === "string") return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" } });
+  const message = maskSuggestions ? maskSuggestions(error.message) : error.message;
+  return new GraphQLError(message, { nodes: error.nodes, extensions: { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" } });
 }

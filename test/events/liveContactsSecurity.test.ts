@@ -19,7 +19,10 @@ const NAMES = `subscription($instanceId: ID!, $contactIds: [ID!]) {
 let stack: LiveStack;
 
 beforeAll(async () => {
-  stack = await startLiveStack({ env: { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, AUTH_CLOCK_TOLERANCE_SECONDS: "0", CORS_ORIGINS: "https://wallboard.example" } });
+  // Introspection off, as in aws mode: validation errors must not suggest field names.
+  stack = await startLiveStack({
+    env: { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, AUTH_CLOCK_TOLERANCE_SECONDS: "0", CORS_ORIGINS: "https://wallboard.example", GRAPHQL_INTROSPECTION: "false" },
+  });
 });
 afterAll(async () => {
   await stack?.close();
@@ -165,5 +168,27 @@ describe("live contacts over SSE: authentication", () => {
     expect(await streamStatus("Bearer not.a.jwt")).toBe(401);
     expect(await streamStatus(`Bearer ${await token({ scope: "profile", connect_instances: ["*"] })}`)).toBe(403);
     expect(await streamStatus(`Bearer ${await token(READ)}`)).toBe(200);
+  });
+});
+
+describe("live contacts: validation with introspection off", () => {
+  const MISSPELLED = `subscription($instanceId: ID!) { contactEvents(instanceId: $instanceId) { eventTyp } }`;
+
+  it("masks field suggestions in a refused subscription's errors, over WebSocket and SSE, as on POST /graphql", async () => {
+    const ws = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), MISSPELLED, { instanceId: DEMO.instanceId });
+    await waitUntil(() => ws.ended !== undefined, "the refusal");
+    const [error] = ws.ended!.error as Array<{ message: string; extensions: { code: string } }>;
+    expect(error!.extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(error!.message).toBe('Cannot query field "eventTyp" on type "ContactEvent". [Suggestion hidden]');
+
+    const response = await fetch(`${stack.url}/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${await token(READ)}` },
+      body: JSON.stringify({ query: MISSPELLED, variables: { instanceId: DEMO.instanceId } }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ message: string }> };
+    expect(body.errors[0]!.message).toBe('Cannot query field "eventTyp" on type "ContactEvent". [Suggestion hidden]');
+    expect(stack.gateway.events!.hub.size).toBe(0);
   });
 });

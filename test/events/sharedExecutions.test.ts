@@ -1,6 +1,8 @@
 import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
+import type { ExecutionResult } from "graphql";
+import { SharedExecutions } from "../../src/graphql/sharedExecutions.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
 
@@ -105,22 +107,71 @@ describe("shared subscription executions", () => {
     for (const r of [...masked, clear, filtered]) r.unsubscribe();
   });
 
-  it("checks each subscriber's token at every event, so an expired one ends while the others sharing its execution receive the event", async () => {
+  it("checks each subscriber's token at every event, so one whose token expired ends instead of receiving the result executed for another", async () => {
     const variables = { instanceId: DEMO.instanceId };
+    // The lasting subscriber first: it pulls each event first and executes it for both.
+    const lasting = await subscriber(TEAM_LEAD, variables);
+    await stack.subscribers(1);
     // Long enough to connect and subscribe on a loaded machine; the subscription then outlives it.
     const expiresAt = Math.ceil(Date.now() / 1000) + 3;
     const expiring = await subscriber(WALLBOARD, variables, expiresAt);
-    const lasting = await subscriber(TEAM_LEAD, variables);
     await stack.subscribers(2);
     await waitUntil(() => Date.now() > expiresAt * 1000, "the token to expire", 5000);
+    const before = await results();
 
     const contactId = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
     await waitUntil(() => expiring.ended !== undefined && lasting.results.length === 1, "the event");
 
+    const after = await results();
+    expect(after.executed - before.executed).toBe(1);
+    expect(after.shared - before.shared).toBe(0);
     expect(expiring.results).toHaveLength(1);
     expect(expiring.results[0]!.data).toBeUndefined();
     expect(expiring.results[0]!.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
     expect(lasting.results[0]!.data.contactEvents.contact.id).toBe(contactId);
     lasting.unsubscribe();
+  });
+});
+
+describe("SharedExecutions", () => {
+  const event = {};
+  const executions = () => {
+    let count = 0;
+    return { run: () => Promise.resolve<ExecutionResult>({ data: { n: ++count } }), count: () => count };
+  };
+
+  it("keeps a result only until every subscriber of its key that had joined has pulled it", async () => {
+    const shared = new SharedExecutions();
+    const run = executions();
+    shared.join("k");
+    shared.join("k");
+    shared.join("k");
+    const first = shared.run(event, "k", run.run);
+    const second = shared.run(event, "k", run.run);
+    const third = shared.run(event, "k", run.run);
+    expect([first.shared, second.shared, third.shared]).toEqual([false, true, true]);
+    expect(await third.result).toBe(await first.result);
+    // All three pulled it: gone, so a fourth pull (a subscriber counted nowhere) executes again.
+    const fourth = shared.run(event, "k", run.run);
+    expect(fourth.shared).toBe(false);
+    expect(run.count()).toBe(2);
+  });
+
+  it("executes apart for another key or another event, and keeps nothing for a subscriber alone", async () => {
+    const shared = new SharedExecutions();
+    const run = executions();
+    shared.join("a");
+    shared.join("b");
+    expect(shared.run(event, "a", run.run).shared).toBe(false);
+    expect(shared.run(event, "b", run.run).shared).toBe(false);
+    expect(shared.run({}, "a", run.run).shared).toBe(false);
+    // Alone under its key: nothing kept, its next pull of the same event (never made) would execute.
+    expect(shared.run(event, "a", run.run).shared).toBe(false);
+    shared.leave("b");
+    shared.join("a");
+    const other = {};
+    expect(shared.run(other, "a", run.run).shared).toBe(false);
+    expect(shared.run(other, "a", run.run).shared).toBe(true);
+    expect(run.count()).toBe(5);
   });
 });

@@ -47,7 +47,7 @@ const RICH = `subscription Rich($instanceId: ID!) {
 }
 fragment All on Contact { ${selectAll(contactType, ["Contact"])} }`;
 
-const ENV = { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, MAX_COST: "100000", MAX_TOKENS: "50000", MAX_DEPTH: "30" };
+const ENV = { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, MAX_COST: "100000", MAX_TOKENS: "50000" };
 let graphqlJs: LiveStack;
 let jit: LiveStack;
 
@@ -100,5 +100,26 @@ describe("GRAPHQL_JIT=true runs subscription events as graphql-js does", () => {
     expect(jit.gateway.subscriptionJit!.runs.jit - before.jit).toBe(12);
     expect(jit.gateway.subscriptionJit!.runs.graphqlJs - before.graphqlJs).toBe(0);
     for (const r of all) r.unsubscribe();
+  });
+
+  it("runs a subscription with a variable named __proto__ on graphql-js, which jit's coerced variables would lack", async () => {
+    // Only over WebSocket: Fastify's JSON parser refuses a POST body with a `__proto__` key.
+    const query = `subscription($__proto__: ID!) { contactEvents(instanceId: $__proto__) { eventType contactId contact { id } } }`;
+    // JSON.parse makes `__proto__` an own key (an object literal would set the prototype instead).
+    const variables = JSON.parse(`{"__proto__":"${DEMO.instanceId}"}`) as Record<string, unknown>;
+    const on = [graphqlJs, jit];
+    const watchers = await Promise.all(on.map(async (stack) => stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), query, variables)));
+    await Promise.all(on.map((stack) => stack.subscribers(1)));
+    const before = { ...jit.gateway.subscriptionJit!.runs };
+
+    const time = Date.now();
+    const [contactId] = on.map((stack) => stack.emulator.events.emit({ eventType: "INITIATED", channel: "CHAT", time }).detail.contactId);
+    await waitUntil(() => watchers.every((r) => r.results.length === 1), "the event on both");
+
+    expect(watchers[0]!.results[0]).toEqual({ data: { contactEvents: { eventType: "INITIATED", contactId, contact: { id: contactId } } } });
+    expect(watchers[1]!.results).toEqual(watchers[0]!.results);
+    expect(jit.gateway.subscriptionJit!.runs.graphqlJs - before.graphqlJs).toBe(1);
+    expect(jit.gateway.subscriptionJit!.runs.jit - before.jit).toBe(0);
+    for (const r of watchers) r.unsubscribe();
   });
 });
