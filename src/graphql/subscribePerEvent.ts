@@ -32,12 +32,12 @@ export interface EventShare {
  * event's contacts to every later event. Here each event gets `contextFor(event)`: fresh loaders
  * (primed with the contact read for that event), a fresh redaction record for the event's
  * `extensions.redacted`, the same caller; it runs through `execute` (the gateway's graphql-jit
- * executor, or graphql-js's `execute` with the event as root value). Before each event the caller's token is checked again: an
- * expired one ends the subscription with UNAUTHENTICATED. With `share`, an event is executed once
- * for every subscription of the same `share.key` (`SharedExecutions`), each token still checked for
- * its own subscription. An error of the event stream itself (a subscriber cut off for falling
- * behind) is sent as the last result. Ending the returned iterator ends the event stream at once,
- * even while it waits for an event.
+ * executor, or graphql-js's `execute`) with the event as root value. Before each event the caller's
+ * token is checked again: an expired one ends the subscription with UNAUTHENTICATED. With `share`,
+ * an event is executed once for every subscription of the same `share.key` (`SharedExecutions`),
+ * each token still checked for its own subscription. An error of the event stream itself (a
+ * subscriber cut off for falling behind) is sent as the last result. Ending the returned iterator
+ * ends the event stream at once, even while it waits for an event.
  */
 export async function subscribePerEvent<E>(
   args: ExecutionArgs & { contextValue: GatewayContext },

@@ -249,7 +249,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
     trustedDocuments,
-    // Each subscription's events through graphql-jit too: a compiled operation per document text.
     executeEvent: eventJit && ((args) => eventJit.execute({ document: args.document, operationName: args.operationName, variableValues: args.variableValues ?? undefined, contextValue: args.contextValue as GatewayContext, rootValue: args.rootValue })),
   });
   // GET /graphql (GraphiQL, queries sent as GET, and WebSocket upgrades for subscriptions) in a

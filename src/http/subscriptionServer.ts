@@ -77,13 +77,13 @@ export class SubscriptionServer {
   private readonly connections = new Map<string, number>();
   private readonly rules: readonly ValidationRule[];
   private readonly executions = new SharedExecutions();
+  /** A number per parsed document, for share keys (which so do not hold each subscription's copy of the text). */
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private documentCount = 0;
   /**
    * Each document text, parsed and validated once (or its errors): the schema and rules never change,
    * so a wallboard's thousand subscribers parse one document, and the executor compiles it once.
    */
-  /** A number per parsed document, for share keys (which so do not hold each subscription's copy of the text). */
-  private readonly documentIds = new WeakMap<DocumentNode, number>();
-  private documentCount = 0;
   private readonly documents = new LRUCache<string, DocumentNode | GraphQLError[]>({
     max: DOCUMENTS.max,
     maxSize: DOCUMENTS.maxSize,
@@ -163,7 +163,6 @@ export class SubscriptionServer {
     this.documentIds.set(document, ++this.documentCount);
     return document;
   }
-
 
   /**
    * Runs a prepared subscription: each event executes with a context of its own
