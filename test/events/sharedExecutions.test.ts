@@ -157,6 +157,21 @@ describe("SharedExecutions", () => {
     expect(run.count()).toBe(2);
   });
 
+  it("rejects for every subscriber sharing an execution that rejected, and executes the next event afresh", async () => {
+    const shared = new SharedExecutions();
+    shared.join("k");
+    shared.join("k");
+    const failing = () => Promise.reject<ExecutionResult>(new Error("resolver threw outside GraphQL"));
+    const first = shared.run(event, "k", failing);
+    const second = shared.run(event, "k", failing);
+    expect(second.shared).toBe(true);
+    await expect(first.result).rejects.toThrow("resolver threw outside GraphQL");
+    await expect(second.result).rejects.toThrow("resolver threw outside GraphQL");
+    const next = shared.run({}, "k", () => Promise.resolve({ data: { ok: true } }));
+    expect(next.shared).toBe(false);
+    expect(await next.result).toEqual({ data: { ok: true } });
+  });
+
   it("executes apart for another key or another event, and keeps nothing for a subscriber alone", async () => {
     const shared = new SharedExecutions();
     const run = executions();

@@ -60,6 +60,13 @@ afterAll(async () => {
   await graphqlJs?.close();
 });
 
+/** `graphql_subscription_results_total` on `stack`, from its `GET /metrics`. */
+async function subscriptionResults(stack: LiveStack): Promise<{ executed: number; shared: number }> {
+  const text = await (await fetch(stack.url.replace(/\/graphql$/, "/metrics"))).text();
+  const of = (execution: string) => Number(new RegExp(`^graphql_subscription_results_total\\{execution="${execution}"\\} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+  return { executed: of("executed"), shared: of("shared") };
+}
+
 /** A subscriber of the demo instance on `stack` with the rich selection. */
 async function watch(stack: LiveStack, claims: JWTPayload): Promise<Received> {
   return stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(claims)}` } }), RICH, { instanceId: DEMO.instanceId });
@@ -68,9 +75,11 @@ async function watch(stack: LiveStack, claims: JWTPayload): Promise<Received> {
 describe("GRAPHQL_JIT=true runs subscription events as graphql-js does", () => {
   it("answers every event of a life cycle and a transfer the same, with and without contacts:pii, through compiled code", async () => {
     const on = [graphqlJs, jit];
-    const watchers = await Promise.all(on.map(async (stack) => ({ clear: await watch(stack, READ_PII), masked: await watch(stack, READ) })));
-    await Promise.all(on.map((stack) => stack.subscribers(2)));
+    // A second subscriber with the masked one's access on each gateway: it shares that execution.
+    const watchers = await Promise.all(on.map(async (stack) => ({ clear: await watch(stack, READ_PII), masked: await watch(stack, READ), alsoMasked: await watch(stack, READ) })));
+    await Promise.all(on.map((stack) => stack.subscribers(3)));
     const before = { ...jit.gateway.subscriptionJit!.runs };
+    const resultsBefore = await Promise.all(on.map(subscriptionResults));
 
     // The same events, at the same times, on both emulators: a contact's life cycle, then its transfer.
     const start = Date.now();
@@ -84,9 +93,9 @@ describe("GRAPHQL_JIT=true runs subscription events as graphql-js does", () => {
     const [transfer] = emitBoth({ eventType: "INITIATED", previousContactId: first }, 4);
     emitBoth({ eventType: "CONTACT_DATA_UPDATED", contactId: transfer, name: "Ada Lovelace's callback" }, 5);
 
-    const all = watchers.flatMap((w) => [w.clear, w.masked]);
+    const all = watchers.flatMap((w) => [w.clear, w.masked, w.alsoMasked]);
     await waitUntil(() => all.every((r) => r.results.length === 6), "six events for every subscriber", 20_000);
-    for (const kind of ["clear", "masked"] as const) {
+    for (const kind of ["clear", "masked", "alsoMasked"] as const) {
       const expected = watchers[0]![kind].results;
       expect(expected.every((r) => r.errors === undefined)).toBe(true);
       expect(watchers[1]![kind].results).toEqual(expected);
@@ -99,6 +108,9 @@ describe("GRAPHQL_JIT=true runs subscription events as graphql-js does", () => {
     // Compiled code ran them: one execution per event and access (two accesses), none on graphql-js.
     expect(jit.gateway.subscriptionJit!.runs.jit - before.jit).toBe(12);
     expect(jit.gateway.subscriptionJit!.runs.graphqlJs - before.graphqlJs).toBe(0);
+    // On both executors the third subscriber shared the masked one's executions.
+    const resultsAfter = await Promise.all(on.map(subscriptionResults));
+    for (const [i, after] of resultsAfter.entries()) expect({ executed: after.executed - resultsBefore[i]!.executed, shared: after.shared - resultsBefore[i]!.shared }).toEqual({ executed: 12, shared: 6 });
     for (const r of all) r.unsubscribe();
   });
 
