@@ -13,6 +13,16 @@ export interface PerEventOptions<E> {
   readonly execute?: ((args: ExecutionArgs) => Promise<ExecutionResult> | ExecutionResult) | undefined;
   /** Shares each event's execution with the subscriptions of the same key. Unset: every event executes for this subscription. */
   readonly share?: EventShare | undefined;
+  /** Called once when the subscription ends, however it ends (see `SubscriptionEnd`). */
+  readonly onEnd?: ((end: SubscriptionEnd) => void) | undefined;
+}
+
+/** How a subscription ended. */
+export interface SubscriptionEnd {
+  /** Results sent (events delivered, and the last error result if any). */
+  readonly results: number;
+  /** The code of the error it ended with (SUBSCRIBER_TOO_SLOW, UNAUTHENTICATED, …); unset when the client or the server ended it. */
+  readonly errorCode?: string | undefined;
 }
 
 /** How a subscription shares its events' executions (see `SharedExecutions`). */
@@ -41,20 +51,29 @@ export interface EventShare {
  */
 export async function subscribePerEvent<E>(
   args: ExecutionArgs & { contextValue: GatewayContext },
-  { contextFor, execute = graphqlJsExecute, share }: PerEventOptions<E>,
+  { contextFor, execute = graphqlJsExecute, share, onEnd }: PerEventOptions<E>,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable<E>(stream)) return stream as ExecutionResult;
   const events = stream[Symbol.asyncIterator]();
   share?.executions.join(share.key);
   let finished = false;
+  let sent = 0;
+  let errorCode: string | undefined;
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     if (!finished) {
       finished = true;
       share?.executions.leave(share.key);
+      onEnd?.({ results: sent, errorCode });
       await events.return?.();
     }
     return { value: undefined, done: true };
+  };
+  // The result that ends the subscription with `error`, counted and its code kept for `onEnd`.
+  const lastResult = (error: GraphQLError): IteratorResult<ExecutionResult> => {
+    sent++;
+    errorCode = String(error.extensions.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
+    return { value: { errors: [error] }, done: false };
   };
   const results: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -63,14 +82,15 @@ export async function subscribePerEvent<E>(
       try {
         event = await events.next();
       } catch (error) {
+        const ended = lastResult(asGraphQLError(error));
         await finish();
-        return { value: { errors: [asGraphQLError(error)] }, done: false };
+        return ended;
       }
       if (event.done) return finish();
       if (hasExpired(args.contextValue.auth)) {
+        const ended = lastResult(new GraphQLError("The bearer token has expired; subscribe again with a new token.", { extensions: { code: ErrorCode.UNAUTHENTICATED } }));
         await finish();
-        const error = new GraphQLError("The bearer token has expired; subscribe again with a new token.", { extensions: { code: ErrorCode.UNAUTHENTICATED } });
-        return { value: { errors: [error] }, done: false };
+        return ended;
       }
       try {
         const rootValue = event.value;
@@ -84,14 +104,17 @@ export async function subscribePerEvent<E>(
         if (!share || typeof rootValue !== "object" || rootValue === null) {
           const result = await run();
           share?.onResult?.(false);
+          sent++;
           return { value: result, done: false };
         }
         const { result, shared } = share.executions.run(rootValue, share.key, run);
         const value = await result;
         share.onResult?.(shared);
+        sent++;
         return { value, done: false };
       } catch (error) {
         // A transport that sees `next` reject does not call `return`: end the event stream here.
+        errorCode = ErrorCode.INTERNAL_SERVER_ERROR;
         await finish();
         throw error;
       }

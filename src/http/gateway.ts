@@ -246,6 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sources: contextSources,
     hub: events?.hub,
     metrics,
+    logger,
     maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerPrincipal: config.SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL,
     trustedDocuments,

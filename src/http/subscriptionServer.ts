@@ -13,6 +13,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
 import { ErrorCode } from "../domain/errors.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
@@ -33,6 +34,8 @@ export interface SubscriptionServerOptions {
   /** This replica's subscribers; `undefined` when no events queue is configured. */
   hub: ContactEventHub | undefined;
   metrics: GatewayMetrics;
+  /** Where each subscription's line goes when it ends (`subscribe`). */
+  logger: Logger;
   /** Most subscriptions one WebSocket connection may hold (`SUBSCRIPTIONS_PER_CONNECTION`). */
   maxSubscriptionsPerConnection: number;
   /** Most open connections (WebSocket or SSE) per principal (`SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL`). */
@@ -172,11 +175,28 @@ export class SubscriptionServer {
     const base = args.contextValue;
     const facts: RequestFacts = { requestId: base.requestId, auth: base.auth, noCache: false };
     const key = this.shareKeys.get(base);
-    const { metrics } = this.options;
+    const { metrics, logger } = this.options;
+    const started = process.hrtime.bigint();
+    const operationName = args.operationName ?? getOperationAST(args.document)?.name?.value ?? null;
     return subscribePerEvent<ContactEventDelivery>(args, {
       contextFor: (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
       execute: this.options.executeEvent,
       share: key === undefined ? undefined : { executions: this.executions, key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
+      // One line per subscription, when it ends, shaped like the operation log's (ids, counts and
+      // codes; nothing of the document, its variables or the results).
+      onEnd: ({ results, errorCode }) =>
+        logger.info(
+          {
+            requestId: base.requestId,
+            operationName: operationName?.slice(0, 100) ?? null,
+            operationType: "subscription",
+            durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+            results,
+            outcome: errorCode === undefined ? "ok" : "error",
+            ...(errorCode !== undefined && { errorCodes: [errorCode] }),
+          },
+          "subscription",
+        ),
     });
   }
 

@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config/config.js";
 import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
@@ -13,6 +14,8 @@ export interface StackOptions {
   sharedEmulator?: Emulator;
   /** Overrides for createGateway (a custom fetchContact, plugins, …). */
   gateway?: Partial<Omit<GatewayOptions, "config" | "upstream" | "logger">>;
+  /** Collects the gateway's JSON log lines at `info` and above (default: the gateway logs nothing). */
+  logLines?: Array<Record<string, unknown>>;
 }
 
 export interface GraphQLResponse<T = any> {
@@ -51,7 +54,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
   });
-  const logger = pino({ level: "silent" });
+  const lines = options.logLines;
+  const logger = lines
+    ? pino(
+        { level: "info" },
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+            done();
+          },
+        }),
+      )
+    : pino({ level: "silent" });
   const gateway = await createGateway({
     config,
     upstream,
