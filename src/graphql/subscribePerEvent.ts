@@ -101,15 +101,10 @@ export async function subscribePerEvent<E>(
           if (masked.size > 0) result.extensions = { ...result.extensions, [REDACTED_EXTENSION]: [...masked].sort() };
           return result;
         };
-        if (!share || typeof rootValue !== "object" || rootValue === null) {
-          const result = await run();
-          share?.onResult?.(false);
-          sent++;
-          return { value: result, done: false };
-        }
-        const { result, shared } = share.executions.run(rootValue, share.key, run);
+        const sharable = share !== undefined && typeof rootValue === "object" && rootValue !== null;
+        const { result, shared } = sharable ? share.executions.run(rootValue, share.key, run) : { result: run(), shared: false };
         const value = await result;
-        share.onResult?.(shared);
+        share?.onResult?.(shared);
         sent++;
         return { value, done: false };
       } catch (error) {
