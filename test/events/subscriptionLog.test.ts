@@ -2,6 +2,7 @@ import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
+import type { LogLine } from "../support/loggedGateway.js";
 
 const SECRET = "subscription-log-secret-0123456789abcdef-0123456";
 const READ: JWTPayload = { sub: "ada@example.com", scope: "contacts:read", connect_instances: ["*"] };
@@ -10,7 +11,7 @@ const token = (claims: JWTPayload, expiresAt: number | string = "10m") =>
 
 const WATCH = `subscription Wallboard($instanceId: ID!) { contactEvents(instanceId: $instanceId) { eventType contact { id name } } }`;
 
-const lines: Array<Record<string, unknown>> = [];
+const lines: LogLine[] = [];
 let stack: LiveStack;
 
 beforeAll(async () => {

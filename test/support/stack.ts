@@ -1,10 +1,10 @@
-import { Writable } from "node:stream";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config/config.js";
 import { ConnectUpstream } from "../../src/upstream/connectUpstream.js";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/http/gateway.js";
+import { collectingLogger, type LogLine } from "./loggedGateway.js";
 
 export interface StackOptions {
   /** Settings as environment variables would spell them (merged over emulator-mode defaults). */
@@ -15,7 +15,7 @@ export interface StackOptions {
   /** Overrides for createGateway (a custom fetchContact, plugins, …). */
   gateway?: Partial<Omit<GatewayOptions, "config" | "upstream" | "logger">>;
   /** Collects the gateway's JSON log lines at `info` and above (default: the gateway logs nothing). */
-  logLines?: Array<Record<string, unknown>>;
+  logLines?: LogLine[];
 }
 
 export interface GraphQLResponse<T = any> {
@@ -54,18 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
   });
-  const lines = options.logLines;
-  const logger = lines
-    ? pino(
-        { level: "info" },
-        new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-            done();
-          },
-        }),
-      )
-    : pino({ level: "silent" });
+  const logger = options.logLines ? collectingLogger(options.logLines) : pino({ level: "silent" });
   const gateway = await createGateway({
     config,
     upstream,
