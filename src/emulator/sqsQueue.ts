@@ -185,19 +185,24 @@ export class SqsQueue {
     }
   }
 
-  // Private: while long polls wait, a timer fires when the next invisible message becomes visible.
+  // Private: while long polls wait, a timer fires when the next invisible message becomes visible,
+  // or at once for a message already visible. A timer can fire a little before the clock reaches
+  // the message's time (Node's timers run on the event loop's cached time), so the wake finds it
+  // still invisible; by the time it schedules the next wake the clock may have reached it. Counting
+  // only messages still invisible then left the long poll waiting out its WaitTimeSeconds with a
+  // visible message on the queue.
   private scheduleWake(): void {
     clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     if (this.waiters.size === 0 || this.closed) return;
     const now = this.now();
     let next = Infinity;
-    for (const m of this.messages.values()) if (m.visibleAt > now && m.visibleAt < next) next = m.visibleAt;
+    for (const m of this.messages.values()) if (m.visibleAt < next) next = m.visibleAt;
     if (next === Infinity) return;
     this.wakeTimer = setTimeout(() => {
       this.serveWaiters();
       this.scheduleWake();
-    }, next - now);
+    }, Math.max(0, next - now));
     this.wakeTimer.unref();
   }
 }
