@@ -31,6 +31,13 @@ export interface ResponseFreshness {
   readonly resourceTtlSeconds: number;
 }
 
+/**
+ * When the cached copy an operation just read expires (wall-clock ms): the copy holding `value`
+ * (a contact or resource model) under `key` (`contactKey`, `resourceKey`), or, without `value`, a
+ * remembered not-found; `undefined` when no cached copy holds it (`TieredCache.expiresAt`).
+ */
+export type CachedUntil = (kind: EntityKind, key: string, value?: object) => number | undefined;
+
 /** How an operation ended, as the response cache needs it to store and replay the response. */
 export interface OperationVerdict {
   /** A single `query` operation whose response is HTTP 200 without `errors`. */
@@ -47,6 +54,10 @@ export interface OperationVerdict {
  * not-found, makes the response uncacheable; a not-found answer lives its negative TTL. An operation
  * that read nothing from Connect (`__typename`, introspection, an empty list) depends only on the
  * schema and the caller's access, and lives as long as a finished contact.
+ *
+ * A copy read from a cache has already spent part of its lifetime there: with `cachedUntil`, the
+ * response also expires no later than the soonest of the cached copies it was made from, so it
+ * never shows an entity after the cache it came from would have read it again.
  */
 export class ResponseEntities {
   /** The `entityKey` of every contact, queue and user read. */
@@ -54,36 +65,54 @@ export class ResponseEntities {
   /** Set once the operation is over (the response cache's Apollo plugin). */
   verdict: OperationVerdict | undefined;
   private shortest = Infinity;
+  /** The soonest expiry (wall-clock ms) of the cached copies read. */
+  private soonest = Infinity;
   private uncacheable = false;
 
   constructor(
     /** How the response cache treated the request: looked up and not found, or skipped (`Cache-Control: no-cache`). */
     readonly lookup: "miss" | "bypass",
     private readonly freshness: ResponseFreshness,
+    private readonly cachedUntil?: CachedUntil | undefined,
   ) {}
 
-  /** Seconds the response may be served from the response cache; 0: not at all. */
+  /** Seconds the response may be served from the response cache, counted from now; 0: not at all. */
   get ttlSeconds(): number {
     if (this.uncacheable) return 0;
     return this.shortest === Infinity ? this.freshness.ttlSeconds : this.shortest;
   }
 
-  contact(ref: ContactRef, contact: ContactModel): void {
-    this.keys.add(entityKey("contact", contactKey(ref)));
-    // The contact cache holds nothing with CACHE_TTL_SECONDS=0, whatever the contact's state.
-    this.live(this.freshness.ttlSeconds > 0 ? contactTtlSeconds(contact, this.freshness) : 0);
+  /**
+   * When a response stored at `now` (wall-clock ms) expires: after `ttlSeconds`, or sooner when a
+   * cached copy it was made from expires sooner; `now` or earlier: do not store it.
+   */
+  expiresAt(now: number): number {
+    const ttlSeconds = this.ttlSeconds;
+    return ttlSeconds > 0 ? Math.min(now + ttlSeconds * 1000, this.soonest) : now;
   }
 
-  resource(kind: "queue" | "user", ref: ResourceRef): void {
-    this.keys.add(entityKey(kind, resourceKey(ref)));
+  contact(ref: ContactRef, contact: ContactModel): void {
+    const key = contactKey(ref);
+    this.keys.add(entityKey("contact", key));
+    // The contact cache holds nothing with CACHE_TTL_SECONDS=0, whatever the contact's state.
+    this.live(this.freshness.ttlSeconds > 0 ? contactTtlSeconds(contact, this.freshness) : 0);
+    this.until(this.cachedUntil?.("contact", key, contact));
+  }
+
+  resource(kind: "queue" | "user", ref: ResourceRef, resource: object): void {
+    const key = resourceKey(ref);
+    this.keys.add(entityKey(kind, key));
     this.live(this.freshness.resourceTtlSeconds);
+    this.until(this.cachedUntil?.(kind, key, resource));
   }
 
   /** A read that failed: a not-found answer is cached for its negative TTL, anything else never. */
   failed(kind: EntityKind, key: string, error: unknown): void {
     this.keys.add(entityKey(kind, key));
-    if (upstreamErrorCode(error) === ErrorCode.NOT_FOUND) this.live(this.freshness.negativeTtlSeconds);
-    else this.uncacheable = true;
+    if (upstreamErrorCode(error) === ErrorCode.NOT_FOUND) {
+      this.live(this.freshness.negativeTtlSeconds);
+      this.until(this.cachedUntil?.(kind, key));
+    } else this.uncacheable = true;
   }
 
   /** A read no cross-request cache holds (attributes, references, search). */
@@ -93,6 +122,10 @@ export class ResponseEntities {
 
   private live(seconds: number): void {
     if (seconds < this.shortest) this.shortest = seconds;
+  }
+
+  private until(expiresAt: number | undefined): void {
+    if (expiresAt !== undefined && expiresAt < this.soonest) this.soonest = expiresAt;
   }
 }
 
@@ -133,8 +166,8 @@ export function recordReads(
         return contact;
       }),
     related: {
-      describeQueue: (ref, options) => recorded(related.describeQueue(ref, options), () => entities.resource("queue", ref), "queue", () => resourceKey(ref)),
-      describeUser: (ref, options) => recorded(related.describeUser(ref, options), () => entities.resource("user", ref), "user", () => resourceKey(ref)),
+      describeQueue: (ref, options) => recorded(related.describeQueue(ref, options), (queue) => entities.resource("queue", ref, queue), "queue", () => resourceKey(ref)),
+      describeUser: (ref, options) => recorded(related.describeUser(ref, options), (user) => entities.resource("user", ref, user), "user", () => resourceKey(ref)),
       getContactAttributes: (ref, options) => uncached(related.getContactAttributes(ref, options)),
       listContactReferences: (ref, types, token, options) => uncached(related.listContactReferences(ref, types, token, options)),
       searchContacts: (request, options) => uncached(related.searchContacts(request, options)),

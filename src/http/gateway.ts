@@ -14,6 +14,7 @@ import { createContext, type ContextSources, type GatewayContext } from "../grap
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
 import { isPatchedApolloResponse, jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
 import { operationLog } from "../graphql/operationLog.js";
+import type { EntityKind } from "../graphql/responseEntities.js";
 import { tracingPlugin } from "../graphql/tracingPlugin.js";
 import { createQueryLimits } from "../graphql/queryLimits.js";
 import { redactionPlugin } from "../graphql/redaction.js";
@@ -102,12 +103,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const related = createRelatedSource({ config, upstream, pool: source.pool, redis: source.redis, metrics });
   // Repeated queries answered from their stored response; contact events and no-cache re-reads
   // drop what they change (on every replica), and another replica's re-read drops this one's copy.
+  const cacheOf = (kind: EntityKind) => (kind === "contact" ? source.cache : kind === "queue" ? related.queues : related.users);
   const responseCache = createResponseCache({
     config,
     logger,
     metrics,
     redis: source.redis,
-    evictLocal: (kind, key) => (kind === "contact" ? source.cache : kind === "queue" ? related.queues : related.users).deleteLocal(key),
+    evictLocal: (kind, key) => cacheOf(kind).deleteLocal(key),
+    // A response lives no longer than the cached copies it was made from.
+    cachedUntil: (kind, key, value) => cacheOf(kind).expiresAt(key, value),
   });
   if (responseCache) metrics.watchResponseCache(() => responseCache.usage());
   // Live contact events: this replica consumes its share of the queue and serves every event to its

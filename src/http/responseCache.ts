@@ -9,7 +9,7 @@ import { contactKey, type ContactRef } from "../domain/contactRef.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { logCachedOperation } from "../graphql/operationLog.js";
-import { entityKey, parseEntityKey, ResponseEntities, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
+import { entityKey, parseEntityKey, ResponseEntities, type CachedUntil, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { systemClock, type Clock } from "../upstream/clock.js";
 import type { RedisLink } from "../upstream/redisLink.js";
@@ -39,7 +39,13 @@ export interface ResponseCacheOptions {
    * (`Cache-Control: no-cache`), so the next execution here reads the copy it left in Redis.
    */
   evictLocal?: ((kind: EntityKind, key: string) => void) | undefined;
-  /** Expiries run on it. Default `systemClock`. */
+  /**
+   * When the cached copy of an entity an operation read expires (the contact, queue and user
+   * caches' `expiresAt`): a response expires no later than the copies it was made from. Unset: a
+   * response lives its entities' full lifetimes from when it is stored.
+   */
+  cachedUntil?: CachedUntil | undefined;
+  /** Expiries run on it (the caches' clock). Default `systemClock`. */
   clock?: Clock | undefined;
 }
 
@@ -78,7 +84,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
  *   its operation name and type for the operation log. `x-request-id`, CORS and the rest are the
  *   new request's own.
  * - **Freshness**: the shortest cache lifetime of what it contains, from when it is stored
- *   (`ResponseEntities.ttlSeconds`).
+ *   (`ResponseEntities.ttlSeconds`), and never past the expiry of a cached copy it was made from
+ *   (`cachedUntil`): a contact read from the contact cache 50 s into its 60 s leaves the response
+ *   10 s, not 60.
  * - **Invalidation**: every response names the contacts, queues and users it contains. A contact
  *   event drops those naming its contact (`contactChanged`, called on every replica by the relay); a
  *   `Cache-Control: no-cache` request is never answered from the cache nor stored, and drops those
@@ -138,7 +146,7 @@ export class ResponseCache {
       const started = performance.now();
       if (requestBypassesCache(request.headers)) {
         metrics.observeResponseCache("bypass");
-        request.responseCache = { key: undefined, generation: this.generation, entities: new ResponseEntities("bypass", this.freshness) };
+        request.responseCache = { key: undefined, generation: this.generation, entities: new ResponseEntities("bypass", this.freshness, this.options.cachedUntil) };
         return payload;
       }
       let operation: string;
@@ -171,7 +179,7 @@ export class ResponseCache {
       const stored = this.lookup(key);
       if (!stored) {
         metrics.observeResponseCache("miss");
-        request.responseCache = { key, generation: this.generation, entities: new ResponseEntities("miss", this.freshness) };
+        request.responseCache = { key, generation: this.generation, entities: new ResponseEntities("miss", this.freshness, this.options.cachedUntil) };
         return body ?? payload;
       }
       metrics.observeResponseCache("hit");
@@ -305,14 +313,16 @@ export class ResponseCache {
     return stored;
   }
 
-  // Private: holds a response for its entities' shortest lifetime, unless one of them was
-  // invalidated after `generation` (the operation may have read it before the change).
+  // Private: holds a response for its entities' shortest lifetime (no longer than the cached copies
+  // it was made from), unless one of them was invalidated after `generation` (the operation may
+  // have read it before the change).
   private store(key: string, response: Omit<StoredResponse, "entities" | "expiresAt">, entities: ResponseEntities, generation: number): boolean {
-    const ttlSeconds = entities.ttlSeconds;
-    if (!(ttlSeconds > 0) || this.floor > generation) return false;
+    const now = this.clock.now();
+    const expiresAt = entities.expiresAt(now);
+    if (!(expiresAt > now) || this.floor > generation) return false;
     const names = [...entities.keys];
     for (const entity of names) if ((this.invalidated.peek(entity) ?? 0) > generation) return false;
-    const stored: StoredResponse = { ...response, entities: names, expiresAt: this.clock.now() + ttlSeconds * 1000 };
+    const stored: StoredResponse = { ...response, entities: names, expiresAt };
     this.responses.set(key, stored);
     if (this.responses.peek(key) !== stored) return false; // larger than an entry may be
     for (const entity of names) {

@@ -158,6 +158,23 @@ export class TieredCache<V extends object> {
   }
 
   /**
+   * When this process's entry for `key` expires (wall-clock ms), if that entry is the one a read
+   * just answered with: the entry holding `value` itself (the same object, as `read` and `peek`
+   * hand out), or, without `value`, a remembered not-found. `undefined` when the key's entry is
+   * another (a newer read replaced it), gone or expired, or the cache is off. A copy taken from
+   * Redis keeps the original's expiry, so this is when the answer was read plus its TTL, wherever
+   * it was read. Whatever is built from a cached answer (the response cache's responses) may live
+   * until then and no longer. Touches no recency.
+   */
+  expiresAt(key: string, value?: object): number | undefined {
+    if (!this.enabled) return undefined;
+    const entry = this.local.peek(key);
+    if (entry === undefined || entry.expiresAt <= this.clock.now()) return undefined;
+    const holds = value === undefined ? entry instanceof NotFoundEntry : entry instanceof ValueEntry && entry.deref() === value;
+    return holds ? entry.expiresAt : undefined;
+  }
+
+  /**
    * Holds `value` as the answer for `key` in both tiers, for its TTL, in place of anything cached or
    * being read; resolves to it. A value its policy gives no TTL drops the key's copies instead; a
    * cache turned off holds nothing.

@@ -20,6 +20,7 @@ import { startStack, type Stack } from "../support/stack.js";
 const I = DEMO.instanceId;
 const CONTACT = `query Contact($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id channel disconnectTimestamp queueInfo { queue { name } } } }`;
 const STATE = `query State($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id disconnectTimestamp } }`;
+const CHANNEL = `query Channel($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id channel } }`;
 const TWO = `query Two($i: ID!, $ids: [ID!]!) { contacts(instanceId: $i, contactIds: $ids) { id disconnectTimestamp } }`;
 const SECRET = "response-cache-test-secret-0123456789abcdef";
 
@@ -312,6 +313,48 @@ describe("freshness", () => {
     expect(emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${DEMO.inProgressContactId}`]: 1 });
     await stack.query(STATE, finished);
     expect(await counted(metrics, "hit")).toBe(2);
+  });
+});
+
+describe("freshness of a response made from cached copies", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("expires with the cached contact it was made from, not a full lifetime after it was stored", async () => {
+    const { stack, metrics } = await gateway({ CACHE_ACTIVE_TTL_SECONDS: "2" });
+    const vars = { i: I, c: newContact() };
+    await stack.query(STATE, vars); // the contact read and cached for 2 s
+    await sleep(1000);
+    emulator.resetStats();
+    await stack.query(CHANNEL, vars); // executed from the cached contact, 1 s of its 2 left
+    expect(emulator.calls.total).toBe(0);
+    expect(await counted(metrics, "store")).toBe(2);
+
+    await sleep(1200); // past the cached contact's expiry, within 2 s of CHANNEL's store
+    await stack.query(CHANNEL, vars);
+    expect(emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${vars.c}`]: 1 });
+    expect(await counted(metrics, "hit")).toBe(0);
+  });
+
+  it("expires with the copy another replica left in Redis, read there with its original expiry", async () => {
+    await requireSharedRedis();
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: `response-cache-freshness-${process.pid}:`, CACHE_ACTIVE_TTL_SECONDS: "2" };
+    const [a, b] = [await gateway(env), await gateway(env)];
+    const vars = { i: I, c: newContact() };
+    try {
+      await a.stack.query(STATE, vars); // read from Connect by a, cached in Redis for 2 s
+      await sleep(1000);
+      emulator.resetStats();
+      await b.stack.query(CHANNEL, vars); // b takes a's copy from Redis, 1 s of its 2 left
+      expect(emulator.calls.total).toBe(0);
+      expect(await counted(b.metrics, "store")).toBe(1);
+
+      await sleep(1200);
+      await b.stack.query(CHANNEL, vars);
+      expect(emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${vars.c}`]: 1 });
+      expect(await counted(b.metrics, "hit")).toBe(0);
+    } finally {
+      await deleteKeys(SHARED_REDIS_URL, env.REDIS_KEY_PREFIX);
+    }
   });
 });
 

@@ -179,6 +179,29 @@ describe("TieredCache", () => {
     expect(off.peek("a")).toBeUndefined();
   });
 
+  it("expiresAt tells when the entry holding the value a read answered expires, and nothing once another value, no entry or an expired one holds the key", async () => {
+    const { clock, cache, answers, read } = cacheWithLoads();
+    answers.set("a", { name: "A", ttl: 5 });
+    const start = clock.now();
+    const first = await read("a");
+    await clock.advance(2_000);
+    expect(cache.expiresAt("a", await read("a"))).toBe(start + 5_000); // a hit: the time left, not a new 5 s
+    expect(cache.expiresAt("a", { ...first })).toBeUndefined(); // an equal object is not the one held
+
+    const second = await read("a", true); // re-read: a new entry, a new expiry
+    expect(cache.expiresAt("a", second)).toBe(start + 7_000);
+    expect(cache.expiresAt("a", first)).toBeUndefined();
+    expect(cache.expiresAt("a")).toBeUndefined(); // not a not-found
+
+    await expect(read("missing")).rejects.toThrow();
+    expect(cache.expiresAt("missing")).toBe(start + 12_000); // remembered for the negative TTL
+    expect(cache.expiresAt("missing", second)).toBeUndefined();
+
+    await clock.advance(5_000);
+    expect(cache.expiresAt("a", second)).toBeUndefined();
+    expect(cache.expiresAt("never")).toBeUndefined();
+  });
+
   it("charges each entry its JSON plus ENTRY_OVERHEAD_BYTES: a not-found answer the overhead alone, 1,000 more characters 1,000 bytes more", async () => {
     const { cache, answers, read } = cacheWithLoads();
     await expect(read("missing")).rejects.toMatchObject({ name: "ResourceNotFoundException" });
