@@ -1,3 +1,5 @@
+import { idProblem, INSTANCE_ID_MAX } from "./contactRef.js";
+
 /**
  * The caller as every layer sees it: who it is, its scopes, the instances it may read. Made by
  * `http/authentication.ts` from the bearer token, read by authorization and redaction.
@@ -56,6 +58,23 @@ export function canReadInstance(principal: Principal, instance: string): boolean
 export function instanceIdOf(value: string): string {
   const match = /^arn:[^:]*:connect:[^:]*:[^:]*:instance\/([^/]+)/.exec(value);
   return match ? match[1]! : value;
+}
+
+/**
+ * The instances a token's `connect_instances` entries grant: every instance for the literal `"*"`
+ * alone; else the instance id of each entry that is an instance id or an ARN naming one. An entry
+ * that names no valid instance id grants nothing: an IAM-style wildcard such as
+ * `arn:aws:connect:…:instance/*` is not a wildcard here (it would grant every instance of every
+ * account and region), and a malformed entry cannot match a request by accident.
+ */
+export function instancesGranted(entries: readonly string[]): "*" | ReadonlySet<string> {
+  if (entries.includes("*")) return "*";
+  const ids = new Set<string>();
+  for (const entry of entries) {
+    const id = instanceIdOf(entry);
+    if (idProblem(id, INSTANCE_ID_MAX) === null) ids.add(id);
+  }
+  return ids;
 }
 
 export function canSeePii(principal: Principal): boolean {

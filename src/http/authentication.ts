@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import { ConfigError, type Config } from "../config/config.js";
 import { ErrorCode } from "../domain/errors.js";
-import { FULL_ACCESS, INSTANCES_CLAIM, instanceIdOf, SCOPE_READ, type Principal } from "../domain/principal.js";
+import { FULL_ACCESS, INSTANCES_CLAIM, instancesGranted, SCOPE_READ, type Principal } from "../domain/principal.js";
 
 /** Why a request was refused before any GraphQL ran: the HTTP status, the code and a message. */
 export class AuthError extends Error {
@@ -137,7 +137,7 @@ function principalOf(payload: JWTPayload, clockToleranceSeconds: number): Princi
     );
   }
   const claim = payload[INSTANCES_CLAIM];
-  const listed = (Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : []).map(instanceIdOf);
+  const listed = Array.isArray(claim) ? claim.filter((s): s is string => typeof s === "string") : typeof claim === "string" ? [claim] : [];
   return {
     ...(typeof payload.sub === "string" && { subject: payload.sub }),
     ...(typeof payload.client_id === "string" ? { clientId: payload.client_id } : typeof payload.azp === "string" && { clientId: payload.azp }),
@@ -145,7 +145,7 @@ function principalOf(payload: JWTPayload, clockToleranceSeconds: number): Princi
     // earlier than a query with the same token would be refused.
     ...(typeof payload.exp === "number" && { expiresAt: (payload.exp + clockToleranceSeconds) * 1000 }),
     scopes,
-    instances: listed.includes("*") ? "*" : new Set(listed),
+    instances: instancesGranted(listed),
   };
 }
 

@@ -351,6 +351,21 @@ describe("per-instance authorization", () => {
     expect(body.data.contact.id).toBe(DEMO.fullContactId);
   });
 
+  it("grants nothing for an ARN wildcard: only the literal \"*\" grants every instance", async () => {
+    const wildcardArn = DEMO.instanceArn.replace(/instance\/.*$/, "instance/*");
+    const malformed = `${DEMO.instanceArn.replace(/instance\/.*$/, "instance/")}../${I}`;
+    const token = await hsToken({ scope: "contacts:read", connect_instances: [wildcardArn, "arn:aws:connect:eu-west-2:999999999999:instance/*", malformed] });
+    for (const [instanceId, contactId] of [
+      [I, DEMO.fullContactId],
+      [DEMO.secondInstanceId, DEMO.secondInstanceContactId],
+    ]) {
+      const { body } = await ask(hs, `{ contact(instanceId: "${instanceId}", contactId: "${contactId}") { id } }`, token);
+      expect(body.data).toEqual({ contact: null });
+      expect(body.errors![0]!.extensions).toEqual({ code: "FORBIDDEN", argument: "instanceId" });
+    }
+    expect(emulator.calls.total).toBe(0);
+  });
+
   it("follows relations only inside the instance of the contact they start from", async () => {
     const { body } = await ask(
       hs,
