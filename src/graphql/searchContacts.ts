@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import type { ContactSearchSummary, SearchContactsRequest, SearchCriteria, TagCondition } from "@aws-sdk/client-connect";
+import { GraphQLError } from "graphql";
 import { CONTACT_ID_MAX, idProblem, instanceArgument, type InstanceRef } from "../domain/contactRef.js";
 import type { GatewayContext } from "./context.js";
-import { badUserInput } from "../domain/errors.js";
+import { badUserInput, ErrorCode } from "../domain/errors.js";
+import { canSeePii, SCOPE_PII, type Principal } from "../domain/principal.js";
 import type {
   ContactSearchAttributesInput,
   ContactSearchCriteriaInput,
@@ -38,6 +40,7 @@ export async function searchContacts(args: QuerySearchContactsArgs, ctx: Gateway
   if (!Number.isInteger(first) || first < 1 || first > SEARCH_PAGE_MAX) {
     throw badUserInput("first", `must be between 1 and ${SEARCH_PAGE_MAX} (got ${first})`);
   }
+  refusePersonalCriteria(args.criteria, ctx.auth);
   const base = searchRequest(instance, args);
   const binding = fingerprint(instance.region, base);
   let { token, skip } = args.after != null ? decodeCursor(args.after, binding) : { token: undefined as string | undefined, skip: 0 };
@@ -102,6 +105,26 @@ function searchRequest(instance: InstanceRef, args: QuerySearchContactsArgs): Se
       Order: enumValue("sort.order", args.sort?.order ?? "DESCENDING") as never,
     },
   };
+}
+
+/**
+ * The criteria that match on values `@pii` masks (the contact's attributes and its name), by
+ * argument name. A caller without `contacts:pii` may not search by them: an exact-match search is
+ * an oracle for the value the field hides (is this contact's account number AC-00480147?
+ * `totalCount` answers). Segment attributes are system-defined and not masked, so searching by them
+ * reveals nothing hidden.
+ */
+const PERSONAL_CRITERIA = ["searchableContactAttributes", "name"] as const;
+
+// Private: FORBIDDEN, before any call, for a personal criterion from a caller who may not see it.
+function refusePersonalCriteria(criteria: ContactSearchCriteriaInput | null | undefined, principal: Principal): void {
+  if (!criteria || canSeePii(principal)) return;
+  const used = PERSONAL_CRITERIA.find((name) => criteria[name] != null);
+  if (!used) return;
+  const argument = `criteria.${used}`;
+  throw new GraphQLError(`Searching by ${argument} needs the "${SCOPE_PII}" scope: it matches values that are masked for this caller.`, {
+    extensions: { code: ErrorCode.FORBIDDEN, argument },
+  });
 }
 
 // Private: the criteria in the SDK's shape; unset criteria are left out.

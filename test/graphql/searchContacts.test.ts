@@ -1,4 +1,5 @@
 import type { Contact } from "@aws-sdk/client-connect";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startStack, type Stack } from "../support/stack.js";
@@ -150,6 +151,50 @@ describe("searchContacts", () => {
       expect(body.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", argument });
     }
     expect(stack.emulator.calls.total).toBe(0);
+  });
+});
+
+describe("searchContacts by values @pii masks", () => {
+  const SECRET = "search-pii-test-secret-0123456789abcdef-0123456789";
+  const CRITERIA = `
+    query ($i: ID!, $start: DateTime!, $end: DateTime!, $criteria: ContactSearchCriteriaInput) {
+      searchContacts(instanceId: $i, timeRange: { startTime: $start, endTime: $end }, criteria: $criteria) { totalCount nodes { id } }
+    }`;
+  const bearer = async (scope: string) => ({
+    authorization: `Bearer ${await new SignJWT({ scope, connect_instances: ["*"] }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(new TextEncoder().encode(SECRET))}`,
+  });
+  let secured: Stack;
+  beforeAll(async () => {
+    secured = await startStack({ env: { ...FAST, CACHE_TTL_SECONDS: "0", AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET } });
+  });
+  afterAll(() => secured?.close());
+  beforeEach(() => secured.resetCalls());
+
+  const personal = {
+    searchableContactAttributes: { criteria: [{ key: "accountNumber", values: ["AC-00480147"] }] },
+    name: { searchText: ["Refund"] },
+  };
+
+  it("refuses each criterion on masked values with FORBIDDEN, naming it, to a caller without contacts:pii, and calls nothing", async () => {
+    const headers = await bearer("contacts:read");
+    for (const [name, criterion] of Object.entries(personal)) {
+      const { body } = await secured.query(CRITERIA, { i: I, start: START, end: END, criteria: { channels: ["VOICE"], [name]: criterion } }, headers);
+      expect(body.data).toEqual({ searchContacts: null });
+      expect(body.errors).toEqual([expect.objectContaining({ path: ["searchContacts"], extensions: { code: "FORBIDDEN", argument: `criteria.${name}` } })]);
+    }
+    expect(secured.emulator.calls.total).toBe(0);
+  });
+
+  it("searches by them for a caller with contacts:pii, and by unmasked criteria (segment attributes too) for anyone", async () => {
+    const pii = await secured.query(CRITERIA, { i: I, start: START, end: END, criteria: personal }, await bearer("contacts:read contacts:pii"));
+    expect(pii.body.errors).toBeUndefined();
+    const readOnly = await bearer("contacts:read");
+    const plain = await secured.query(CRITERIA, { i: I, start: START, end: END, criteria: { channels: ["VOICE"] } }, readOnly);
+    expect(plain.body.errors).toBeUndefined();
+    expect(plain.body.data.searchContacts.totalCount).toBeGreaterThan(0);
+    const segments = { searchableSegmentAttributes: { criteria: [{ key: "connect:Subtype", values: ["connect:Chat"] }] } };
+    expect((await secured.query(CRITERIA, { i: I, start: START, end: END, criteria: segments }, readOnly)).body.errors).toBeUndefined();
+    expect(secured.emulator.calls.byApi.SearchContacts).toBe(3);
   });
 });
 
