@@ -5,6 +5,7 @@ import type { ExecutionResult, GraphQLError } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import type { SubscriptionOrigin } from "./subscriptionLog.js";
 import type { SubscriptionServer } from "./subscriptionServer.js";
 import { TrustedDocumentError } from "./trustedDocuments.js";
 
@@ -29,6 +30,11 @@ export interface SseOptions {
  * writer, so a stalled reader would never fill the subscriber's bounded queue. The results it pulls
  * therefore wait until the response has drained what was already written: a reader that stops
  * reading stops the pulls, its subscriber queue fills, and at the bound its stream is closed.
+ *
+ * Every subscription refused here writes one log line under the request's id and counts its codes
+ * (`SubscriptionLog`). Refused earlier, it does not: by the authentication hook (401/403, which logs
+ * its own line, as on POST /graphql) or by graphql-sse itself (a body it cannot read, a request for
+ * a reserved stream: the protocol's errors, before any operation).
  */
 export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
@@ -40,10 +46,11 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     onSubscribe(req, params) {
       const request = req.raw;
       const reply = req.context.reply;
+      const origin: SubscriptionOrigin = { transport: "sse", requestId: request.id, started: process.hrtime.bigint() };
       const principal = options.principalOf(request);
       const key = server.connect(principal, request.ip);
-      if (!key) return errorResponse(429, [server.tooManyConnections()]);
-      const args = server.prepare(params, principal, () => reply.raw.destroy());
+      if (!key) return errorResponse(429, server.refuse(origin, params, [server.tooManyConnections()]));
+      const args = server.prepare(params, { ...origin, principal, onOverflow: () => reply.raw.destroy() });
       if (!Array.isArray(args)) responses.set(args.contextValue, reply.raw);
       if (Array.isArray(args)) {
         server.disconnect(key);

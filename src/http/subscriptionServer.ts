@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   getOperationAST,
   GraphQLError,
@@ -21,6 +20,7 @@ import { createContext, type ContextSources, type GatewayContext, type RequestFa
 import { SharedExecutions } from "../graphql/sharedExecutions.js";
 import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import { SubscriptionLog, type SubscriptionOrigin } from "./subscriptionLog.js";
 import { TrustedDocumentError, type TrustedDocuments } from "./trustedDocuments.js";
 
 export interface SubscriptionServerOptions {
@@ -34,7 +34,7 @@ export interface SubscriptionServerOptions {
   /** This replica's subscribers; `undefined` when no events queue is configured. */
   hub: ContactEventHub | undefined;
   metrics: GatewayMetrics;
-  /** Where each subscription's line goes when it ends (`subscribe`). */
+  /** Where each subscription's line goes when it ends or is refused (`SubscriptionLog`). */
   logger: Logger;
   /** Most subscriptions one WebSocket connection may hold (`SUBSCRIPTIONS_PER_CONNECTION`). */
   maxSubscriptionsPerConnection: number;
@@ -58,6 +58,19 @@ export interface SubscriptionServerOptions {
  */
 const DOCUMENTS = { max: 1000, maxSize: 32 * 1024 * 1024, bytesPerCharacter: 64 };
 
+/** Who asks for a subscription, as its transport knows them. */
+export interface Subscriber extends SubscriptionOrigin {
+  readonly principal: Principal;
+  /** Disconnects the subscriber's connection when it falls behind. */
+  readonly onOverflow: (error: Error) => void;
+}
+
+/** A document text that cannot run: its errors, and the name of its one operation if it parsed and has one. */
+interface InvalidDocument {
+  readonly errors: GraphQLError[];
+  readonly operationName: string | null;
+}
+
 /** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
 export interface OperationParams {
   readonly query?: unknown;
@@ -74,7 +87,9 @@ export interface OperationParams {
  * within `MAX_TOKENS` and validated with the same limits as queries, only subscriptions accepted
  * (queries and mutations go to `POST /graphql`, where the operation log, metrics and cache see them),
  * one context per subscription and one per event (shared by the subscriptions whose results for
- * it cannot differ: `SharedExecutions`), and the bounds on connections per principal.
+ * it cannot differ: `SharedExecutions`), the bounds on connections per principal, and one log line
+ * per subscription when it ends or is refused (`SubscriptionLog`; a refusal is counted as an
+ * operation with outcome `error` too, wherever it is decided: `refuse` for the transports' own).
  */
 export class SubscriptionServer {
   private readonly connections = new Map<string, number>();
@@ -87,53 +102,58 @@ export class SubscriptionServer {
    * Each document text, parsed and validated once (or its errors): the schema and rules never change,
    * so a wallboard's thousand subscribers parse one document, and the executor compiles it once.
    */
-  private readonly documents = new LRUCache<string, DocumentNode | GraphQLError[]>({
+  private readonly documents = new LRUCache<string, DocumentNode | InvalidDocument>({
     max: DOCUMENTS.max,
     maxSize: DOCUMENTS.maxSize,
     sizeCalculation: (_document, source) => Math.max(1, source.length * DOCUMENTS.bytesPerCharacter),
   });
-  /** Each prepared subscription's share key, by its context (the transports hand `subscribe` the prepared arguments). */
-  private readonly shareKeys = new WeakMap<GatewayContext, string>();
+  /** Each prepared subscription's share key and origin, by its context (the transports hand `subscribe` the prepared arguments). */
+  private readonly prepared = new WeakMap<GatewayContext, { readonly key: string; readonly origin: SubscriptionOrigin }>();
+  private readonly log: SubscriptionLog;
 
   constructor(private readonly options: SubscriptionServerOptions) {
     this.rules = [...specifiedRules, ...options.validationRules];
+    this.log = new SubscriptionLog(options.logger, options.metrics);
   }
 
   /**
-   * Parses and validates `params` for `principal`: the execution arguments, or the errors to send
-   * (nothing has run and nothing went upstream). `onOverflow` disconnects the subscriber's
-   * connection when it falls behind.
+   * Parses and validates `params` for `subscriber`: the execution arguments, or the errors to send
+   * (nothing has run and nothing went upstream; the refusal is logged and counted).
    */
-  prepare(params: OperationParams, principal: Principal, onOverflow: (error: Error) => void): (ExecutionArgs & { contextValue: GatewayContext }) | GraphQLError[] {
+  prepare(params: OperationParams, subscriber: Subscriber): (ExecutionArgs & { contextValue: GatewayContext }) | GraphQLError[] {
+    const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
+    const refuse = (errors: GraphQLError[], name: string | null = operationName ?? null) => this.log.refused(subscriber, name, errors);
     // With trusted documents, the document comes from the manifest (before anything is parsed).
     const trusted = this.options.trustedDocuments?.resolve(params);
-    if (trusted instanceof TrustedDocumentError) return [trusted];
+    if (trusted instanceof TrustedDocumentError) return refuse([trusted]);
     const source = trusted ?? params.query;
-    if (typeof source !== "string" || source.length === 0) return [badRequest("Send the subscription as `query`.")];
+    if (typeof source !== "string" || source.length === 0) return refuse([badRequest("Send the subscription as `query`.")]);
     const document = this.documentOf(source);
-    if (Array.isArray(document)) return document;
-    const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
+    if (!isDocument(document)) return refuse(document.errors, operationName ?? document.operationName);
     const operation = getOperationAST(document, operationName);
-    if (!operation) return [badRequest("The document names no operation to run (check `operationName`).")];
+    if (!operation) return refuse([badRequest("The document names no operation to run (check `operationName`).")]);
+    const name = operationName ?? operation.name?.value ?? null;
     if (operation.operation !== "subscription") {
-      return [badRequest(`This endpoint serves subscriptions; send ${operation.operation} operations to POST /graphql.`)];
+      return this.log.refused(subscriber, name, [badRequest(`This endpoint serves subscriptions; send ${operation.operation} operations to POST /graphql.`)], operation.operation);
     }
     const variables = params.variables;
     if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
-      return [badRequest("`variables` must be an object.")];
+      return refuse([badRequest("`variables` must be an object.")], name);
     }
-    const requestId = randomUUID();
+    const principal = subscriber.principal;
     const facts: RequestFacts = {
-      requestId,
+      requestId: subscriber.requestId,
       auth: principal,
       noCache: false,
-      live: { hub: this.options.hub, onOverflow },
+      live: { hub: this.options.hub, onOverflow: subscriber.onOverflow },
     };
     const contextValue = createContext(this.options.sources, facts);
     // What its results depend on, newline-separated: the access (JSON), the operation name (a GraphQL
     // name), the variables (JSON: no raw newline), then the document (its text, by the number it was
     // parsed under: a text parsed again after the cache dropped it shares with its new subscribers only).
-    this.shareKeys.set(contextValue, `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${this.documentIds.get(document)}`);
+    const key = `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${this.documentIds.get(document)}`;
+    const { transport, requestId, started } = subscriber;
+    this.prepared.set(contextValue, { key, origin: { transport, requestId, started } });
     return {
       schema: this.options.schema,
       document,
@@ -143,8 +163,22 @@ export class SubscriptionServer {
     };
   }
 
-  // Private: the source's document (parsed once per text while the cache holds it), or the errors to send.
-  private documentOf(source: string): DocumentNode | GraphQLError[] {
+  /**
+   * Logs and counts a subscription the transport refused itself (a bound, an expired token), before
+   * `prepare`: `params` is not parsed, so its operation name is the one the client sent, if any.
+   * Returns `errors`, to send.
+   */
+  refuse(origin: SubscriptionOrigin, params: OperationParams, errors: GraphQLError[]): GraphQLError[] {
+    return this.log.refused(origin, typeof params.operationName === "string" ? params.operationName : null, errors);
+  }
+
+  /** Logs a WebSocket connection the transport refused (closed with `code`'s close code) before it asked for any subscription. */
+  refuseConnection(origin: SubscriptionOrigin, code: string): void {
+    this.log.refusedConnection(origin, code);
+  }
+
+  // Private: the source's document (parsed once per text while the cache holds it), or why it cannot run.
+  private documentOf(source: string): DocumentNode | InvalidDocument {
     const cached = this.documents.get(source);
     if (cached !== undefined) return cached;
     const document = this.parseAndValidate(source);
@@ -152,52 +186,48 @@ export class SubscriptionServer {
     return document;
   }
 
-  // Private: the source parsed within the token limit and validated with the limits, or the errors to send.
-  private parseAndValidate(source: string): DocumentNode | GraphQLError[] {
+  // Private: the source parsed within the token limit and validated with the limits, or why it cannot run.
+  private parseAndValidate(source: string): DocumentNode | InvalidDocument {
     let document: DocumentNode;
     try {
       document = parse(source, this.options.parseOptions);
     } catch (error) {
-      return [parseError(error)];
+      return { errors: [parseError(error)], operationName: null };
     }
     // Outside the `try`: a rule that throws is a defect, for the transport to report as one.
     const errors = validate(this.options.schema, document, this.rules);
-    if (errors.length > 0) return errors.map((error) => limitCode(error, this.options.maskSuggestions));
+    if (errors.length > 0) {
+      return { errors: errors.map((error) => limitCode(error, this.options.maskSuggestions)), operationName: getOperationAST(document)?.name?.value ?? null };
+    }
     this.documentIds.set(document, ++this.documentCount);
     return document;
   }
 
   /**
    * Runs a prepared subscription: each event executes with a context of its own
-   * (`subscribePerEvent`), once for all the subscriptions prepared with the same share key.
+   * (`subscribePerEvent`), once for all the subscriptions prepared with the same share key. One log
+   * line when it ends; when its subscribe resolver refuses it (FORBIDDEN for an instance the caller
+   * may not read, BAD_USER_INPUT, EVENTS_NOT_CONFIGURED, variables that do not fit), that refusal's
+   * line instead, and its codes counted.
    */
-  subscribe(args: ExecutionArgs & { contextValue: GatewayContext }): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  async subscribe(args: ExecutionArgs & { contextValue: GatewayContext }): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const base = args.contextValue;
     const facts: RequestFacts = { requestId: base.requestId, auth: base.auth, noCache: false };
-    const key = this.shareKeys.get(base);
-    const { metrics, logger } = this.options;
+    const prepared = this.prepared.get(base);
+    if (!prepared) throw new Error("SubscriptionServer.subscribe takes the arguments `prepare` returned.");
+    const origin = prepared.origin;
+    const metrics = this.options.metrics;
     const started = process.hrtime.bigint();
     const operationName = args.operationName ?? getOperationAST(args.document)?.name?.value ?? null;
-    return subscribePerEvent<ContactEventDelivery>(args, {
+    const result = await subscribePerEvent<ContactEventDelivery>(args, {
       contextFor: (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
       execute: this.options.executeEvent,
-      share: key === undefined ? undefined : { executions: this.executions, key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
-      // One line per subscription, when it ends, shaped like the operation log's (ids, counts and
-      // codes; nothing of the document, its variables or the results).
-      onEnd: ({ results, errorCode }) =>
-        logger.info(
-          {
-            requestId: base.requestId,
-            operationName: operationName?.slice(0, 100) ?? null,
-            operationType: "subscription",
-            durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-            results,
-            outcome: errorCode === undefined ? "ok" : "error",
-            ...(errorCode !== undefined && { errorCodes: [errorCode] }),
-          },
-          "subscription",
-        ),
+      share: { executions: this.executions, key: prepared.key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
+      onEnd: ({ results, errorCode }) => this.log.ended(origin, { operationName, started, results, errorCode }),
     });
+    // Not a stream: the subscribe resolver (or variable coercion) refused it, and nothing opened.
+    if (!(Symbol.asyncIterator in result)) this.log.refused(origin, operationName, result.errors ?? []);
+    return result;
   }
 
   /**
@@ -230,6 +260,10 @@ export class SubscriptionServer {
       { extensions: { code: ErrorCode.SUBSCRIPTION_LIMIT_EXCEEDED, limit: "SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL" } },
     );
   }
+}
+
+function isDocument(document: DocumentNode | InvalidDocument): document is DocumentNode {
+  return "kind" in document;
 }
 
 function badRequest(message: string): GraphQLError {

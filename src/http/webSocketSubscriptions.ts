@@ -7,6 +7,7 @@ import { ErrorCode } from "../domain/errors.js";
 import { hasExpired, type Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { AuthError, isWebSocketUpgrade, type Authenticator } from "./authentication.js";
+import type { SubscriptionOrigin } from "./subscriptionLog.js";
 import type { SubscriptionServer } from "./subscriptionServer.js";
 
 /** WebSocket close code for a subscriber cut off for falling behind: 1013, "Try Again Later". */
@@ -40,6 +41,10 @@ interface ConnectionState {
  *   (SUBSCRIPTION_LIMIT_EXCEEDED for the one too many), and a subscriber that falls
  *   `SUBSCRIPTION_BUFFER_EVENTS` behind is disconnected with close code 1013 and the reason.
  * - Keep-alive: a WebSocket ping every `keepAliveMs`; a peer that stops answering is dropped.
+ * - Every refusal writes one log line, under the upgrade request's id (`SubscriptionLog`); a refused
+ *   subscription's codes are counted, a refused connection's are not (no GraphQL error was sent).
+ *   The protocol's own refusals (a malformed message, a subscribe before `connection_ack`, a
+ *   duplicate id) are graphql-ws's, which closes the socket without asking these hooks.
  */
 export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
   const { server, metrics } = options;
@@ -49,11 +54,13 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
       isProd: true,
       async onConnect(ctx) {
         const socket = ctx.extra.socket;
+        const origin: SubscriptionOrigin = { transport: "ws", requestId: ctx.extra.request.id, started: process.hrtime.bigint() };
         let principal: Principal;
         try {
           principal = options.authenticator ? await options.authenticator.authenticate(tokenOf(ctx)) : options.anonymous;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
+          server.refuseConnection(origin, error.code);
           socket.close(error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized, closeReason(error.message));
           return false;
         }
@@ -62,27 +69,31 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
         if (socket.readyState !== socket.OPEN) return false;
         const key = server.connect(principal, ctx.extra.request.ip);
         if (!key) {
-          socket.close(CloseCode.Forbidden, closeReason(server.tooManyConnections().message));
+          const refusal = server.tooManyConnections();
+          server.refuseConnection(origin, String(refusal.extensions.code));
+          socket.close(CloseCode.Forbidden, closeReason(refusal.message));
           return false;
         }
         state.set(ctx, { principal, key, subscriptions: 0 });
         return true;
       },
       onSubscribe(ctx, _id, payload) {
+        const origin: SubscriptionOrigin = { transport: "ws", requestId: ctx.extra.request.id, started: process.hrtime.bigint() };
         const connection = state.get(ctx);
-        if (!connection) return [new GraphQLError("Not connected.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        if (!connection) return server.refuse(origin, payload, [new GraphQLError("Not connected.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
         if (hasExpired(connection.principal)) {
           ctx.extra.socket.close(CloseCode.Unauthorized, "The bearer token has expired.");
-          return [new GraphQLError("The bearer token has expired.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+          return server.refuse(origin, payload, [new GraphQLError("The bearer token has expired.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
         }
         if (connection.subscriptions >= server.maxSubscriptionsPerConnection) {
-          return [
+          return server.refuse(origin, payload, [
             new GraphQLError(`At most ${server.maxSubscriptionsPerConnection} subscriptions per connection (SUBSCRIPTIONS_PER_CONNECTION).`, {
               extensions: { code: ErrorCode.SUBSCRIPTION_LIMIT_EXCEEDED, limit: "SUBSCRIPTIONS_PER_CONNECTION" },
             }),
-          ];
+          ]);
         }
-        const args = server.prepare(payload, connection.principal, (error) => ctx.extra.socket.close(CLOSE_TOO_SLOW, closeReason(error.message)));
+        const onOverflow = (error: Error) => ctx.extra.socket.close(CLOSE_TOO_SLOW, closeReason(error.message));
+        const args = server.prepare(payload, { ...origin, principal: connection.principal, onOverflow });
         if (Array.isArray(args)) return args;
         connection.subscriptions++;
         metrics.observeSubscriptions("ws", 1);

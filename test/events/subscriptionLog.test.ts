@@ -37,7 +37,7 @@ describe("the subscription log line", () => {
     await waitUntil(() => subscriptionLines().length === before + 1, "the line");
 
     const line = subscriptionLines().at(-1)!;
-    expect(line).toMatchObject({ level: 30, operationName: "Wallboard", operationType: "subscription", results: 2, outcome: "ok", msg: "subscription" });
+    expect(line).toMatchObject({ level: 30, transport: "ws", operationName: "Wallboard", operationType: "subscription", results: 2, outcome: "ok", msg: "subscription" });
     expect(line.requestId).toEqual(expect.any(String));
     expect(line.durationMs).toEqual(expect.any(Number));
     expect(line.errorCodes).toBeUndefined();

@@ -1,0 +1,261 @@
+import { fileURLToPath } from "node:url";
+import { SignJWT, type JWTPayload } from "jose";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
+import type { LogLine } from "../support/loggedGateway.js";
+
+const SECRET = "refused-subscriptions-secret-0123456789abcdef-012";
+const sign = (claims: JWTPayload, secret = SECRET) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime("10m").sign(new TextEncoder().encode(secret));
+/** A reader's token; each spec has its own subject, as the per-principal bound counts connections by subject. */
+const reader = (subject: string, instances: string[] = ["*"]) => sign({ sub: subject, scope: "contacts:read", connect_instances: instances });
+
+const WATCH = `subscription Wallboard($instanceId: ID!) { contactEvents(instanceId: $instanceId) { eventType contact { id name } } }`;
+const MISSPELLED = `subscription Misspelled($instanceId: ID!) { contactEvents(instanceId: $instanceId) { eventTyp } }`;
+
+const lines: LogLine[] = [];
+let stack: LiveStack;
+
+beforeAll(async () => {
+  // One subscription per WebSocket and one open connection per caller, so each bound is one step away.
+  stack = await startLiveStack({
+    env: { AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, SUBSCRIPTIONS_PER_CONNECTION: "1", SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL: "1" },
+    logLines: lines,
+  });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+beforeEach(() => stack.resetCalls());
+afterEach(async () => {
+  await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
+});
+
+/** The `subscription` log lines written under `requestId` (an x-request-id the spec sent). */
+const linesOf = (requestId: string) => lines.filter((line) => line.msg === "subscription" && line.requestId === requestId);
+
+/** The one line written under `requestId`, once written; fails if there are more. */
+async function theLineOf(requestId: string): Promise<LogLine> {
+  await waitUntil(() => linesOf(requestId).length > 0, `the line of ${requestId}`);
+  // Anything written twice would be written by now: the refusal's line goes out before its errors.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(linesOf(requestId)).toHaveLength(1);
+  return linesOf(requestId)[0]!;
+}
+
+/** Asserts `line` holds none of `secrets` (the caller, the token, the variables, the document). */
+function expectNothingPersonal(line: LogLine, ...secrets: string[]): void {
+  const text = JSON.stringify(line);
+  for (const secret of [...secrets, DEMO.instanceId, "contactEvents", "$instanceId"]) expect(text).not.toContain(secret);
+  for (const key of ["query", "document", "variables", "subject", "authorization"]) expect(line).not.toHaveProperty(key);
+}
+
+/** One sample's value in the gateway's `GET /metrics`, as Prometheus scrapes it (0 when the series does not exist). */
+async function sample(name: string, labels: Record<string, string>, on: LiveStack = stack): Promise<number> {
+  const text = await (await fetch(on.url.replace(/\/graphql$/, "/metrics"))).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = match[2] ? match[2].split(/,(?=[a-zA-Z_]+=")/) : [];
+    if (wanted.length === have.length && wanted.every((l) => have.includes(l))) return Number(match[3]);
+  }
+  return 0;
+}
+const errorsCounted = (code: string, on: LiveStack = stack) => sample("graphql_errors_total", { code }, on);
+
+/** The codes a refused subscription received (graphql-ws sends them as its error or its one result). */
+function codesReceived(received: Received): string[] {
+  const errors = (Array.isArray(received.ended?.error) ? received.ended.error : (received.results[0]?.errors ?? [])) as Array<{ extensions?: { code?: string } }>;
+  return errors.map((error) => String(error.extensions?.code));
+}
+
+describe("a refused subscription's log line and metrics", () => {
+  it("logs a subscription refused by validation over WebSocket, once, with its code and no document, variables or token", async () => {
+    const requestId = "refused-ws-validation";
+    const jwt = await reader("validation-ws@example.com");
+    const before = await errorsCounted("GRAPHQL_VALIDATION_FAILED");
+    const operationsBefore = await sample("graphql_operations_total", { operation: "Misspelled", outcome: "error" });
+
+    const refused = stack.subscribe(stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${jwt}` } }), MISSPELLED, { instanceId: DEMO.instanceId });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+    expect(codesReceived(refused)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({
+      level: 30,
+      requestId,
+      transport: "ws",
+      operationName: "Misspelled",
+      operationType: "subscription",
+      outcome: "refused",
+      errorCodes: ["GRAPHQL_VALIDATION_FAILED"],
+      msg: "subscription",
+    });
+    expect(line.durationMs).toEqual(expect.any(Number));
+    expect(line.results).toBeUndefined();
+    expectNothingPersonal(line, jwt, "validation-ws@example.com", "eventTyp");
+    expect(await errorsCounted("GRAPHQL_VALIDATION_FAILED")).toBe(before + 1);
+    expect(await sample("graphql_operations_total", { operation: "Misspelled", outcome: "error" })).toBe(operationsBefore + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("logs a subscription refused by validation over SSE, once, under the request's x-request-id", async () => {
+    const requestId = "refused-sse-validation";
+    const jwt = await reader("validation-sse@example.com");
+    const before = await errorsCounted("GRAPHQL_VALIDATION_FAILED");
+
+    const refused = stack.subscribe(stack.sse({ authorization: `Bearer ${jwt}`, "x-request-id": requestId }), MISSPELLED, { instanceId: DEMO.instanceId });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "sse", operationName: "Misspelled", operationType: "subscription", outcome: "refused", errorCodes: ["GRAPHQL_VALIDATION_FAILED"] });
+    expectNothingPersonal(line, jwt, "validation-sse@example.com", "eventTyp");
+    expect(await errorsCounted("GRAPHQL_VALIDATION_FAILED")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("logs a subscription refused for an instance the token may not read over WebSocket, once, with FORBIDDEN and no variables", async () => {
+    const requestId = "refused-ws-forbidden";
+    const jwt = await reader("forbidden-ws@example.com", ["another-instance"]);
+    const before = await errorsCounted("FORBIDDEN");
+
+    const refused = stack.subscribe(stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${jwt}` } }), WATCH, { instanceId: DEMO.instanceId });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+    expect(codesReceived(refused)).toEqual(["FORBIDDEN"]);
+
+    // Its one line is the refusal's: it never opened, so it has no line for its end.
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "ws", operationName: "Wallboard", operationType: "subscription", outcome: "refused", errorCodes: ["FORBIDDEN"] });
+    expectNothingPersonal(line, jwt, "forbidden-ws@example.com", "another-instance");
+    expect(await errorsCounted("FORBIDDEN")).toBe(before + 1);
+    expect(stack.gateway.events!.hub.size).toBe(0);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("logs a subscription refused for an instance the token may not read over SSE, once, with FORBIDDEN", async () => {
+    const requestId = "refused-sse-forbidden";
+    const jwt = await reader("forbidden-sse@example.com", ["another-instance"]);
+    const before = await errorsCounted("FORBIDDEN");
+
+    const refused = stack.subscribe(stack.sse({ authorization: `Bearer ${jwt}`, "x-request-id": requestId }), WATCH, { instanceId: DEMO.instanceId });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+    expect(codesReceived(refused)).toEqual(["FORBIDDEN"]);
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "sse", operationName: "Wallboard", outcome: "refused", errorCodes: ["FORBIDDEN"] });
+    expectNothingPersonal(line, jwt, "forbidden-sse@example.com", "another-instance");
+    expect(await errorsCounted("FORBIDDEN")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("logs the subscription one past SUBSCRIPTIONS_PER_CONNECTION, once, with SUBSCRIPTION_LIMIT_EXCEEDED, under its connection's request id", async () => {
+    const requestId = "refused-ws-bound";
+    const jwt = await reader("bound-ws@example.com");
+    const before = await errorsCounted("SUBSCRIPTION_LIMIT_EXCEEDED");
+    const client = stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${jwt}` } });
+    const open = stack.subscribe(client, WATCH, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+
+    let refusal: unknown;
+    client.subscribe({ query: WATCH, operationName: "Wallboard", variables: { instanceId: DEMO.instanceId } }, { next: () => {}, error: (error) => void (refusal = error), complete: () => {} });
+    await waitUntil(() => refusal !== undefined, "the refusal");
+    expect(JSON.stringify(refusal)).toContain("SUBSCRIPTION_LIMIT_EXCEEDED");
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "ws", operationName: "Wallboard", operationType: "subscription", outcome: "refused", errorCodes: ["SUBSCRIPTION_LIMIT_EXCEEDED"] });
+    expectNothingPersonal(line, jwt, "bound-ws@example.com");
+    expect(await errorsCounted("SUBSCRIPTION_LIMIT_EXCEEDED")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+
+    // The open one's line, when it ends, is of the same family and connection.
+    open.unsubscribe();
+    await waitUntil(() => linesOf(requestId).length === 2, "the open subscription's line");
+    expect(linesOf(requestId)[1]).toMatchObject({ requestId, transport: "ws", operationName: "Wallboard", outcome: "ok", results: 0 });
+  });
+
+  it("logs an SSE subscription past SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL, once, with SUBSCRIPTION_LIMIT_EXCEEDED", async () => {
+    const requestId = "refused-sse-bound";
+    const jwt = await reader("bound-sse@example.com");
+    const before = await errorsCounted("SUBSCRIPTION_LIMIT_EXCEEDED");
+    const open = stack.subscribe(stack.sse({ authorization: `Bearer ${jwt}` }), WATCH, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+
+    let refusal: unknown;
+    stack
+      .sse({ authorization: `Bearer ${jwt}`, "x-request-id": requestId })
+      .subscribe({ query: WATCH, operationName: "Wallboard", variables: { instanceId: DEMO.instanceId } }, { next: () => {}, error: (error) => void (refusal = error), complete: () => {} });
+    await waitUntil(() => refusal !== undefined, "the refusal");
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "sse", operationName: "Wallboard", operationType: "subscription", outcome: "refused", errorCodes: ["SUBSCRIPTION_LIMIT_EXCEEDED"] });
+    expectNothingPersonal(line, jwt, "bound-sse@example.com");
+    expect(await errorsCounted("SUBSCRIPTION_LIMIT_EXCEEDED")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+    open.unsubscribe();
+  });
+
+  it("logs a query sent to the subscription endpoint as refused with BAD_REQUEST, under its own operation type", async () => {
+    const requestId = "refused-ws-query";
+    const jwt = await reader("query-ws@example.com");
+    const before = await errorsCounted("BAD_REQUEST");
+
+    const refused = stack.subscribe(stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${jwt}` } }), `query Peek($instanceId: ID!) { contact(instanceId: $instanceId, contactId: "c-1") { id } }`, {
+      instanceId: DEMO.instanceId,
+    });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+
+    expect(await theLineOf(requestId)).toMatchObject({ requestId, transport: "ws", operationName: "Peek", operationType: "query", outcome: "refused", errorCodes: ["BAD_REQUEST"] });
+    expect(await errorsCounted("BAD_REQUEST")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("logs a WebSocket connection refused for its token, once, without counting a GraphQL error (none was sent)", async () => {
+    const requestId = "refused-ws-connection";
+    const forged = await sign({ sub: "forged@example.com", scope: "contacts:read", connect_instances: ["*"] }, "not-the-gateway-secret-0123456789abcdef-0123456789");
+    const before = await errorsCounted("UNAUTHENTICATED");
+    let closed: { code: number } | undefined;
+
+    stack.subscribe(stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${forged}` }, onClose: (event) => (closed ??= event) }), WATCH, {
+      instanceId: DEMO.instanceId,
+    });
+    await waitUntil(() => closed !== undefined, "the socket to close");
+    expect(closed!.code).toBe(4401);
+
+    const line = await theLineOf(requestId);
+    // Nothing was asked for yet: no operation, no operation type.
+    expect(line).toMatchObject({ requestId, transport: "ws", operationName: null, operationType: null, outcome: "refused", errorCodes: ["UNAUTHENTICATED"] });
+    expectNothingPersonal(line, forged, "forged@example.com");
+    expect(await errorsCounted("UNAUTHENTICATED")).toBe(before);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+});
+
+describe("a subscription refused by trusted documents", () => {
+  // The example front end's manifest (examples/contact-client, written by its codegen).
+  const MANIFEST = fileURLToPath(new URL("../../examples/contact-client/src/gql/persisted-documents.json", import.meta.url));
+  let trusted: LiveStack;
+  beforeAll(async () => {
+    trusted = await startLiveStack({ env: { TRUSTED_DOCUMENTS_FILE: MANIFEST }, logLines: lines });
+  });
+  afterAll(async () => {
+    await trusted?.close();
+  });
+
+  it("logs a raw document refused with TRUSTED_DOCUMENT_REQUIRED over SSE, once, counted, without parsing or reading anything", async () => {
+    const requestId = "refused-sse-untrusted";
+    const before = await errorsCounted("TRUSTED_DOCUMENT_REQUIRED", trusted);
+    trusted.resetCalls();
+
+    const refused = trusted.subscribe(trusted.sse({ "x-request-id": requestId }), WATCH, { instanceId: DEMO.instanceId });
+    await waitUntil(() => refused.ended !== undefined, "the refusal");
+
+    const line = await theLineOf(requestId);
+    // Nothing was parsed: the operation name is the client's, and it sent none.
+    expect(line).toMatchObject({ requestId, transport: "sse", operationName: null, operationType: "subscription", outcome: "refused", errorCodes: ["TRUSTED_DOCUMENT_REQUIRED"] });
+    expectNothingPersonal(line);
+    expect(await errorsCounted("TRUSTED_DOCUMENT_REQUIRED", trusted)).toBe(before + 1);
+    expect(trusted.describeContactCalls()).toBe(0);
+  });
+});
