@@ -1,4 +1,5 @@
 import {
+  execute as graphqlJsExecute,
   getOperationAST,
   GraphQLError,
   parse,
@@ -17,6 +18,7 @@ import { ErrorCode } from "../domain/errors.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { ContactEventDelivery, ContactEventHub } from "../events/contactEventHub.js";
 import { createContext, type ContextSources, type GatewayContext, type RequestFacts } from "../graphql/context.js";
+import { maskResultErrors } from "../graphql/formatError.js";
 import { SharedExecutions } from "../graphql/sharedExecutions.js";
 import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
@@ -110,10 +112,20 @@ export class SubscriptionServer {
   /** Each prepared subscription's share key and origin, by its context (the transports hand `subscribe` the prepared arguments). */
   private readonly prepared = new WeakMap<GatewayContext, { readonly key: string; readonly origin: SubscriptionOrigin }>();
   private readonly log: SubscriptionLog;
+  /** Errors coded and masked as on `POST /graphql` (`maskResultErrors`). */
+  private readonly format: (result: ExecutionResult) => ExecutionResult;
+  /** Each event's execution, its errors formatted once per execution (a shared result included). */
+  private readonly executeEvent: (args: ExecutionArgs) => Promise<ExecutionResult> | ExecutionResult;
 
   constructor(private readonly options: SubscriptionServerOptions) {
     this.rules = [...specifiedRules, ...options.validationRules];
     this.log = new SubscriptionLog(options.logger, options.metrics);
+    this.format = maskResultErrors(options.logger);
+    const execute = options.executeEvent ?? graphqlJsExecute;
+    this.executeEvent = (args) => {
+      const result = execute(args);
+      return result instanceof Promise ? result.then(this.format) : this.format(result);
+    };
   }
 
   /**
@@ -221,13 +233,15 @@ export class SubscriptionServer {
     const operationName = args.operationName ?? getOperationAST(args.document)?.name?.value ?? null;
     const result = await subscribePerEvent<ContactEventDelivery>(args, {
       contextFor: (delivery) => createContext(this.options.sources, facts, delivery.contact ? { ref: delivery.event.ref, contact: delivery.contact } : undefined),
-      execute: this.options.executeEvent,
+      execute: this.executeEvent,
       share: { executions: this.executions, key: prepared.key, onResult: (shared) => metrics.observeSubscriptionResult(shared ? "shared" : "executed") },
       onEnd: ({ results, errorCode }) => this.log.ended(origin, { operationName, started, results, errorCode }),
     });
+    if (Symbol.asyncIterator in result) return result;
     // Not a stream: the subscribe resolver (or variable coercion) refused it, and nothing opened.
-    if (!(Symbol.asyncIterator in result)) this.log.refused(origin, operationName, result.errors ?? []);
-    return result;
+    const refused = this.format(result);
+    this.log.refused(origin, operationName, refused.errors ?? []);
+    return refused;
   }
 
   /**

@@ -134,6 +134,22 @@ describe("a refused subscription's log line and metrics", () => {
     expect(stack.describeContactCalls()).toBe(0);
   });
 
+  it("refuses variables that do not fit with BAD_USER_INPUT, as POST /graphql does, and logs that code", async () => {
+    const requestId = "refused-ws-variables";
+    const jwt = await reader("variables-ws@example.com");
+    const before = await errorsCounted("BAD_USER_INPUT");
+
+    const refused = stack.subscribe(stack.ws({ headers: { "x-request-id": requestId }, connectionParams: { authorization: `Bearer ${jwt}` } }), WATCH, { instanceId: { not: "an id" } });
+    await waitUntil(() => refused.ended !== undefined || refused.results.length > 0, "the refusal");
+    expect(codesReceived(refused)).toEqual(["BAD_USER_INPUT"]);
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "ws", operationName: "Wallboard", outcome: "refused", errorCodes: ["BAD_USER_INPUT"] });
+    expectNothingPersonal(line, jwt, "variables-ws@example.com", "an id");
+    expect(await errorsCounted("BAD_USER_INPUT")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
   it("logs a subscription refused for an instance the token may not read over SSE, once, with FORBIDDEN", async () => {
     const requestId = "refused-sse-forbidden";
     const jwt = await reader("forbidden-sse@example.com", ["another-instance"]);
