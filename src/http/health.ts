@@ -21,8 +21,9 @@ export interface HealthOptions {
 /**
  * `GET /healthz`: the process is alive and serving HTTP (200, no checks), for liveness probes.
  * `GET /readyz`: ready to serve (200) or not (503), with the state of each check, for readiness
- * probes and load balancers. Once shutdown begins, Fastify answers every request, `/readyz`
- * included, with 503 while in-flight operations finish.
+ * probes and load balancers. Once shutdown begins the server stops listening (new connections are
+ * refused), and Fastify answers a request on a connection still open, `/readyz` included, with 503
+ * while in-flight operations finish.
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions = {}): void {
   const checks = Object.entries(options.checks ?? {});
