@@ -38,9 +38,10 @@ export type Representation = { readonly __typename: string } & Readonly<Record<s
 /**
  * Where a Contact representation points, from its key fields alone (a router may send more fields;
  * nothing else of a representation is ever read): `arn` when present, else `instanceId` and `id`.
- * Throws BAD_USER_INPUT naming the field for a malformed one, before any call.
+ * Throws BAD_USER_INPUT naming the field (under `argument`, the representation's own name,
+ * `representations[i]`) for a malformed one, before any call.
  */
-export function contactRepresentationRef(representation: Representation, defaultRegion: string, argument = "representations"): ContactRef {
+export function contactRepresentationRef(representation: Representation, defaultRegion: string, argument: string): ContactRef {
   const { arn, instanceId, id } = representation;
   if (arn !== undefined && arn !== null) {
     const parsed = typeof arn === "string" ? parseContactArn(arn) : null;
@@ -58,7 +59,7 @@ export function contactRepresentationRef(representation: Representation, default
  * Where a Queue (`queueArn`) or User (`arn`) representation points, from its key field alone.
  * Throws BAD_USER_INPUT naming the field for a malformed one, before any call.
  */
-export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument = "representations"): ResourceRef {
+export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument: string): ResourceRef {
   const field = ENTITY_KEYS[type][0];
   const kind = type === "Queue" ? "queue" : "agent";
   const value = representation[field];
@@ -68,19 +69,23 @@ export function resourceRepresentationRef(representation: Representation, type: 
 }
 
 /**
- * The region and instance a representation points to, the same way its `__resolveReference` reads
- * it (so what is authorized is what is read); `undefined` for a type that is not an entity.
- * Throws like `contactRepresentationRef`.
+ * The region and instance the representation at `argument` (`representations[i]`) points to, the
+ * same way its `__resolveReference` reads it (so what is authorized is what is read). Throws
+ * BAD_USER_INPUT naming it for anything that is not a representation of an entity (`ENTITY_KEYS`:
+ * another type, a type the schema does not have, no `__typename`, not an object), which
+ * `@apollo/subgraph` would otherwise fail as an internal error, and like `contactRepresentationRef`
+ * for a malformed key.
  */
-export function representationPlace(representation: Representation, defaultRegion: string, argument = "representations"): { readonly region: string; readonly instanceId: string } | undefined {
-  switch (representation.__typename) {
+export function representationPlace(representation: unknown, defaultRegion: string, argument: string): { readonly region: string; readonly instanceId: string } {
+  const typename = representation !== null && typeof representation === "object" && !Array.isArray(representation) ? (representation as Representation).__typename : undefined;
+  switch (typename) {
     case "Contact":
-      return contactRepresentationRef(representation, defaultRegion, argument);
+      return contactRepresentationRef(representation as Representation, defaultRegion, argument);
     case "Queue":
     case "User":
-      return resourceRepresentationRef(representation, representation.__typename, argument);
+      return resourceRepresentationRef(representation as Representation, typename, argument);
     default:
-      return undefined;
+      throw badUserInput(argument, `must be a representation of an entity: an object whose __typename is ${Object.keys(ENTITY_KEYS).join(", ")}`);
   }
 }
 
@@ -132,19 +137,25 @@ type EntityResolvers = {
  * Each entity is read through the request's loaders, like every other read: representations of one
  * `_entities` call are loaded in one tick, so they batch and de-duplicate with each other and with
  * the rest of the operation, and each read passes the loaders' instance check and upstream budget.
- * Async, so a malformed representation fails its own entity, not the whole list.
+ * `applyEntityAuthorization` has already refused, at its own index (`representations[i]`), every
+ * representation `representationPlace` refuses, so these see only well-formed keys; they read them
+ * with the same functions. `@apollo/subgraph` gives them no index, hence `REPRESENTATION` as the
+ * name of a failure here. Async, so a failing representation fails its own entity, not the whole list.
  */
 const entityResolvers: EntityResolvers = {
   Contact: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.contact.load(contactRepresentationRef(representation, ctx.defaultRegion))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.contact.load(contactRepresentationRef(representation, ctx.defaultRegion, REPRESENTATION))),
   },
   Queue: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.queue.load(resourceRepresentationRef(representation, "Queue"))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.queue.load(resourceRepresentationRef(representation, "Queue", REPRESENTATION))),
   },
   User: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.user.load(resourceRepresentationRef(representation, "User"))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.user.load(resourceRepresentationRef(representation, "User", REPRESENTATION))),
   },
 };
+
+// Private: how `__resolveReference` names its representation, not knowing its index.
+const REPRESENTATION = "representations";
 
 // Private: root types are never entities nor shareable.
 const ROOT_TYPES = new Set(["Query", "Mutation", "Subscription"]);

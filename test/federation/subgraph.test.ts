@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
 import { FEDERATION_SPEC_URL, isFederationType } from "../../src/graphql/federation.js";
 import { buildSchema } from "../../src/graphql/schema.js";
+import type { LogLine } from "../support/loggedGateway.js";
 import { startStack, type Stack } from "../support/stack.js";
 import { CRM_TYPE_DEFS } from "./crmSubgraph.js";
 
@@ -96,9 +97,12 @@ describe("the federated schema (FEDERATION=true)", () => {
 
 describe("_entities, asked as a router asks", () => {
   let stack: Stack;
+  /** The gateway's log lines at `info` and above. */
+  const lines: LogLine[] = [];
   beforeAll(async () => {
     stack = await startStack({
       env: { FEDERATION: "true", AUTH_MODE: "jwt", AUTH_JWT_SECRET: SECRET, CACHE_TTL_SECONDS: "0", CACHE_RESOURCE_TTL_SECONDS: "0", MAX_UPSTREAM_READS: "5" },
+      logLines: lines,
     });
   });
   afterAll(() => stack?.close());
@@ -171,14 +175,35 @@ describe("_entities, asked as a router asks", () => {
     ]);
     expect(body.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([null, null, null, null, null, c.Id]);
     expect(body.errors?.map((e) => [e.path?.[1], e.extensions?.code, e.extensions?.argument])).toEqual([
-      [0, "BAD_USER_INPUT", "representations.arn"],
-      [1, "BAD_USER_INPUT", "representations"],
-      [2, "BAD_USER_INPUT", "representations.id"],
-      [3, "BAD_USER_INPUT", "representations.queueArn"],
-      [4, "BAD_USER_INPUT", "representations.arn"],
+      [0, "BAD_USER_INPUT", "representations[0].arn"],
+      [1, "BAD_USER_INPUT", "representations[1]"],
+      [2, "BAD_USER_INPUT", "representations[2].id"],
+      [3, "BAD_USER_INPUT", "representations[3].queueArn"],
+      [4, "BAD_USER_INPUT", "representations[4].arn"],
     ]);
     expect(stack.emulator.calls.byApi.DescribeContact).toBe(1);
     expect(stack.emulator.calls.byApi.DescribeQueue).toBe(0);
+  });
+
+  it("refuses a representation that is not of an entity with BAD_USER_INPUT naming representations[i], before any call and without an error log line", async () => {
+    const c = contact(DEMO.fullContactId);
+    lines.length = 0;
+    const { status, body } = await entities([
+      { __typename: "EndpointInfo" },
+      { __typename: "Query" },
+      { __typename: "NoSuchType", arn: c.Arn },
+      { arn: c.Arn },
+      "Contact",
+      [{ __typename: "Contact", arn: c.Arn }],
+      { __typename: "Contact", arn: c.Arn },
+    ]);
+    expect(status).toBe(200);
+    expect(body.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([null, null, null, null, null, null, c.Id]);
+    expect(body.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.argument])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => [["_entities", i], "BAD_USER_INPUT", `representations[${i}]`]),
+    );
+    expect(stack.emulator.calls.byApi.DescribeContact).toBe(1);
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 
   it("charges every entity read to the operation's upstream budget (MAX_UPSTREAM_READS)", async () => {
