@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseApiQuotas, type ApiQuota, type RelatedApi } from "../domain/apiQuotas.js";
+import { CONNECT_SERVICE_REGIONS, REGION_PATTERN, setCallableRegions } from "../domain/contactRef.js";
 
 /**
  * Every setting the gateway reads, in one table: the environment variable, its schema, its default
@@ -15,6 +16,7 @@ const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(type
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+const regions = list.pipe(z.array(z.string().regex(REGION_PATTERN, "each entry must be a region name such as eu-west-2")));
 const apiQuotas = z.string().transform((v, ctx) => {
   const parsed = parseApiQuotas(v);
   if (typeof parsed === "string") {
@@ -54,6 +56,11 @@ export const SETTINGS = {
   // Upstream
   CONNECT_MODE: setting({ schema: z.enum(["emulator", "aws"]), default: "emulator", help: "emulator: start the embedded Connect emulator with synthetic data; aws: call Amazon Connect." }),
   AWS_REGION: setting({ schema: str, help: "Region of contacts addressed by id (ARNs carry their own). Default: us-east-1 in emulator mode; required in aws mode." }),
+  CONNECT_REGIONS: setting({
+    schema: regions,
+    default: CONNECT_SERVICE_REGIONS.join(","),
+    help: "Comma-separated regions the gateway may call; AWS_REGION is always one of them. An instance, contact, queue or user ARN of any other region is refused with BAD_USER_INPUT before any call, so no SDK client, connection pool or quota bucket is made for it. Default: every region where Amazon Connect is offered (AWS's list of Connect's service endpoints).",
+  }),
   CONNECT_MAX_ATTEMPTS: setting({ schema: int(1, 10), default: "3", help: "Attempts per upstream call, first included; throttling and 5xx are retried with backoff." }),
   CONNECT_RETRY_MODE: setting({ schema: z.enum(["standard", "adaptive"]), default: "standard", help: "The SDK's retry strategy." }),
   CONNECT_CONNECT_TIMEOUT_MS: setting({ schema: int(1), default: "1000", help: "TCP connect timeout per attempt." }),
@@ -147,6 +154,8 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   SHUTDOWN_GRACE_MS: number;
   LOG_LEVEL: z.output<typeof SETTINGS.LOG_LEVEL.schema>;
   CONNECT_MODE: "emulator" | "aws";
+  /** The regions refs may name: the setting's list with `AWS_REGION` (installed by `loadConfig`). */
+  CONNECT_REGIONS: string[];
   CONNECT_MAX_ATTEMPTS: number;
   CONNECT_RETRY_MODE: "standard" | "adaptive";
   CONNECT_CONNECT_TIMEOUT_MS: number;
@@ -194,7 +203,9 @@ export class ConfigError extends Error {
 
 /**
  * Reads and validates the configuration from `env` (unset and empty variables take their defaults).
- * Throws `ConfigError` naming the first bad setting.
+ * Throws `ConfigError` naming the first bad setting. Installs `CONNECT_REGIONS` as the regions refs
+ * may name (`setCallableRegions`), the one setting the domain holds for the process: regions are
+ * parsed under every resolver, subscription and event, where no configuration is at hand.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): Config {
   // Renamed when it began counting every API: a deployment still setting it must not silently get the default.
@@ -224,9 +235,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean
       "AUTH_MODE=jwt needs a key: set AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWKS_FILE (or AUTH_MODE=none to serve without authentication).",
     );
   }
+  const connectRegions = [...new Set([...(p.CONNECT_REGIONS ?? []), region])];
+  setCallableRegions(connectRegions);
   return {
     ...p,
     AWS_REGION: region,
+    CONNECT_REGIONS: connectRegions,
     AUTH_MODE: authMode,
     // Events keep active contacts fresh (each refreshes its contact at once), so the TTL only
     // covers a lost event (EventBridge delivers best-effort) and can be longer.

@@ -151,6 +151,56 @@ export function idProblem(value: string, max: number): string | null {
   return null;
 }
 
+/**
+ * The regions where Amazon Connect is offered: the service endpoints AWS lists for it
+ * (https://docs.aws.amazon.com/general/latest/gr/connect_region.html, the same list as the admin
+ * guide's https://docs.aws.amazon.com/connect/latest/adminguide/regions.html). The SDK has no such
+ * list: its endpoint rules make a hostname for any region. `CONNECT_REGIONS` defaults to these;
+ * the emulator's data set lives in `us-east-1`, and the specs that read it in a second region use
+ * others of this list.
+ */
+export const CONNECT_SERVICE_REGIONS: readonly string[] = [
+  "us-east-1",
+  "us-west-2",
+  "af-south-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ca-central-1",
+  "eu-central-1",
+  "eu-west-2",
+  "us-gov-west-1",
+];
+
+/** What a region's name looks like (`us-east-1`, `us-gov-west-1`); `CONNECT_REGIONS` entries are checked against it. */
+export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+// Private: the regions refs may name. One set per process: regions are parsed deep under every
+// resolver, subscription and event, where no configuration is at hand, and a process has one
+// configuration (`loadConfig` installs its `CONNECT_REGIONS` here). Until then, Connect's regions.
+let callableRegions: ReadonlySet<string> = new Set(CONNECT_SERVICE_REGIONS);
+
+/**
+ * Makes `regions` the only ones a ref may name (`CONNECT_REGIONS` with `AWS_REGION`): an ARN in any
+ * other region is refused as it is parsed, before any call, so no SDK client, socket pool or quota
+ * bucket is ever made for a region a caller invents.
+ */
+export function setCallableRegions(regions: Iterable<string>): void {
+  callableRegions = new Set(regions);
+}
+
+/** Whether the gateway may call Amazon Connect in `region` (`setCallableRegions`). */
+export function isCallableRegion(region: string): boolean {
+  return callableRegions.has(region);
+}
+
+/** Why the gateway may not call `region`, or `null` when it may. */
+export function regionProblem(region: string): string | null {
+  if (isCallableRegion(region)) return null;
+  return `names the region "${region}", which this gateway does not call (see its CONNECT_REGIONS)`;
+}
+
 const CONTACT_ARN =
   /^arn:(aws[a-z-]*):connect:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):instance\/([^/]+)\/contact\/([^/]+)$/;
 
@@ -161,10 +211,29 @@ export interface ParsedContactArn extends ContactRef {
 }
 
 /**
- * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}`;
- * returns `null` for anything else (the caller turns that into BAD_USER_INPUT).
+ * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}` in a
+ * region the gateway may call (`isCallableRegion`); returns `null` for anything else (the caller
+ * turns that into BAD_USER_INPUT; `contactArnArgument` says which).
  */
 export function parseContactArn(arn: string): ParsedContactArn | null {
+  const parsed = matchContactArn(arn);
+  return parsed && isCallableRegion(parsed.region) ? parsed : null;
+}
+
+/**
+ * The contact a contact-ARN argument names. A malformed ARN, or one in a region the gateway may not
+ * call, is BAD_USER_INPUT naming the argument, before any call.
+ */
+export function contactArnArgument(argument: string, value: string): ContactRef {
+  const parsed = matchContactArn(value);
+  if (!parsed) throw badUserInput(argument, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
+  const problem = regionProblem(parsed.region);
+  if (problem) throw badUserInput(argument, problem);
+  return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId };
+}
+
+// Private: a contact ARN's parts, whatever its region.
+function matchContactArn(arn: string): ParsedContactArn | null {
   if (arn.length > 2048) return null;
   const match = CONTACT_ARN.exec(arn);
   if (!match) return null;
@@ -187,12 +256,20 @@ export interface InstanceRef {
   readonly instanceId: string;
 }
 
+type ParsedInstanceArn = InstanceRef & { readonly partition: string; readonly accountId: string };
+
 /**
- * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}`; returns `null` for
- * anything else. Arguments that take an instance id take its ARN too, so one query can address
- * instances of several regions.
+ * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}` in a region the gateway
+ * may call (`isCallableRegion`); returns `null` for anything else. Arguments that take an instance
+ * id take its ARN too, so one query can address instances of several regions.
  */
-export function parseInstanceArn(arn: string): (InstanceRef & { readonly partition: string; readonly accountId: string }) | null {
+export function parseInstanceArn(arn: string): ParsedInstanceArn | null {
+  const parsed = matchInstanceArn(arn);
+  return parsed && isCallableRegion(parsed.region) ? parsed : null;
+}
+
+// Private: an instance ARN's parts, whatever its region.
+function matchInstanceArn(arn: string): ParsedInstanceArn | null {
   if (arn.length > 2048) return null;
   const match = INSTANCE_ARN.exec(arn);
   if (!match) return null;
@@ -203,12 +280,15 @@ export function parseInstanceArn(arn: string): (InstanceRef & { readonly partiti
 
 /**
  * The instance an `instanceId` argument names: an instance id (in `defaultRegion`) or an instance
- * ARN (in its own region). Anything else is BAD_USER_INPUT naming the argument, before any call.
+ * ARN (in its own region, which must be one the gateway may call). Anything else is BAD_USER_INPUT
+ * naming the argument, before any call.
  */
 export function instanceArgument(argument: string, value: string, defaultRegion: string): InstanceRef {
   if (value.startsWith("arn:")) {
-    const ref = parseInstanceArn(value);
+    const ref = matchInstanceArn(value);
     if (!ref) throw badUserInput(argument, "must be an instance id or an instance ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}");
+    const problem = regionProblem(ref.region);
+    if (problem) throw badUserInput(argument, problem);
     return { region: ref.region, instanceId: ref.instanceId };
   }
   const problem = idProblem(value, INSTANCE_ID_MAX);

@@ -1,7 +1,7 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { addResolversToSchema } from "@graphql-tools/schema";
 import { Kind, parse, type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema } from "graphql";
-import { CONTACT_ID_MAX, idProblem, INSTANCE_ID_MAX, instanceArgument, parseContactArn, type ContactRef } from "../domain/contactRef.js";
+import { CONTACT_ID_MAX, contactArnArgument, idProblem, INSTANCE_ID_MAX, instanceArgument, regionProblem, type ContactRef } from "../domain/contactRef.js";
 import { badUserInput } from "../domain/errors.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import type { ResolversParentTypes } from "../generated/graphql.js";
@@ -39,14 +39,14 @@ export type Representation = { readonly __typename: string } & Readonly<Record<s
  * Where a Contact representation points, from its key fields alone (a router may send more fields;
  * nothing else of a representation is ever read): `arn` when present, else `instanceId` and `id`.
  * Throws BAD_USER_INPUT naming the field (under `argument`, the representation's own name,
- * `representations[i]`) for a malformed one, before any call.
+ * `representations[i]`) for a malformed one or one in a region the gateway may not call, before
+ * any call.
  */
 export function contactRepresentationRef(representation: Representation, defaultRegion: string, argument: string): ContactRef {
   const { arn, instanceId, id } = representation;
   if (arn !== undefined && arn !== null) {
-    const parsed = typeof arn === "string" ? parseContactArn(arn) : null;
-    if (!parsed) throw badUserInput(`${argument}.arn`, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
-    return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId };
+    if (typeof arn !== "string") throw badUserInput(`${argument}.arn`, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
+    return contactArnArgument(`${argument}.arn`, arn);
   }
   if (typeof instanceId !== "string" || typeof id !== "string") throw badUserInput(argument, "must carry a Contact key: `arn`, or `instanceId` and `id`");
   const instance = instanceArgument(`${argument}.instanceId`, instanceId, defaultRegion);
@@ -57,7 +57,8 @@ export function contactRepresentationRef(representation: Representation, default
 
 /**
  * Where a Queue (`queueArn`) or User (`arn`) representation points, from its key field alone.
- * Throws BAD_USER_INPUT naming the field for a malformed one, before any call.
+ * Throws BAD_USER_INPUT naming the field for a malformed one or one in a region the gateway may not
+ * call, before any call.
  */
 export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument: string): ResourceRef {
   const field = ENTITY_KEYS[type][0];
@@ -65,6 +66,8 @@ export function resourceRepresentationRef(representation: Representation, type: 
   const value = representation[field];
   const ref = typeof value === "string" ? parseResourceArn(value, kind) : null;
   if (!ref) throw badUserInput(`${argument}.${field}`, `must be a ${type === "Queue" ? "queue" : "user"} ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/${kind}/{id}`);
+  const problem = regionProblem(ref.region);
+  if (problem) throw badUserInput(`${argument}.${field}`, problem);
   return ref;
 }
 

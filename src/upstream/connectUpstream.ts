@@ -14,7 +14,7 @@ import {
   type SearchContactsResponse,
 } from "@aws-sdk/client-connect";
 import type { DeserializeMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
-import type { ContactRef } from "../domain/contactRef.js";
+import { isCallableRegion, type ContactRef } from "../domain/contactRef.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import { ANSWER_JSON, type AnswerJson, type CallOptions, type ContactAnswer, type QueueAnswer, type ReferencesPage, type Upstream, type UserAnswer } from "./upstream.js";
 
@@ -46,7 +46,9 @@ export interface ConnectUpstreamOptions {
 
 /**
  * Connect's read APIs over the real SDK. One `ConnectClient` per region for the life of the
- * process, so connections are kept alive and reused; never one per request.
+ * process, so connections are kept alive and reused; never one per request. Only for the regions
+ * the gateway may call (`CONNECT_REGIONS`, `isCallableRegion`), so there are never more clients than
+ * that list has regions, whatever regions callers write.
  */
 export class ConnectUpstream implements Upstream {
   private readonly clients = new Map<string, ConnectClient>();
@@ -119,7 +121,12 @@ export class ConnectUpstream implements Upstream {
   // Private: sends `command` with the region's client. Its state for the client's two middlewares
   // (`beforeAttempt` gates every attempt; `onBody` receives a success's body) is keyed by its input.
   private send<O>(region: string, api: string, command: { input: object }, options: CallOptions, onBody?: (text: string) => void): Promise<O> {
-    const client = this.client(region);
+    let client: ConnectClient;
+    try {
+      client = this.client(region);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { beforeAttempt, signal } = options;
     const stateful = beforeAttempt !== undefined || onBody !== undefined;
     if (stateful) callStates.set(command.input, { api, beforeAttempt, attempt: 0, onBody });
@@ -131,10 +138,19 @@ export class ConnectUpstream implements Upstream {
     return stateful ? sent.finally(() => callStates.delete(command.input)) : sent;
   }
 
-  /** The client for `region`, created on first use. */
+  /**
+   * The client for `region`, created on first use. Throws (`RegionNotAllowed`, before any call) for
+   * a region the gateway may not call: refs are refused as they are parsed (BAD_USER_INPUT), so
+   * this only guards the map, which thereby holds at most one client per region of
+   * `CONNECT_REGIONS`: each client keeps its sockets, and each region its quota buckets, for the
+   * life of the process.
+   */
   client(region: string): ConnectClient {
     let client = this.clients.get(region);
     if (!client) {
+      if (!isCallableRegion(region)) {
+        throw Object.assign(new Error(`The gateway does not call Amazon Connect in region "${region}" (CONNECT_REGIONS)`), { name: "RegionNotAllowed" });
+      }
       const o = this.options;
       const agent = { keepAlive: true, maxSockets: o.maxSockets ?? 50 };
       client = new ConnectClient({

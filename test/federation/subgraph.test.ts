@@ -206,6 +206,28 @@ describe("_entities, asked as a router asks", () => {
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 
+  it("refuses a representation in a region the gateway may not call with BAD_USER_INPUT naming its key, before any call", async () => {
+    const c = contact(DEMO.fullContactId);
+    const queueId = c.QueueInfo!.Id!;
+    const elsewhere = (arn: string) => arn.replace(`:${DEMO.region}:`, ":us-east-7:");
+    const { body } = await entities([
+      { __typename: "Contact", arn: elsewhere(c.Arn!) },
+      { __typename: "Contact", instanceId: elsewhere(DEMO.instanceArn), id: c.Id },
+      { __typename: "Queue", queueArn: elsewhere(`${DEMO.instanceArn}/queue/${queueId}`) },
+      { __typename: "User", arn: `arn:aws:connect:xx-bogus-99:${DEMO.accountId}:instance/${I}/agent/u-1` },
+      { __typename: "Contact", arn: c.Arn },
+    ]);
+    expect(body.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([null, null, null, null, c.Id]);
+    expect(body.errors?.map((e) => [e.path?.[1], e.extensions?.code, e.extensions?.argument])).toEqual([
+      [0, "BAD_USER_INPUT", "representations[0].arn"],
+      [1, "BAD_USER_INPUT", "representations[1].instanceId"],
+      [2, "BAD_USER_INPUT", "representations[2].queueArn"],
+      [3, "BAD_USER_INPUT", "representations[3].arn"],
+    ]);
+    expect(body.errors?.[0]?.message).toContain('"us-east-7"');
+    expect(stack.emulator.calls.total).toBe(1);
+  });
+
   it("charges every entity read to the operation's upstream budget (MAX_UPSTREAM_READS)", async () => {
     const ids = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()].slice(0, 7);
     const { body } = await entities(ids.map((id) => ({ __typename: "Contact", instanceId: I, id })));

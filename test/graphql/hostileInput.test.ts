@@ -189,6 +189,52 @@ describe("bad arguments", () => {
     expect(answer.body.errors[0].message).toContain(`"${argument}"`);
   });
 
+  it("refuses an ARN in a region the gateway may not call, with BAD_USER_INPUT and no upstream call", async () => {
+    // The shape of a region, in none of CONNECT_REGIONS (by default, the regions Connect is offered in).
+    const instanceArn = (region: string) => `arn:aws:connect:${region}:${DEMO.accountId}:instance/${I}`;
+    const contactArn = (region: string) => `${instanceArn(region)}/contact/${DEMO.fullContactId}`;
+    const range = `timeRange: { startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-02T00:00:00Z" }`;
+    const asked: Array<[string, Record<string, string>, string]> = [
+      [`query ($i: ID!) { contact(instanceId: $i, contactId: "${DEMO.fullContactId}") { id } }`, { i: instanceArn("us-east-7") }, "instanceId"],
+      [`query ($i: ID!) { contacts(instanceId: $i, contactIds: ["${DEMO.fullContactId}"]) { id } }`, { i: instanceArn("eu-north-42") }, "instanceId"],
+      [`query ($a: String!) { contactByArn(arn: $a) { id } }`, { a: contactArn("us-east-8") }, "arn"],
+      [`query ($i: ID!) { searchContacts(instanceId: $i, ${range}) { totalCount } }`, { i: instanceArn("xx-nowhere-1") }, "instanceId"],
+    ];
+    const region = await sendTo(open, gql(asked[0]![0], asked[0]![1]));
+    expect(region.body.errors[0].message).toBe('Argument "instanceId" names the region "us-east-7", which this gateway does not call (see its CONNECT_REGIONS).');
+    for (const [stack, headers] of [
+      [open, {}],
+      [prod, { authorization: `Bearer ${token}` }],
+    ] as const) {
+      for (const [query, variables, argument] of asked) {
+        const answer = await sendTo(stack, { ...gql(query, variables), headers: { "content-type": "application/json", ...headers } });
+        expectRefused(answer, 200, "BAD_USER_INPUT");
+        expect(answer.body.errors[0].extensions.argument).toBe(argument);
+        expect(answer.body.errors[0].message).toContain(`"${argument}"`);
+      }
+    }
+    // A subscription's instance too (graphql-sse, one request per subscription).
+    const stream = await fetch(`${open.url}/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: `subscription ($i: ID!) { contactEvents(instanceId: $i) { eventId } }`, variables: { i: instanceArn("us-east-9") } }),
+    });
+    const next = JSON.parse(/event: next\ndata: (.*)\n/.exec(await stream.text())![1]!);
+    expect(next.errors[0].extensions).toEqual({ code: "BAD_USER_INPUT", argument: "instanceId" });
+    expect(emulator.calls.total).toBe(0);
+    // What the reviewer sent, 2,000 times: every bogus region is refused, none is called.
+    for (let n = 0; n < 50; n++) {
+      const answer = await sendTo(prod, { ...gql(`query ($i: ID!) { contact(instanceId: $i, contactId: "c-${n}") { id } }`, { i: instanceArn(`us-east-${n + 3}`) }), headers: { "content-type": "application/json", authorization: `Bearer ${token}` } });
+      expectRefused(answer, 200, "BAD_USER_INPUT");
+    }
+  });
+
+  it("still reads an ARN of any region the gateway may call", async () => {
+    const answer = await sendTo(open, gql(`query ($a: String!) { contactByArn(arn: $a) { id region } }`, { a: `arn:aws:connect:ap-northeast-1:${DEMO.accountId}:instance/${I}/contact/${DEMO.fullContactId}` }));
+    expect(answer.body.data.contactByArn).toEqual({ id: DEMO.fullContactId, region: "ap-northeast-1" });
+    expect(emulator.calls.byRegion).toEqual({ "ap-northeast-1": { DescribeContact: 1 } });
+  });
+
   it("takes the contactIds limit from MAX_CONTACT_IDS", async () => {
     const answer = await sendTo(tight, gql(`{ contacts(instanceId: "${I}", contactIds: ["a", "b", "c", "d"]) { id } }`));
     expectRefused(answer, 200, "BAD_USER_INPUT");

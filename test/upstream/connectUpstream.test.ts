@@ -148,6 +148,35 @@ describe("the upstream client", () => {
     expect(emulator.calls.byApi.DescribeContact - before).toBe(3);
   });
 
+  // The reviewer's repro: 2,000 ARNs of invented regions made 2,000 clients (and quota buckets), kept
+  // for the life of the process. Refs are refused as they are parsed; the client map refuses too.
+  it("makes no client, no quota gate and no call for a region the gateway may not call", async () => {
+    const fresh = new ConnectUpstream({ endpoint: emulator.url, credentials: EMULATOR_CREDENTIALS });
+    const clients = (fresh as unknown as { clients: Map<string, unknown> }).clients;
+    const before = emulator.calls.total;
+    const gate = vi.fn(async () => {});
+    try {
+      expect(() => fresh.client("us-east-7")).toThrow(expect.objectContaining({ name: "RegionNotAllowed" }));
+      for (let n = 3; n < 40; n++) {
+        const region = `us-east-${n}`;
+        const refused = expect.objectContaining({ name: "RegionNotAllowed" });
+        const ref = { region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
+        await expect(fresh.describeContact(ref, { beforeAttempt: gate })).rejects.toEqual(refused);
+        await expect(fresh.describeQueue({ region, instanceId: DEMO.instanceId, id: "q-1" })).rejects.toEqual(refused);
+        await expect(fresh.getContactAttributes(ref, { beforeAttempt: gate })).rejects.toEqual(refused);
+        await expect(fresh.searchContacts(region, { InstanceId: DEMO.instanceId, TimeRange: undefined as never })).rejects.toEqual(refused);
+      }
+      expect(clients.size).toBe(0);
+      expect(gate).not.toHaveBeenCalled();
+      expect(emulator.calls.total - before).toBe(0);
+      // A region it may call still gets its one client.
+      expect(fresh.client("eu-west-2")).toBe(fresh.client("eu-west-2"));
+      expect([...clients.keys()]).toEqual(["eu-west-2"]);
+    } finally {
+      fresh.destroy();
+    }
+  });
+
   // A signal has to reach the SDK in `send`'s options, which bypasses the cached handler for that call.
   it("still honours a caller's abort signal, and answers the calls after it", async () => {
     const ref = { region: DEMO.region, instanceId: DEMO.instanceId, contactId: DEMO.fullContactId };
