@@ -100,8 +100,25 @@ export class ContactEventConsumer {
       failures = 0;
       this.current = "receiving";
       const done: Message[] = [];
-      for (const message of messages) if (await this.handle(message)) done.push(message);
+      for (const message of messages) if (await this.handleSafely(message)) done.push(message);
       await this.delete(done);
+    }
+  }
+
+  // Private: `handle`, which never rejects: a message whose handling throws (a defect) is logged and
+  // left for redelivery like a failed apply, so neither the batch's other messages (applied, to be
+  // deleted) nor the loop itself are lost with it.
+  private async handleSafely(message: Message): Promise<boolean> {
+    try {
+      return await this.handle(message);
+    } catch (error) {
+      this.options.metrics?.observeEvent("failed");
+      this.options.logger.error(
+        { messageId: message.MessageId, err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+        "could not handle a contact event message; it will be redelivered",
+      );
+      await this.retryLater(message);
+      return false;
     }
   }
 

@@ -108,14 +108,17 @@ export class ContactEventRelay {
     return this.remote;
   }
 
-  // Private: the contact after `event`; `null` when Connect says it does not exist (or may not be
-  // read): subscribers still get the notification.
+  // Private: the contact after `event`; `null` when Connect's answer is final: it does not exist, may
+  // not be read, or the request itself is refused (InvalidRequest/InvalidParameter: the event names
+  // ids Connect will never accept). Subscribers still get the notification, and the message is done
+  // with: reading again would fail again, for as long as the queue keeps the message. Throttling,
+  // timeouts and Connect's own failures are thrown, to be read again on redelivery.
   private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<ContactModel>): Promise<ContactModel | null> {
     try {
       return await read(event.ref);
     } catch (error) {
       const code = upstreamErrorCode(error);
-      if (code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN) return null;
+      if (code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN || code === ErrorCode.BAD_USER_INPUT) return null;
       throw error;
     }
   }

@@ -46,7 +46,7 @@ export function parseContactEvent(body: string): ParsedMessage {
   }
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) return { ok: false, reason: `not a contact event (${describeIssue(envelope.error)})` };
-  const detail = Detail.safeParse(camelCased(envelope.data.detail));
+  const detail = Detail.safeParse(camelCased(envelope.data.detail, DETAIL_LEVELS));
   if (!detail.success) return { ok: false, reason: `not a contact event (detail: ${describeIssue(detail.error)})` };
   const d = detail.data;
   const instance = parseInstanceArn(d.instanceArn ?? envelope.data.resources?.[0] ?? "");
@@ -69,16 +69,22 @@ export function parseContactEvent(body: string): ParsedMessage {
   };
 }
 
-// Private: `detail` with the first letter of every member name lower-cased, nested objects too
+/**
+ * Levels of `detail` whose member names are read (`detail.queueInfo.queueArn`: two). Deeper members
+ * are passed through unread: walking a body's whole tree let one message nested thousands of levels
+ * deep (JSON.parse takes any depth) overflow the stack and stop the consumer.
+ */
+const DETAIL_LEVELS = 2;
+
+// Private: `detail` with the first letter of every member name lower-cased, `levels` deep
 // (`QueueInfo.QueueArn` → `queueInfo.queueArn`); a camelCase member wins over its PascalCase twin.
-function camelCased(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCased);
-  if (value === null || typeof value !== "object") return value;
+function camelCased(value: unknown, levels: number): unknown {
+  if (levels === 0 || value === null || typeof value !== "object" || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, member] of Object.entries(value)) {
     const name = key.charAt(0).toLowerCase() + key.slice(1);
     if (name !== key && name in value) continue;
-    out[name] = camelCased(member);
+    out[name] = camelCased(member, levels - 1);
   }
   return out;
 }
