@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
     maxSockets: config.CONNECT_MAX_SOCKETS,
+    regions: config.CONNECT_REGIONS,
   });
   // Live contact events: CONTACT_EVENTS_QUEUE_URL, else the emulator's queue in emulator mode.
   const queueUrl = config.CONTACT_EVENTS_QUEUE_URL ?? emulator?.events.queueUrl ?? (emulatorUrl ? emulatorQueueUrl(emulatorUrl) : undefined);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseApiQuotas, type ApiQuota, type RelatedApi } from "../domain/apiQuotas.js";
-import { CONNECT_SERVICE_REGIONS, REGION_PATTERN, setCallableRegions } from "../domain/contactRef.js";
+import { CONNECT_SERVICE_REGIONS, REGION_PATTERN } from "../domain/contactRef.js";
 
 /**
  * Every setting the gateway reads, in one table: the environment variable, its schema, its default
@@ -154,7 +154,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   SHUTDOWN_GRACE_MS: number;
   LOG_LEVEL: z.output<typeof SETTINGS.LOG_LEVEL.schema>;
   CONNECT_MODE: "emulator" | "aws";
-  /** The regions refs may name: the setting's list with `AWS_REGION` (installed by `loadConfig`). */
+  /** The regions refs may name: the setting's list with `AWS_REGION` (see `Regions`). */
   CONNECT_REGIONS: string[];
   CONNECT_MAX_ATTEMPTS: number;
   CONNECT_RETRY_MODE: "standard" | "adaptive";
@@ -203,9 +203,7 @@ export class ConfigError extends Error {
 
 /**
  * Reads and validates the configuration from `env` (unset and empty variables take their defaults).
- * Throws `ConfigError` naming the first bad setting. Installs `CONNECT_REGIONS` as the regions refs
- * may name (`setCallableRegions`), the one setting the domain holds for the process: regions are
- * parsed under every resolver, subscription and event, where no configuration is at hand.
+ * Throws `ConfigError` naming the first bad setting.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): Config {
   // Renamed when it began counting every API: a deployment still setting it must not silently get the default.
@@ -236,7 +234,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean
     );
   }
   const connectRegions = [...new Set([...(p.CONNECT_REGIONS ?? []), region])];
-  setCallableRegions(connectRegions);
   return {
     ...p,
     AWS_REGION: region,

@@ -176,28 +176,26 @@ export const CONNECT_SERVICE_REGIONS: readonly string[] = [
 /** What a region's name looks like (`us-east-1`, `us-gov-west-1`); `CONNECT_REGIONS` entries are checked against it. */
 export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
-// Private: the regions refs may name. One set per process: regions are parsed deep under every
-// resolver, subscription and event, where no configuration is at hand, and a process has one
-// configuration (`loadConfig` installs its `CONNECT_REGIONS` here). Until then, Connect's regions.
-let callableRegions: ReadonlySet<string> = new Set(CONNECT_SERVICE_REGIONS);
-
 /**
- * Makes `regions` the only ones a ref may name (`CONNECT_REGIONS` with `AWS_REGION`): an ARN in any
+ * Where refs may point: the region an instance id without an ARN is in (`AWS_REGION`), and every
+ * region the gateway may call (`CONNECT_REGIONS`, which always holds the default). An ARN of any
  * other region is refused as it is parsed, before any call, so no SDK client, socket pool or quota
- * bucket is ever made for a region a caller invents.
+ * bucket is ever made for a region a caller invents. Carried by the request context and handed to
+ * whatever parses refs; the configuration makes it once (`Config.CONNECT_REGIONS`).
  */
-export function setCallableRegions(regions: Iterable<string>): void {
-  callableRegions = new Set(regions);
+export interface Regions {
+  readonly defaultRegion: string;
+  readonly callable: ReadonlySet<string>;
 }
 
-/** Whether the gateway may call Amazon Connect in `region` (`setCallableRegions`). */
-export function isCallableRegion(region: string): boolean {
-  return callableRegions.has(region);
+/** `Regions` from the default region and the callable ones (the default is always callable). */
+export function regionsOf(defaultRegion: string, callable: Iterable<string> = CONNECT_SERVICE_REGIONS): Regions {
+  return { defaultRegion, callable: new Set([...callable, defaultRegion]) };
 }
 
 /** Why the gateway may not call `region`, or `null` when it may. */
-export function regionProblem(region: string): string | null {
-  if (isCallableRegion(region)) return null;
+export function regionProblem(region: string, regions: Regions): string | null {
+  if (regions.callable.has(region)) return null;
   return `names the region "${region}", which this gateway does not call (see its CONNECT_REGIONS)`;
 }
 
@@ -211,29 +209,11 @@ export interface ParsedContactArn extends ContactRef {
 }
 
 /**
- * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}` in a
- * region the gateway may call (`isCallableRegion`); returns `null` for anything else (the caller
- * turns that into BAD_USER_INPUT; `contactArnArgument` says which).
+ * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}`;
+ * returns `null` for anything else. Whether the gateway may call its region is the caller's to
+ * check (`contactArnArgument` does both).
  */
 export function parseContactArn(arn: string): ParsedContactArn | null {
-  const parsed = matchContactArn(arn);
-  return parsed && isCallableRegion(parsed.region) ? parsed : null;
-}
-
-/**
- * The contact a contact-ARN argument names. A malformed ARN, or one in a region the gateway may not
- * call, is BAD_USER_INPUT naming the argument, before any call.
- */
-export function contactArnArgument(argument: string, value: string): ContactRef {
-  const parsed = matchContactArn(value);
-  if (!parsed) throw badUserInput(argument, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
-  const problem = regionProblem(parsed.region);
-  if (problem) throw badUserInput(argument, problem);
-  return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId };
-}
-
-// Private: a contact ARN's parts, whatever its region.
-function matchContactArn(arn: string): ParsedContactArn | null {
   if (arn.length > 2048) return null;
   const match = CONTACT_ARN.exec(arn);
   if (!match) return null;
@@ -248,6 +228,18 @@ function matchContactArn(arn: string): ParsedContactArn | null {
   };
 }
 
+/**
+ * The contact a contact-ARN argument names. A malformed ARN, or one in a region the gateway may not
+ * call, is BAD_USER_INPUT naming the argument, before any call.
+ */
+export function contactArnArgument(argument: string, value: string, regions: Regions): ContactRef {
+  const parsed = parseContactArn(value);
+  if (!parsed) throw badUserInput(argument, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
+  const problem = regionProblem(parsed.region, regions);
+  if (problem) throw badUserInput(argument, problem);
+  return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId };
+}
+
 const INSTANCE_ARN = /^arn:(aws[a-z-]*):connect:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):instance\/([^/]+)$/;
 
 /** Where an instance lives: the region of its endpoint and quota, and its id. */
@@ -259,17 +251,12 @@ export interface InstanceRef {
 type ParsedInstanceArn = InstanceRef & { readonly partition: string; readonly accountId: string };
 
 /**
- * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}` in a region the gateway
- * may call (`isCallableRegion`); returns `null` for anything else. Arguments that take an instance
- * id take its ARN too, so one query can address instances of several regions.
+ * Parses `arn:{partition}:connect:{region}:{account}:instance/{instanceId}`; returns `null` for
+ * anything else. Arguments that take an instance id take its ARN too, so one query can address
+ * instances of several regions; whether the gateway may call the region is the caller's to check
+ * (`instanceArgument` does both).
  */
 export function parseInstanceArn(arn: string): ParsedInstanceArn | null {
-  const parsed = matchInstanceArn(arn);
-  return parsed && isCallableRegion(parsed.region) ? parsed : null;
-}
-
-// Private: an instance ARN's parts, whatever its region.
-function matchInstanceArn(arn: string): ParsedInstanceArn | null {
   if (arn.length > 2048) return null;
   const match = INSTANCE_ARN.exec(arn);
   if (!match) return null;
@@ -279,21 +266,21 @@ function matchInstanceArn(arn: string): ParsedInstanceArn | null {
 }
 
 /**
- * The instance an `instanceId` argument names: an instance id (in `defaultRegion`) or an instance
- * ARN (in its own region, which must be one the gateway may call). Anything else is BAD_USER_INPUT
- * naming the argument, before any call.
+ * The instance an `instanceId` argument names: an instance id (in `regions.defaultRegion`) or an
+ * instance ARN (in its own region, which must be one the gateway may call). Anything else is
+ * BAD_USER_INPUT naming the argument, before any call.
  */
-export function instanceArgument(argument: string, value: string, defaultRegion: string): InstanceRef {
+export function instanceArgument(argument: string, value: string, regions: Regions): InstanceRef {
   if (value.startsWith("arn:")) {
-    const ref = matchInstanceArn(value);
+    const ref = parseInstanceArn(value);
     if (!ref) throw badUserInput(argument, "must be an instance id or an instance ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}");
-    const problem = regionProblem(ref.region);
+    const problem = regionProblem(ref.region, regions);
     if (problem) throw badUserInput(argument, problem);
     return { region: ref.region, instanceId: ref.instanceId };
   }
   const problem = idProblem(value, INSTANCE_ID_MAX);
   if (problem) throw badUserInput(argument, problem);
-  return { region: defaultRegion, instanceId: value };
+  return { region: regions.defaultRegion, instanceId: value };
 }
 
 /** How errors name a contact: ids only, which are not personal data. */

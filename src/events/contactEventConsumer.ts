@@ -26,6 +26,8 @@ export interface ContactEventConsumerOptions {
   waitTimeSeconds?: number;
   /** Longest back-off between failed receives, ms. Default 30,000. */
   maxBackoffMs?: number;
+  /** The regions the gateway may call (`CONNECT_REGIONS`): an event of another is rejected. Default: Connect's regions. */
+  regions?: ReadonlySet<string> | undefined;
 }
 
 /** Longest a delete or visibility change may take (SQS calls that are not long polls), ms. */
@@ -140,7 +142,7 @@ export class ContactEventConsumer {
   private async handle(message: Message): Promise<boolean> {
     const { logger, metrics } = this.options;
     metrics?.observeEvent("received");
-    const parsed = parseContactEvent(message.Body ?? "");
+    const parsed = parseContactEvent(message.Body ?? "", this.options.regions);
     if (!parsed.ok) {
       metrics?.observeEvent("rejected");
       logger.warn(

@@ -25,6 +25,8 @@ export interface LiveContactEventsOptions {
   metrics: GatewayMetrics;
   /** Observes every contact an event changed (on every replica). */
   onContactChanged?: ((ref: ContactRef) => void) | undefined;
+  /** The regions the gateway may call (`CONNECT_REGIONS`): events of another are rejected. */
+  regions?: ReadonlySet<string> | undefined;
 }
 
 /** Live contact events on this replica, assembled; see `createLiveContactEvents`. */
@@ -67,7 +69,7 @@ export function createLiveContactEvents(options: LiveContactEventsOptions): Live
     metrics,
     onContactChanged: options.onContactChanged,
   });
-  const consumer = new ContactEventConsumer({ sqs: options.sqs, queueUrl: options.queueUrl, apply: (event) => relay.apply(event), logger, metrics });
+  const consumer = new ContactEventConsumer({ sqs: options.sqs, queueUrl: options.queueUrl, apply: (event) => relay.apply(event), logger, metrics, regions: options.regions });
   return {
     hub,
     relay,

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import type { ContactEvent } from "../domain/contactEvent.js";
-import { CONTACT_ID_MAX, idProblem, parseInstanceArn } from "../domain/contactRef.js";
+import { CONNECT_SERVICE_REGIONS, CONTACT_ID_MAX, idProblem, parseInstanceArn } from "../domain/contactRef.js";
 
 /** What `parseContactEvent` makes of a message body: the event, or why it is not one. */
 export type ParsedMessage = { readonly ok: true; readonly event: ContactEvent } | { readonly ok: false; readonly reason: string };
+
+const DEFAULT_REGIONS: ReadonlySet<string> = new Set(CONNECT_SERVICE_REGIONS);
 
 /** EventBridge's envelope of a Connect contact event. Unknown members are ignored. */
 const Envelope = z.object({
@@ -34,10 +36,11 @@ const Detail = z.object({
  * (`source: aws.connect`, `detail-type: Amazon Connect Contact Event`). Member names of `detail` are
  * read camelCase, as real consumers do; PascalCase (as in some of AWS's samples) is tolerated;
  * unknown members and unknown event types pass. The instance and region come from
- * `detail.instanceArn` (else the envelope's first resource). Anything else is `{ ok: false }` with a
- * reason that never quotes the body (it may hold personal data).
+ * `detail.instanceArn` (else the envelope's first resource), which must be in one of `regions` (the
+ * regions the gateway may call: it reads the event's contact there). Anything else is
+ * `{ ok: false }` with a reason that never quotes the body (it may hold personal data).
  */
-export function parseContactEvent(body: string): ParsedMessage {
+export function parseContactEvent(body: string, regions: ReadonlySet<string> = DEFAULT_REGIONS): ParsedMessage {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -51,6 +54,7 @@ export function parseContactEvent(body: string): ParsedMessage {
   const d = detail.data;
   const instance = parseInstanceArn(d.instanceArn ?? envelope.data.resources?.[0] ?? "");
   if (!instance) return { ok: false, reason: "not a contact event (no instance ARN)" };
+  if (!regions.has(instance.region)) return { ok: false, reason: "not a contact event of a region the gateway calls (CONNECT_REGIONS)" };
   if (idProblem(d.contactId, CONTACT_ID_MAX)) return { ok: false, reason: "not a contact event (malformed contactId)" };
   return {
     ok: true,

@@ -15,7 +15,7 @@ export const MAX_FILTER_ENTRIES = 100;
  * regions, so an instance ARN filters by its id.
  */
 export function subscribeContactEvents(args: SubscriptionContactEventsArgs, ctx: GatewayContext): AsyncIterable<ContactEventDelivery> {
-  const { instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+  const { instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
   const filter: ContactEventFilter = { instanceId, ...filterOf(args.filter) };
   const live = ctx.live;
   if (!live?.hub) {

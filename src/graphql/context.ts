@@ -1,4 +1,4 @@
-import type { ContactModel, ContactRef } from "../domain/contactRef.js";
+import type { ContactModel, ContactRef, Regions } from "../domain/contactRef.js";
 import type { Principal } from "../domain/principal.js";
 import type { ContactEventHub } from "../events/contactEventHub.js";
 import type { CachedContact, FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
@@ -15,8 +15,11 @@ import { upstreamGuard } from "./upstreamBudget.js";
  */
 export interface GatewayContext {
   readonly loaders: Loaders;
-  /** The region of ids given without an ARN (`AWS_REGION`, or the emulator's). */
-  readonly defaultRegion: string;
+  /**
+   * The region of ids given without an ARN (`AWS_REGION`, or the emulator's), and the regions an
+   * ARN may name (`CONNECT_REGIONS`).
+   */
+  readonly regions: Regions;
   /**
    * Correlates the operation's log lines (a `requestId` field in each); taken from `x-request-id` or
    * generated. The context carries no logger of its own: a child logger per request cost more than
@@ -55,7 +58,7 @@ export interface ContextSources {
   readonly cachedContact?: CachedContact | undefined;
   /** How the queue, user, attribute, reference and search loaders read. */
   readonly related: RelatedFetch;
-  readonly defaultRegion: string;
+  readonly regions: Regions;
   /** Upstream calls one loader batch keeps in flight at once (`CONNECT_MAX_CONCURRENCY`). */
   readonly concurrency: number;
   readonly maxContactIds: number;
@@ -107,7 +110,7 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
   if (primed) loaders.contact.prime(primed.ref, primed.contact);
   return {
     loaders,
-    defaultRegion: sources.defaultRegion,
+    regions: sources.regions,
     requestId: request.requestId,
     auth: request.auth,
     redaction: { masked: new Set<string>() },

@@ -46,7 +46,7 @@ function refusal(representation: unknown, index: number, ctx: GatewayContext): E
   const argument = `representations[${index}]`;
   let place: { readonly instanceId: string };
   try {
-    place = representationPlace(representation, ctx.defaultRegion, argument);
+    place = representationPlace(representation, ctx.regions, argument);
   } catch (error) {
     return error as Error; // not an entity's, or a malformed key: BAD_USER_INPUT naming it
   }

@@ -1,7 +1,7 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { addResolversToSchema } from "@graphql-tools/schema";
 import { Kind, parse, type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema } from "graphql";
-import { CONTACT_ID_MAX, contactArnArgument, idProblem, INSTANCE_ID_MAX, instanceArgument, regionProblem, type ContactRef } from "../domain/contactRef.js";
+import { CONTACT_ID_MAX, contactArnArgument, idProblem, INSTANCE_ID_MAX, instanceArgument, regionProblem, type ContactRef, type Regions } from "../domain/contactRef.js";
 import { badUserInput } from "../domain/errors.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import type { ResolversParentTypes } from "../generated/graphql.js";
@@ -42,14 +42,14 @@ export type Representation = { readonly __typename: string } & Readonly<Record<s
  * `representations[i]`) for a malformed one or one in a region the gateway may not call, before
  * any call.
  */
-export function contactRepresentationRef(representation: Representation, defaultRegion: string, argument: string): ContactRef {
+export function contactRepresentationRef(representation: Representation, regions: Regions, argument: string): ContactRef {
   const { arn, instanceId, id } = representation;
   if (arn !== undefined && arn !== null) {
     if (typeof arn !== "string") throw badUserInput(`${argument}.arn`, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
-    return contactArnArgument(`${argument}.arn`, arn);
+    return contactArnArgument(`${argument}.arn`, arn, regions);
   }
   if (typeof instanceId !== "string" || typeof id !== "string") throw badUserInput(argument, "must carry a Contact key: `arn`, or `instanceId` and `id`");
-  const instance = instanceArgument(`${argument}.instanceId`, instanceId, defaultRegion);
+  const instance = instanceArgument(`${argument}.instanceId`, instanceId, regions);
   const problem = idProblem(id, CONTACT_ID_MAX);
   if (problem) throw badUserInput(`${argument}.id`, problem);
   return { ...instance, contactId: id };
@@ -60,13 +60,13 @@ export function contactRepresentationRef(representation: Representation, default
  * Throws BAD_USER_INPUT naming the field for a malformed one or one in a region the gateway may not
  * call, before any call.
  */
-export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument: string): ResourceRef {
+export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument: string, regions: Regions): ResourceRef {
   const field = ENTITY_KEYS[type][0];
   const kind = type === "Queue" ? "queue" : "agent";
   const value = representation[field];
   const ref = typeof value === "string" ? parseResourceArn(value, kind) : null;
   if (!ref) throw badUserInput(`${argument}.${field}`, `must be a ${type === "Queue" ? "queue" : "user"} ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/${kind}/{id}`);
-  const problem = regionProblem(ref.region);
+  const problem = regionProblem(ref.region, regions);
   if (problem) throw badUserInput(`${argument}.${field}`, problem);
   return ref;
 }
@@ -79,14 +79,14 @@ export function resourceRepresentationRef(representation: Representation, type: 
  * `@apollo/subgraph` would otherwise fail as an internal error, and like `contactRepresentationRef`
  * for a malformed key.
  */
-export function representationPlace(representation: unknown, defaultRegion: string, argument: string): { readonly region: string; readonly instanceId: string } {
+export function representationPlace(representation: unknown, regions: Regions, argument: string): { readonly region: string; readonly instanceId: string } {
   const typename = representation !== null && typeof representation === "object" && !Array.isArray(representation) ? (representation as Representation).__typename : undefined;
   switch (typename) {
     case "Contact":
-      return contactRepresentationRef(representation as Representation, defaultRegion, argument);
+      return contactRepresentationRef(representation as Representation, regions, argument);
     case "Queue":
     case "User":
-      return resourceRepresentationRef(representation as Representation, typename, argument);
+      return resourceRepresentationRef(representation as Representation, typename, argument, regions);
     default:
       throw badUserInput(argument, `must be a representation of an entity: an object whose __typename is ${Object.keys(ENTITY_KEYS).join(", ")}`);
   }
@@ -147,13 +147,13 @@ type EntityResolvers = {
  */
 const entityResolvers: EntityResolvers = {
   Contact: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.contact.load(contactRepresentationRef(representation, ctx.defaultRegion, REPRESENTATION))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.contact.load(contactRepresentationRef(representation, ctx.regions, REPRESENTATION))),
   },
   Queue: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.queue.load(resourceRepresentationRef(representation, "Queue", REPRESENTATION))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.queue.load(resourceRepresentationRef(representation, "Queue", REPRESENTATION, ctx.regions))),
   },
   User: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.user.load(resourceRepresentationRef(representation, "User", REPRESENTATION))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.user.load(resourceRepresentationRef(representation, "User", REPRESENTATION, ctx.regions))),
   },
 };
 

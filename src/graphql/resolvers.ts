@@ -2,9 +2,9 @@ import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
 import { GraphQLScalarType } from "graphql";
 import {
   CONTACT_ID_MAX,
+  contactArnArgument,
   idProblem,
   instanceArgument,
-  parseContactArn,
   relatedRef,
   type ContactModel,
   type ContactRef,
@@ -58,13 +58,13 @@ export const resolvers: Resolvers = {
 
   Query: {
     contact: (_, args, ctx) => {
-      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
       return ctx.loaders.readContact({ region, instanceId, contactId });
     },
 
     contacts: (_, args, ctx) => {
-      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
       // Connect has no batch read: each id is one call, so the list length is bounded (MAX_CONTACT_IDS).
       if (args.contactIds.length > ctx.maxContactIds) {
         throw badUserInput("contactIds", `may name at most ${ctx.maxContactIds} contacts (got ${args.contactIds.length})`);
@@ -80,14 +80,7 @@ export const resolvers: Resolvers = {
     },
 
     contactByArn: (_, { arn }, ctx) => {
-      const ref = parseContactArn(arn);
-      if (!ref) {
-        throw badUserInput(
-          "arn",
-          "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}",
-        );
-      }
-      return ctx.loaders.readContact({ region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId });
+      return ctx.loaders.readContact(contactArnArgument("arn", arn, ctx.regions));
     },
 
     searchContacts: (_, args, ctx) => searchContacts(args, ctx),

@@ -35,7 +35,7 @@ const MAX_CALLS_PER_FIELD = 4;
  * the next page directly; resuming from the middle of a page reads that page again.
  */
 export async function searchContacts(args: QuerySearchContactsArgs, ctx: GatewayContext): Promise<ContactConnectionModel> {
-  const instance = instanceArgument("instanceId", args.instanceId, ctx.defaultRegion);
+  const instance = instanceArgument("instanceId", args.instanceId, ctx.regions);
   const first = args.first ?? 25;
   if (!Number.isInteger(first) || first < 1 || first > SEARCH_PAGE_MAX) {
     throw badUserInput("first", `must be between 1 and ${SEARCH_PAGE_MAX} (got ${first})`);

@@ -8,6 +8,7 @@ import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
+import { regionsOf } from "../domain/contactRef.js";
 import { FULL_ACCESS } from "../domain/principal.js";
 import { createLiveContactEvents, type LiveContactEvents } from "../events/liveContactEvents.js";
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
@@ -101,6 +102,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Queues, users, attributes, references and search: each API its own quota, sharing the contact
   // source's concurrency slots and Redis.
   const related = createRelatedSource({ config, upstream, pool: source.pool, redis: source.redis, metrics });
+  // Where refs may point: AWS_REGION for bare ids, CONNECT_REGIONS for ARNs (and for events).
+  const regions = regionsOf(config.AWS_REGION, config.CONNECT_REGIONS);
   // Repeated queries answered from their stored response; contact events and no-cache re-reads
   // drop what they change (on every replica), and another replica's re-read drops this one's copy.
   const cacheOf = (kind: EntityKind) => (kind === "contact" ? source.cache : kind === "queue" ? related.queues : related.users);
@@ -130,6 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         logger,
         metrics,
         onContactChanged: responseCache && ((ref) => responseCache.contactChanged(ref)),
+        regions: regions.callable,
       })
     : undefined;
 
@@ -220,7 +224,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     fetchContact: source.fetchContact,
     cachedContact: source.cachedContact,
     related: related.fetch,
-    defaultRegion: config.AWS_REGION,
+    regions,
     concurrency: config.CONNECT_MAX_CONCURRENCY,
     maxContactIds: config.MAX_CONTACT_IDS,
     maxContactHops: config.MAX_CONTACT_HOPS,

@@ -14,7 +14,7 @@ import {
   type SearchContactsResponse,
 } from "@aws-sdk/client-connect";
 import type { DeserializeMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
-import { isCallableRegion, type ContactRef } from "../domain/contactRef.js";
+import { CONNECT_SERVICE_REGIONS, type ContactRef } from "../domain/contactRef.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import { ANSWER_JSON, type AnswerJson, type CallOptions, type ContactAnswer, type QueueAnswer, type ReferencesPage, type Upstream, type UserAnswer } from "./upstream.js";
 
@@ -42,18 +42,26 @@ export interface ConnectUpstreamOptions {
   requestTimeoutMs?: number;
   /** Sockets kept open per region. Default 50. */
   maxSockets?: number;
+  /**
+   * The regions it may call (`CONNECT_REGIONS` with `AWS_REGION`); no client is ever made for
+   * another. Default: the regions Amazon Connect is offered in (`CONNECT_SERVICE_REGIONS`).
+   */
+  regions?: Iterable<string>;
 }
 
 /**
  * Connect's read APIs over the real SDK. One `ConnectClient` per region for the life of the
  * process, so connections are kept alive and reused; never one per request. Only for the regions
- * the gateway may call (`CONNECT_REGIONS`, `isCallableRegion`), so there are never more clients than
- * that list has regions, whatever regions callers write.
+ * the gateway may call (`regions`: `CONNECT_REGIONS`), so there are never more clients than that
+ * list has regions, whatever regions callers write.
  */
 export class ConnectUpstream implements Upstream {
   private readonly clients = new Map<string, ConnectClient>();
+  private readonly regions: ReadonlySet<string>;
 
-  constructor(private readonly options: ConnectUpstreamOptions = {}) {}
+  constructor(private readonly options: ConnectUpstreamOptions = {}) {
+    this.regions = new Set(options.regions ?? CONNECT_SERVICE_REGIONS);
+  }
 
   // The three reads whose answers are cached are parsed once, by `JSON.parse`, into the answer's
   // JSON (see `keepingJson`); the SDK still signs, retries, times out, resolves endpoints and turns
@@ -148,7 +156,7 @@ export class ConnectUpstream implements Upstream {
   client(region: string): ConnectClient {
     let client = this.clients.get(region);
     if (!client) {
-      if (!isCallableRegion(region)) {
+      if (!this.regions.has(region)) {
         throw Object.assign(new Error(`The gateway does not call Amazon Connect in region "${region}" (CONNECT_REGIONS)`), { name: "RegionNotAllowed" });
       }
       const o = this.options;

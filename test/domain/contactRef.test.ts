@@ -1,19 +1,21 @@
 import { GraphQLError } from "graphql";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/config.js";
 import {
   CONNECT_SERVICE_REGIONS,
   contactArnArgument,
   instanceArgument,
-  isCallableRegion,
   parseContactArn,
   parseInstanceArn,
+  regionsOf,
 } from "../../src/domain/contactRef.js";
 
 const ACCOUNT = "123456789012";
 const INSTANCE = "9f2c4e1a-7b3d-4c8e-a5f6-0d1e2f3a4b5c";
 const instanceArn = (region: string) => `arn:aws:connect:${region}:${ACCOUNT}:instance/${INSTANCE}`;
 const contactArn = (region: string) => `${instanceArn(region)}/contact/c-1`;
+/** The default: ids alone in us-east-1, ARNs in any region Connect is offered in. */
+const CONNECT = regionsOf("us-east-1");
 
 /** What `fn` threw, as BAD_USER_INPUT's extensions and message. */
 function refusal(fn: () => unknown): { extensions: unknown; message: string } {
@@ -27,49 +29,45 @@ function refusal(fn: () => unknown): { extensions: unknown; message: string } {
 }
 
 describe("the regions a ref may name", () => {
-  // Every test here that installs other regions puts the defaults back (the set is the process's).
-  afterEach(() => void loadConfig({}, false));
-
   it("accepts an ARN of every region where Amazon Connect is offered, the emulator specs' regions among them", () => {
     expect(CONNECT_SERVICE_REGIONS).toEqual(expect.arrayContaining(["us-east-1", "us-west-2", "eu-west-2", "ap-southeast-2"]));
     for (const region of CONNECT_SERVICE_REGIONS) {
       expect(parseContactArn(contactArn(region))).toMatchObject({ region, instanceId: INSTANCE, contactId: "c-1" });
       expect(parseInstanceArn(instanceArn(region))).toMatchObject({ region, instanceId: INSTANCE });
-      expect(instanceArgument("instanceId", instanceArn(region), "us-east-1")).toEqual({ region, instanceId: INSTANCE });
-      expect(contactArnArgument("arn", contactArn(region))).toEqual({ region, instanceId: INSTANCE, contactId: "c-1" });
+      expect(instanceArgument("instanceId", instanceArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE });
+      expect(contactArnArgument("arn", contactArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE, contactId: "c-1" });
     }
   });
 
   it("refuses an ARN of a region the gateway may not call as it parses it: BAD_USER_INPUT naming the argument", () => {
     for (const region of ["us-east-7", "us-east-2000", "eu-north-42", "xx-nowhere-1"]) {
-      expect(isCallableRegion(region)).toBe(false);
-      expect(parseContactArn(contactArn(region))).toBeNull();
-      expect(parseInstanceArn(instanceArn(region))).toBeNull();
-      expect(refusal(() => instanceArgument("representations[0].instanceId", instanceArn(region), "us-east-1"))).toEqual({
+      expect(CONNECT.callable.has(region)).toBe(false);
+      expect(refusal(() => instanceArgument("representations[0].instanceId", instanceArn(region), CONNECT))).toEqual({
         extensions: { code: "BAD_USER_INPUT", argument: "representations[0].instanceId" },
         message: `Argument "representations[0].instanceId" names the region "${region}", which this gateway does not call (see its CONNECT_REGIONS).`,
       });
-      expect(refusal(() => contactArnArgument("arn", contactArn(region))).extensions).toEqual({ code: "BAD_USER_INPUT", argument: "arn" });
+      expect(refusal(() => contactArnArgument("arn", contactArn(region), CONNECT)).extensions).toEqual({ code: "BAD_USER_INPUT", argument: "arn" });
     }
     // A malformed ARN is still told apart from one of a region the gateway does not call.
-    expect(refusal(() => contactArnArgument("arn", instanceArn("us-east-1"))).message).toContain("must be a contact ARN");
+    expect(refusal(() => contactArnArgument("arn", instanceArn("us-east-1"), CONNECT)).message).toContain("must be a contact ARN");
     // An id alone is in the gateway's own region (AWS_REGION), always callable.
-    expect(instanceArgument("instanceId", INSTANCE, "eu-west-2")).toEqual({ region: "eu-west-2", instanceId: INSTANCE });
+    expect(instanceArgument("instanceId", INSTANCE, regionsOf("mx-central-1"))).toEqual({ region: "mx-central-1", instanceId: INSTANCE });
   });
 
   it("takes the regions from CONNECT_REGIONS, always with AWS_REGION", () => {
     const config = loadConfig({ CONNECT_REGIONS: "eu-west-2, ap-southeast-2", AWS_REGION: "eu-central-1" }, false);
     expect(config.CONNECT_REGIONS).toEqual(["eu-west-2", "ap-southeast-2", "eu-central-1"]);
-    expect(parseContactArn(contactArn("eu-west-2"))).not.toBeNull();
-    expect(parseContactArn(contactArn("eu-central-1"))).not.toBeNull();
-    expect(parseContactArn(contactArn("us-east-1"))).toBeNull();
-    expect(refusal(() => instanceArgument("instanceId", instanceArn("us-east-1"), config.AWS_REGION)).extensions).toEqual({ code: "BAD_USER_INPUT", argument: "instanceId" });
+    const regions = regionsOf(config.AWS_REGION, config.CONNECT_REGIONS);
+    expect(contactArnArgument("arn", contactArn("eu-west-2"), regions).region).toBe("eu-west-2");
+    expect(contactArnArgument("arn", contactArn("eu-central-1"), regions).region).toBe("eu-central-1");
+    expect(refusal(() => contactArnArgument("arn", contactArn("us-east-1"), regions)).extensions).toEqual({ code: "BAD_USER_INPUT", argument: "arn" });
+    expect(refusal(() => instanceArgument("instanceId", instanceArn("us-east-1"), regions)).extensions).toEqual({ code: "BAD_USER_INPUT", argument: "instanceId" });
 
     // A region Connect may offer later is one setting away; the default is Connect's list and AWS_REGION.
-    expect(loadConfig({ CONNECT_REGIONS: "us-east-1,mx-central-1" }, false).CONNECT_REGIONS).toEqual(["us-east-1", "mx-central-1"]);
-    expect(isCallableRegion("mx-central-1")).toBe(true);
+    const later = loadConfig({ CONNECT_REGIONS: "us-east-1,mx-central-1" }, false);
+    expect(later.CONNECT_REGIONS).toEqual(["us-east-1", "mx-central-1"]);
+    expect(regionsOf(later.AWS_REGION, later.CONNECT_REGIONS).callable.has("mx-central-1")).toBe(true);
     expect(loadConfig({}, false).CONNECT_REGIONS).toEqual([...CONNECT_SERVICE_REGIONS]);
-    expect(isCallableRegion("mx-central-1")).toBe(false);
   });
 
   it("refuses a CONNECT_REGIONS entry that is not a region's name at start-up", () => {

@@ -65,6 +65,13 @@ describe("parseContactEvent", () => {
     expect(parsed.ok && parsed.event.eventType).toBe("SOMETHING_NEW");
   });
 
+  it("refuses an event of an instance in a region the gateway does not call (CONNECT_REGIONS)", () => {
+    const body = JSON.stringify(envelope({ eventType: "INITIATED", contactId: "c-5", instanceArn: INSTANCE_ARN.replace("eu-west-2", "us-east-99") }));
+    expect(parseContactEvent(body)).toEqual({ ok: false, reason: "not a contact event of a region the gateway calls (CONNECT_REGIONS)" });
+    expect(parseContactEvent(JSON.stringify(envelope({ eventType: "INITIATED", contactId: "c-5" })), new Set(["us-east-1"]))).toMatchObject({ ok: false });
+    expect(parseContactEvent(JSON.stringify(envelope({ eventType: "INITIATED", contactId: "c-5" })), new Set(["eu-west-2"]))).toMatchObject({ ok: true });
+  });
+
   it("takes the instance from the envelope's resources when the detail has no instanceArn", () => {
     const parsed = parseContactEvent(JSON.stringify(envelope({ eventType: "INITIATED", contactId: "c-4" })));
     expect(parsed.ok && parsed.event.ref).toEqual({ region: "eu-west-2", instanceId: "11111111-2222-3333-4444-555555555555", contactId: "c-4" });

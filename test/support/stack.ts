@@ -53,6 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     retryMode: config.CONNECT_RETRY_MODE,
     connectionTimeoutMs: config.CONNECT_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: config.CONNECT_REQUEST_TIMEOUT_MS,
+    regions: config.CONNECT_REGIONS,
   });
   const logger = options.logLines ? collectingLogger(options.logLines) : pino({ level: "silent" });
   const gateway = await createGateway({
