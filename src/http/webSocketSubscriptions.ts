@@ -1,7 +1,7 @@
 import type { WebsocketHandler } from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
 import { GraphQLError } from "graphql";
-import { CloseCode, type Context } from "graphql-ws";
+import { CloseCode, MessageType, type Context } from "graphql-ws";
 import { makeHandler, type Extra } from "graphql-ws/use/@fastify/websocket";
 import { ErrorCode } from "../domain/errors.js";
 import { hasExpired, type Principal } from "../domain/principal.js";
@@ -26,7 +26,20 @@ export interface WebSocketOptions {
 interface ConnectionState {
   readonly principal: Principal;
   readonly key: string;
-  subscriptions: number;
+  /**
+   * Every id of this connection whose subscription is pending (accepted, its stream not yet made) or
+   * active, with its stream once made; from `onSubscribe` until graphql-ws reports it complete
+   * (`onComplete`) or the socket closes. Its size is what `SUBSCRIPTIONS_PER_CONNECTION` bounds and
+   * what `graphql_subscriptions{transport="ws"}` counts.
+   */
+  readonly subscriptions: Map<string, Subscription>;
+}
+
+interface Subscription {
+  /** The subscription's results (`SubscriptionServer.subscribe`), once made. */
+  results?: Results | undefined;
+  /** The client sent Complete for it while it was pending: its results end as soon as they are made. */
+  completed?: boolean;
 }
 
 /**
@@ -44,7 +57,22 @@ interface ConnectionState {
  * - Every refusal writes one log line, under the upgrade request's id (`SubscriptionLog`); a refused
  *   subscription's codes are counted, a refused connection's are not (no GraphQL error was sent).
  *   The protocol's own refusals (a malformed message, a subscribe before `connection_ack`, a
- *   duplicate id) are graphql-ws's, which closes the socket without asking these hooks.
+ *   duplicate id) close the socket and write no line: graphql-ws's, without asking these hooks, and
+ *   the one duplicate graphql-ws misses (below), here.
+ *
+ * The connection's subscriptions are tracked here, not left to graphql-ws 6.4.2, whose table loses
+ * them: its Complete deletes an id's slot while the subscription is still being set up, a Subscribe
+ * on that id then passes its duplicate check, and the first subscription, once made, overwrites the
+ * slot of the second; from then on neither Complete nor the socket's close reaches it, and it
+ * executes every event for a closed socket, past both bounds, forever. (Its `finally` likewise
+ * deletes the slot of a newer subscription on a reused id.) So:
+ * - an id is taken from `onSubscribe` until graphql-ws reports its subscription complete
+ *   (`onComplete`, after its results ended), not merely until the client's Complete: a Subscribe on
+ *   a taken id, even right after that Complete, closes the socket with 4409 (`Subscriber for <id>
+ *   already exists`), as graphql-ws does for the duplicates it sees;
+ * - every stream the connection made is kept, so a Complete from the client ends it even when
+ *   graphql-ws lost it, and closing the socket ends them all, made or still being made: no
+ *   subscription outlives its socket, and the hub and the gauge return to 0.
  */
 export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
   const { server, metrics } = options;
@@ -74,18 +102,25 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
           socket.close(CloseCode.Forbidden, closeReason(refusal.message));
           return false;
         }
-        state.set(ctx, { principal, key, subscriptions: 0 });
+        state.set(ctx, { principal, key, subscriptions: new Map() });
+        socket.on("message", (data) => clientCompleted(state.get(ctx), data));
         return true;
       },
-      onSubscribe(ctx, _id, payload) {
+      onSubscribe(ctx, id, payload) {
         const origin: SubscriptionOrigin = { transport: "ws", requestId: ctx.extra.request.id, started: process.hrtime.bigint() };
         const connection = state.get(ctx);
         if (!connection) return server.refuse(origin, payload, [new GraphQLError("Not connected.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
+        if (connection.subscriptions.has(id)) {
+          // A protocol error, as graphql-ws's own duplicates: nothing logged, nothing sent (the socket is closing).
+          const message = `Subscriber for ${id} already exists`;
+          ctx.extra.socket.close(CloseCode.SubscriberAlreadyExists, message);
+          return [new GraphQLError(message)];
+        }
         if (hasExpired(connection.principal)) {
           ctx.extra.socket.close(CloseCode.Unauthorized, "The bearer token has expired.");
           return server.refuse(origin, payload, [new GraphQLError("The bearer token has expired.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })]);
         }
-        if (connection.subscriptions >= server.maxSubscriptionsPerConnection) {
+        if (connection.subscriptions.size >= server.maxSubscriptionsPerConnection) {
           return server.refuse(origin, payload, [
             new GraphQLError(`At most ${server.maxSubscriptionsPerConnection} subscriptions per connection (SUBSCRIPTIONS_PER_CONNECTION).`, {
               extensions: { code: ErrorCode.SUBSCRIPTION_LIMIT_EXCEEDED, limit: "SUBSCRIPTIONS_PER_CONNECTION" },
@@ -95,21 +130,34 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
         const onOverflow = (error: Error) => ctx.extra.socket.close(CLOSE_TOO_SLOW, closeReason(error.message));
         const args = server.prepare(payload, { ...origin, principal: connection.principal, onOverflow });
         if (Array.isArray(args)) return args;
-        connection.subscriptions++;
+        connection.subscriptions.set(id, {});
         metrics.observeSubscriptions("ws", 1);
         return args;
       },
       subscribe: (args) => server.subscribe(args as Parameters<SubscriptionServer["subscribe"]>[0]),
-      onComplete(ctx) {
+      onOperation(ctx, id, _payload, _args, result) {
+        const results = resultsOf(result);
+        if (!results) return;
+        const subscription = state.get(ctx)?.subscriptions.get(id);
+        // Made after the socket closed, or completed by the client while it was being made: end it now.
+        if (!subscription || subscription.completed) end(results);
+        else subscription.results = results;
+      },
+      onComplete(ctx, id) {
         const connection = state.get(ctx);
-        if (!connection) return;
-        connection.subscriptions--;
-        metrics.observeSubscriptions("ws", -1);
+        if (connection?.subscriptions.delete(id)) metrics.observeSubscriptions("ws", -1);
       },
       onClose(ctx) {
         const connection = state.get(ctx);
-        if (connection) server.disconnect(connection.key);
         state.delete(ctx);
+        if (!connection) return;
+        server.disconnect(connection.key);
+        // graphql-ws ends the streams it still knows of; these are all of them (ending one twice is harmless).
+        for (const subscription of connection.subscriptions.values()) {
+          if (subscription.results) end(subscription.results);
+          metrics.observeSubscriptions("ws", -1);
+        }
+        connection.subscriptions.clear();
       },
     },
     options.keepAliveMs,
@@ -147,6 +195,43 @@ export function refuseCrossSiteUpgrades(app: FastifyInstance, corsOrigins: reado
       .type("application/json; charset=utf-8")
       .send({ errors: [{ message: `WebSocket upgrades from origin ${origin} are not allowed (CORS_ORIGINS).`, extensions: { code: ErrorCode.FORBIDDEN } }] });
   });
+}
+
+// Private: a client's Complete ends the stream of its id even when graphql-ws lost it (a pending one
+// ends once made). The protocol's checks stay graphql-ws's: anything else is left to it.
+function clientCompleted(connection: ConnectionState | undefined, data: unknown): void {
+  if (!connection || connection.subscriptions.size === 0) return;
+  const text = String(data);
+  if (!text.includes(MessageType.Complete)) return;
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (typeof message !== "object" || message === null) return;
+  const { type, id } = message as { type?: unknown; id?: unknown };
+  if (type !== MessageType.Complete || typeof id !== "string") return;
+  const subscription = connection.subscriptions.get(id);
+  if (!subscription) return;
+  if (subscription.results) end(subscription.results);
+  else subscription.completed = true;
+}
+
+// Private: ends a subscription's results. Idempotent (`subscribePerEvent`); its end is logged by
+// the subscription itself, and graphql-ws may be ending it too: a failure here has no one to reach.
+function end(results: Results): void {
+  void Promise.resolve(results.return?.()).catch(() => {});
+}
+
+/** A subscription's stream of results, as far as ending it goes. */
+interface Results {
+  return?: (() => Promise<unknown>) | undefined;
+}
+
+// Private: the stream `subscribe` made, or `undefined` for a single result (a refusal).
+function resultsOf(result: unknown): Results | undefined {
+  return typeof (result as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === "function" ? (result as Results) : undefined;
 }
 
 // Private: the bearer token a client sent in `connection_init`, else on the upgrade request.
