@@ -52,7 +52,12 @@ interface Subscription {
  * - Bounds: `SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL` open connections per caller (token subject, or
  *   address without one; 4403 past it), `SUBSCRIPTIONS_PER_CONNECTION` subscriptions per socket
  *   (SUBSCRIPTION_LIMIT_EXCEEDED for the one too many), and a subscriber that falls
- *   `SUBSCRIPTION_BUFFER_EVENTS` behind is disconnected with close code 1013 and the reason.
+ *   `SUBSCRIPTION_BUFFER_EVENTS` behind is cut off: SUBSCRIBER_TOO_SLOW as its last result, then the
+ *   socket closed with 1013 and the same message as reason. The socket is closed as the hub cuts the
+ *   subscriber off (a stalled client would never drain it), before graphql-ws pulls that result, so
+ *   graphql-ws's send of it would find the socket closing and drop it: `onOverflow` writes it
+ *   itself, ahead of the close frame. A client still reading gets both; a stalled one neither (the
+ *   close frame waits behind what it has not read) until keep-alive drops it.
  * - Keep-alive: a WebSocket ping every `keepAliveMs`; a peer that stops answering is dropped.
  * - Every refusal writes one log line, under the upgrade request's id (`SubscriptionLog`); a refused
  *   subscription's codes are counted, a refused connection's are not (no GraphQL error was sent).
@@ -127,7 +132,14 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
             }),
           ]);
         }
-        const onOverflow = (error: Error) => ctx.extra.socket.close(CLOSE_TOO_SLOW, closeReason(error.message));
+        const onOverflow = (error: Error) => {
+          const socket = ctx.extra.socket;
+          // Its last result, as graphql-ws would send it, ahead of the close frame (see above).
+          if (socket.readyState === socket.OPEN && error instanceof GraphQLError) {
+            socket.send(JSON.stringify({ id, type: MessageType.Next, payload: { errors: [error.toJSON()] } }));
+          }
+          socket.close(CLOSE_TOO_SLOW, closeReason(error.message));
+        };
         const args = server.prepare(payload, { ...origin, principal: connection.principal, onOverflow });
         if (Array.isArray(args)) return args;
         connection.subscriptions.set(id, {});

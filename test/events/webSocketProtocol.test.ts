@@ -185,3 +185,30 @@ describe("graphql-ws: sockets that churn", () => {
     expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
   });
 });
+
+describe("graphql-ws: a subscriber that falls behind", () => {
+  let stack: LiveStack;
+  beforeAll(async () => {
+    stack = await startLiveStack({ env: { SUBSCRIPTION_BUFFER_EVENTS: "1" } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("sends SUBSCRIBER_TOO_SLOW as the subscription's last result, then closes the socket with 1013 and the reason", async () => {
+    const slow = await connect(stack);
+    slow.send(subscribe("1", EVENTS));
+    await stack.subscribers(1);
+    // Three events at once for a buffer of one: one being sent, one waiting, the third one too many.
+    const hub = stack.gateway.events!.hub;
+    for (let i = 0; i < 3; i++) {
+      hub.deliver({ event: { eventId: `e-${i}`, eventType: "QUEUED", timestamp: new Date(), ref: { region: "us-east-1", instanceId: DEMO.instanceId, contactId: "c-1" } }, contact: null });
+    }
+    await waitUntil(() => slow.closed !== undefined, "the socket closed");
+    const reason = "This subscription fell more than 1 events behind (SUBSCRIPTION_BUFFER_EVENTS) and was ended; subscribe again.";
+    expect(slow.closed).toEqual({ code: 1013, reason });
+    const last = slow.messages.filter((m) => m.id === "1").at(-1);
+    expect(last).toEqual({ id: "1", type: "next", payload: { errors: [{ message: reason, extensions: { code: "SUBSCRIBER_TOO_SLOW", limit: "SUBSCRIPTION_BUFFER_EVENTS" } }] } });
+    expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
+  });
+});
