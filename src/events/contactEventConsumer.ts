@@ -18,8 +18,11 @@ export interface ContactEventConsumerOptions {
   sqs: SQSClient;
   /** `CONTACT_EVENTS_QUEUE_URL`. */
   queueUrl: string;
-  /** Applies one event (`ContactEventRelay.apply`); rejects to leave its message for redelivery. */
-  apply: (event: ContactEvent) => Promise<ApplyOutcome>;
+  /**
+   * Applies one event (`ContactEventRelay.apply`), taken from the queue for the `receives`th time;
+   * rejects to leave its message for redelivery.
+   */
+  apply: (event: ContactEvent, receives: number) => Promise<ApplyOutcome>;
   logger: Logger;
   metrics?: Pick<GatewayMetrics, "observeEvent" | "observeEventReceiveError"> | undefined;
   /** Long-poll wait per receive, seconds (SQS's maximum, 20, by default). */
@@ -152,7 +155,7 @@ export class ContactEventConsumer {
       return !this.deadLetterQueue;
     }
     try {
-      const outcome = await this.options.apply(parsed.event);
+      const outcome = await this.options.apply(parsed.event, Number(message.Attributes?.ApproximateReceiveCount ?? 1));
       if (outcome === "busy") {
         // Another copy is being applied right now (its replica may still fail): this one waits.
         metrics?.observeEvent("deferred");

@@ -25,6 +25,13 @@ export interface ContactStore {
  */
 export type ApplyOutcome = "applied" | "duplicate" | "stale" | "busy";
 
+/**
+ * The receive of a message from which Connect refusing its contact's read as invalid is final (the
+ * event is delivered without its contact, and its message deleted): the first receives are retried,
+ * 2 and 4 s apart, in case the refusal was a passing fault.
+ */
+export const REFUSED_FINAL_AFTER_RECEIVES = 3;
+
 export interface ContactEventRelayOptions {
   store: ContactStore;
   hub: ContactEventHub;
@@ -59,7 +66,12 @@ export class ContactEventRelay {
 
   constructor(private readonly options: ContactEventRelayOptions) {}
 
-  async apply(event: ContactEvent): Promise<ApplyOutcome> {
+  /**
+   * Applies `event`, taken from the queue for the `receives`th time (SQS's ApproximateReceiveCount):
+   * from its `REFUSED_FINAL_AFTER_RECEIVES`th receive on, Connect refusing its read as invalid is
+   * final (see `readAfter`).
+   */
+  async apply(event: ContactEvent, receives = 1): Promise<ApplyOutcome> {
     const { deduplicator } = this.options;
     const claim = await deduplicator.claim(event.eventId);
     if (claim === "applied") return "duplicate";
@@ -70,7 +82,7 @@ export class ContactEventRelay {
         await deduplicator.applied(event.eventId);
         return "stale";
       }
-      const contact = await this.readAfter(event, (ref) => this.options.store.refresh(ref));
+      const contact = await this.readAfter(event, (ref) => this.options.store.refresh(ref), receives >= REFUSED_FINAL_AFTER_RECEIVES);
       this.lastApplied.set(key, event.timestamp.getTime());
       this.options.onContactChanged?.(event.ref);
       await this.options.bus.publish(event);
@@ -94,7 +106,8 @@ export class ContactEventRelay {
       if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
       this.lastApplied.set(key, event.timestamp.getTime());
       try {
-        this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref)));
+        // The consuming replica delivered it, so a refusal is final here at once.
+        this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref), true));
       } catch (error) {
         // The consuming replica read it a moment ago; the shared tier or Connect failing now only
         // costs this replica's subscribers this event.
@@ -108,17 +121,19 @@ export class ContactEventRelay {
     return this.remote;
   }
 
-  // Private: the contact after `event`; `null` when Connect's answer is final: it does not exist, may
-  // not be read, or the request itself is refused (InvalidRequest/InvalidParameter: the event names
-  // ids Connect will never accept). Subscribers still get the notification, and the message is done
-  // with: reading again would fail again, for as long as the queue keeps the message. Throttling,
-  // timeouts and Connect's own failures are thrown, to be read again on redelivery.
-  private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<ContactModel>): Promise<ContactModel | null> {
+  // Private: the contact after `event`; `null` when Connect's answer is final: it does not exist or
+  // may not be read; with `refusalIsFinal`, also when it refuses the request as invalid
+  // (InvalidRequest/InvalidParameter: the event names ids Connect will not accept, which a retry
+  // would meet again for as long as the queue keeps the message). Subscribers still get the
+  // notification, and the message is done with. Anything else is thrown, to be read again on
+  // redelivery: throttling, timeouts, Connect's own failures, and a refusal on the first receives
+  // (a 400 can be a passing fault of Connect's too).
+  private async readAfter(event: ContactEvent, read: (ref: ContactRef) => Promise<ContactModel>, refusalIsFinal: boolean): Promise<ContactModel | null> {
     try {
       return await read(event.ref);
     } catch (error) {
       const code = upstreamErrorCode(error);
-      if (code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN || code === ErrorCode.BAD_USER_INPUT) return null;
+      if (code === ErrorCode.NOT_FOUND || code === ErrorCode.FORBIDDEN || (refusalIsFinal && code === ErrorCode.BAD_USER_INPUT)) return null;
       throw error;
     }
   }

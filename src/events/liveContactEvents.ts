@@ -69,7 +69,7 @@ export function createLiveContactEvents(options: LiveContactEventsOptions): Live
     metrics,
     onContactChanged: options.onContactChanged,
   });
-  const consumer = new ContactEventConsumer({ sqs: options.sqs, queueUrl: options.queueUrl, apply: (event) => relay.apply(event), logger, metrics, regions: options.regions });
+  const consumer = new ContactEventConsumer({ sqs: options.sqs, queueUrl: options.queueUrl, apply: (event, receives) => relay.apply(event, receives), logger, metrics, regions: options.regions });
   return {
     hub,
     relay,

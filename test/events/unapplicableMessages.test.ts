@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { REFUSED_FINAL_AFTER_RECEIVES } from "../../src/events/contactEventRelay.js";
 import { parseContactEvent } from "../../src/events/parseContactEvent.js";
 import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
 
@@ -68,7 +69,7 @@ describe("the consumer", () => {
     expect(stack.describeContactCalls()).toBe(3);
   });
 
-  it("delivers an event whose DescribeContact Connect refuses as invalid with contact null, once, and deletes its message", async () => {
+  it("delivers an event whose DescribeContact Connect keeps refusing as invalid with contact null at its third receive, once, and deletes its message", async () => {
     const watcher = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
     watchers.push(watcher);
     await stack.subscribers(1);
@@ -78,11 +79,14 @@ describe("the consumer", () => {
 
     stack.emulator.failNext(1000, 400, "DescribeContact"); // InvalidRequestException, every time
     const refused = stack.emulator.events.emit({ eventType: "QUEUED", contactId: first.detail.contactId });
-    await waitUntil(() => watcher.results.length === 2, "the refused event");
+    // Received and refused twice (made visible again 2 s, then 4 s later), final at the third receive.
+    await waitUntil(() => watcher.results.length === 2, "the refused event", 20_000);
     expect(watcher.results[1]!.data?.contactEvents).toEqual({ eventId: refused.id, eventType: "QUEUED", contact: null });
     await waitUntil(() => stack.emulator.calls.sqs.messagesDeleted === 1, "its message deleted");
-    expect(stack.describeContactCalls()).toBe(1);
-    expect(stack.emulator.calls.sqs.messagesReceived).toBe(1);
+    expect(stack.describeContactCalls()).toBe(REFUSED_FINAL_AFTER_RECEIVES);
+    expect(stack.emulator.calls.sqs.messagesReceived).toBe(REFUSED_FINAL_AFTER_RECEIVES);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(watcher.results).toHaveLength(2); // delivered once
     stack.emulator.failNext(0, 400, "DescribeContact");
   });
 });
