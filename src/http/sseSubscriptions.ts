@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyRequest, RouteHandlerMethod } from "fastify";
 import type { ExecutionResult, GraphQLError } from "graphql";
@@ -27,9 +26,13 @@ export interface SseOptions {
  * comment every 12 seconds.
  *
  * Back-pressure: graphql-sse pulls results as fast as they come and queues them unbounded for its
- * writer, so a stalled reader would never fill the subscriber's bounded queue. The results it pulls
- * therefore wait until the response has drained what was already written: a reader that stops
- * reading stops the pulls, its subscriber queue fills, and at the bound its stream is closed.
+ * writer, so a stalled reader would never fill the subscriber's bounded queue. Each result is
+ * therefore pulled only once the ones before it were written to the socket (their writes' callbacks
+ * ran: the kernel took the bytes). A reader that stops reading stops the pulls once the socket's
+ * buffers are full, its subscriber queue fills, and at the bound its stream ends with
+ * SUBSCRIBER_TOO_SLOW (its connection closed a second later if it still does not read); the gateway
+ * holds at most `SUBSCRIPTION_BUFFER_EVENTS` events and one result for it. A reader that keeps up
+ * is not slowed: its writes complete as soon as they are made.
  *
  * Every subscription refused here writes one log line under the request's id and counts its codes
  * (`SubscriptionLog`). Refused earlier, it does not: by the authentication hook (401/403, which logs
@@ -38,7 +41,7 @@ export interface SseOptions {
  */
 export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
-  const responses = new WeakMap<object, ServerResponse>();
+  const flows = new WeakMap<object, StreamFlow>();
   const handler = createHandler<Record<string, unknown>>({
     // `prepare` validated the document with every rule and limit (once per text); graphql-sse would
     // validate it again per subscription with graphql-js's rules alone.
@@ -50,8 +53,9 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       const principal = options.principalOf(request);
       const key = server.connect(principal, request.ip);
       if (!key) return errorResponse(429, server.refuse(origin, params, [server.tooManyConnections()]));
-      const args = server.prepare(params, { ...origin, principal, onOverflow: () => reply.raw.destroy() });
-      if (!Array.isArray(args)) responses.set(args.contextValue, reply.raw);
+      const flow = new StreamFlow(reply.raw);
+      const args = server.prepare(params, { ...origin, principal, onOverflow: () => flow.cutOff() });
+      if (!Array.isArray(args)) flows.set(args.contextValue, flow);
       if (Array.isArray(args)) {
         server.disconnect(key);
         return errorResponse(args[0] instanceof TrustedDocumentError ? args[0].status : 400, args);
@@ -65,8 +69,8 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     },
     subscribe: async (args) => {
       const result = await server.subscribe(args as unknown as Parameters<SubscriptionServer["subscribe"]>[0]);
-      const response = responses.get(args.contextValue as object);
-      return response && Symbol.asyncIterator in result ? drained(result, response) : result;
+      const flow = flows.get(args.contextValue as object);
+      return flow && Symbol.asyncIterator in result ? flow.pace(result) : result;
     },
   });
   return async function handleStream(request, reply) {
@@ -116,16 +120,85 @@ function errorResponse(status: number, errors: readonly GraphQLError[]) {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
 
-// Private: `results`, each pulled only once `response` has drained what was written before.
-function drained(results: AsyncIterableIterator<ExecutionResult>, response: ServerResponse): AsyncIterableIterator<ExecutionResult> {
-  const iterator: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      if (response.writableNeedDrain && !response.destroyed) await Promise.race([once(response, "drain"), once(response, "close")]);
-      return results.next();
-    },
-    return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-    throw: (error) => results.throw?.(error) ?? Promise.reject(error),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+/** How long a stream cut off for falling behind may take to write its last result before its connection is closed, ms. */
+const CUT_OFF_GRACE_MS = 1000;
+
+/**
+ * One stream's pace: its results are pulled one at a time, each once the previous one's write has
+ * completed (the socket took it), so a stalled reader's results wait in its bounded subscriber queue
+ * rather than in graphql-sse's unbounded one.
+ *
+ * Waiting for `drain` would not do: graphql-sse writes one event at a time and waits for each write,
+ * so a result under the socket's high-water mark (16 KB) never makes the response ask for `drain`.
+ */
+class StreamFlow {
+  /** Results handed to graphql-sse whose event has not been written yet. */
+  private unwritten = 0;
+  private closed = false;
+  private cut = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly response: ServerResponse) {}
+
+  /** `results`, each pulled once the events before it were written (or the stream ended). */
+  pace(results: AsyncIterableIterator<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+    this.countWrites();
+    this.response.once("close", () => {
+      this.closed = true;
+      this.release();
+    });
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next: async () => {
+        while (this.unwritten > 0 && !this.closed && !this.cut) await new Promise<void>((resolve) => (this.wake = resolve));
+        // Gone without being cut off: nothing more to pull (graphql-sse ends the results itself).
+        if (this.closed && !this.cut) return { value: undefined, done: true };
+        const result = await results.next();
+        if (!result.done) this.unwritten++;
+        return result;
+      },
+      return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+      throw: (error) => results.throw?.(error) ?? Promise.reject(error),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /**
+   * The subscriber fell `SUBSCRIPTION_BUFFER_EVENTS` behind: its waiting pull goes on and takes the
+   * SUBSCRIBER_TOO_SLOW result (its last: the subscription's log line says so), which graphql-sse
+   * writes after the ones before it, then ends the stream. A reader that reads again within
+   * `CUT_OFF_GRACE_MS` gets it; the connection of one that does not is closed then.
+   */
+  cutOff(): void {
+    this.cut = true;
+    this.release();
+    const timer = setTimeout(() => this.response.destroy(), CUT_OFF_GRACE_MS).unref();
+    this.response.once("close", () => clearTimeout(timer));
+  }
+
+  // Private: counts each event written (its write's callback), keep-alive comments aside.
+  private countWrites(): void {
+    const response = this.response;
+    const write = response.write;
+    const written = () => {
+      this.unwritten = Math.max(0, this.unwritten - 1);
+      this.release();
+    };
+    response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      // graphql-sse writes each message as a string; an SSE line starting with ":" is a comment (its keep-alive).
+      if (typeof chunk !== "string" || chunk.startsWith(":")) return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+      const callback = typeof rest.at(-1) === "function" ? (rest.pop() as (error?: Error | null) => void) : undefined;
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest, (error?: Error | null) => {
+        written();
+        callback?.(error);
+      });
+    } as ServerResponse["write"];
+  }
+
+  // Private: lets a waiting pull look again.
+  private release(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
 }

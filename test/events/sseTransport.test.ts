@@ -1,0 +1,177 @@
+import net from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEMO } from "../../src/emulator/dataset.js";
+import type { LogLine } from "../support/loggedGateway.js";
+import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
+
+/** `SUBSCRIPTION_BUFFER_EVENTS`: small, so a stalled reader is cut off after few events. */
+const BUFFER = 10;
+
+const WATCH = `subscription Watch($instanceId: ID!, $contactIds: [ID!]) {
+  contactEvents(instanceId: $instanceId, filter: { contactIds: $contactIds }) { eventId contact { name } }
+}`;
+
+const lines: LogLine[] = [];
+let stack: LiveStack;
+
+beforeAll(async () => {
+  // Connect's quota off (the emulator has none here): hundreds of events, one DescribeContact each, in a second.
+  stack = await startLiveStack({ env: { SUBSCRIPTION_BUFFER_EVENTS: String(BUFFER), CONNECT_MAX_RPS: "100000", CONNECT_BURST: "100000" }, logLines: lines });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+afterEach(async () => {
+  await waitUntil(() => hub().size === 0, "no subscription left");
+});
+
+const hub = () => stack.gateway.events!.hub;
+const subscriptionLines = () => lines.filter((line) => line.msg === "subscription" && line.transport === "sse");
+const queueEmpty = () => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0;
+
+/** One sample's value in the gateway's `GET /metrics` (0 when the series does not exist). */
+async function sample(name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(stack.url.replace(/\/graphql$/, "/metrics"))).text();
+  const wanted = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(",");
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{${wanted}} `));
+  return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/** A new contact of the emulator named `name`, its events applied before anyone subscribes. */
+async function newContact(name: string): Promise<string> {
+  const contactId = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
+  stack.emulator.events.emit({ eventType: "CONTACT_DATA_UPDATED", contactId, name });
+  await waitUntil(queueEmpty, "the contact's events applied");
+  return contactId;
+}
+
+/**
+ * A raw HTTP/1.1 client of `/graphql/stream` subscribed to `contactId`'s events: what it reads lands
+ * in `received`; `onData` sees each chunk (a client pauses its socket there to stop reading).
+ */
+function rawSubscriber(contactId: string, onData: (socket: net.Socket) => void): { socket: net.Socket; received: Buffer[]; text(): string } {
+  const body = JSON.stringify({ query: WATCH, variables: { instanceId: DEMO.instanceId, contactIds: [contactId] } });
+  const received: Buffer[] = [];
+  const socket = net.connect({ port: Number(new URL(stack.url).port), host: "127.0.0.1" }, () => {
+    socket.write(
+      `POST /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+  socket.on("data", (chunk) => {
+    received.push(chunk);
+    onData(socket);
+  });
+  socket.on("error", () => {});
+  return { socket, received, text: () => Buffer.concat(received).toString("latin1") };
+}
+
+/** The `event: next` messages in an SSE response's text. */
+const nextEvents = (text: string) => text.split("event: next\n").length - 1;
+
+/**
+ * A raw subscriber to `contactId` that reads the response's head (and graphql-sse's first comment),
+ * then stops reading; then events of the contact until the gateway cuts it off: what loopback's
+ * socket buffers take (a few MB), then the buffer. Unbounded, all 2,500 (30 MB) would be pulled and
+ * held, and the subscription would stay.
+ */
+async function stalledUntilCutOff(contactId: string): Promise<ReturnType<typeof rawSubscriber>> {
+  let stalled = false;
+  const reader = rawSubscriber(contactId, (socket) => {
+    if (!stalled) socket.pause();
+    stalled = true;
+  });
+  await waitUntil(() => hub().size === 1 && reader.received.length > 0, "the stream to open");
+  expect(reader.text()).toMatch(/^HTTP\/1\.1 200 /);
+  expect(await sample("graphql_subscriptions", { transport: "sse" })).toBe(1);
+  let emitted = 0;
+  while (hub().size === 1 && emitted < 2500) {
+    if (stack.emulator.events.depth().visible < 20) {
+      stack.emulator.events.emit({ eventType: "CONTACT_DATA_UPDATED", contactId, updatedProperties: ["Attributes"] });
+      emitted++;
+    } else await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await waitUntil(() => hub().size === 0, `the stalled subscription to be cut off (${emitted} events emitted)`, 5000);
+  return reader;
+}
+
+/** Resolves once `graphql_subscriptions{transport="sse"}` is `value`. */
+async function openStreams(value: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await sample("graphql_subscriptions", { transport: "sse" })) !== value) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${value} open SSE subscriptions`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("GraphQL over SSE (/graphql/stream): back-pressure", () => {
+  // Each result carries the contact's name: 12 KB, under the socket's 16 KB high-water mark, so
+  // that the one event graphql-sse writes at a time never makes the response ask for `drain`.
+  const NAME = "n".repeat(12 * 1024);
+
+  it("cuts off a stalled SSE reader once it falls SUBSCRIPTION_BUFFER_EVENTS behind, and the gateway's memory stays bounded", async () => {
+    const contactId = await newContact(NAME);
+    const before = subscriptionLines().length;
+    const reader = await stalledUntilCutOff(contactId);
+    try {
+      await waitUntil(() => subscriptionLines().length === before + 1, "its log line");
+      const line = subscriptionLines().at(-1)!;
+      expect(line).toMatchObject({ operationName: "Watch", outcome: "error", errorCodes: ["SUBSCRIBER_TOO_SLOW"] });
+      // Still not reading a second later: its connection is closed.
+      await openStreams(0);
+
+      // What reached the client's side of the connection: the results its socket's buffers took.
+      reader.socket.resume();
+      await new Promise((resolve) => reader.socket.once("close", resolve));
+      const delivered = nextEvents(reader.text());
+      expect(delivered).toBeGreaterThan(0);
+      // The results the gateway executed for it beyond those: within the buffer (here one, and the
+      // SUBSCRIBER_TOO_SLOW result it ended with), however many events came.
+      expect(line.results as number).toBeLessThanOrEqual(delivered + BUFFER);
+    } finally {
+      reader.socket.destroy();
+    }
+  });
+
+  it("ends the stream of a reader that fell behind and reads again with SUBSCRIBER_TOO_SLOW as its last result", async () => {
+    const contactId = await newContact(NAME);
+    const reader = await stalledUntilCutOff(contactId);
+    try {
+      reader.socket.resume();
+      await openStreams(0);
+      const text = reader.text();
+      const last = text.slice(text.lastIndexOf("event: next\n"));
+      expect(last).toMatch(/^event: next\ndata: \{"errors":\[\{"message":"This subscription fell more than 10 events behind[^\n]*"code":"SUBSCRIBER_TOO_SLOW"/);
+      // Then graphql-sse's `complete`, and the chunked response's end.
+      expect(last).toMatch(/\r\nevent: complete\ndata: ?\n\n\r\n0\r\n\r\n$/);
+    } finally {
+      reader.socket.destroy();
+    }
+  });
+
+  it("keeps a reader that reads as fast as events come, or in pauses but keeps up: every event delivered, in order, none cut off", async () => {
+    const contactId = await newContact("Ada");
+    const client = stack.sse();
+    const fast = stack.subscribe(client, WATCH, { instanceId: DEMO.instanceId, contactIds: [contactId] });
+    // Takes a pause of 5 ms after each chunk it reads.
+    const slow = rawSubscriber(contactId, (socket) => {
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    });
+    try {
+      await stack.subscribers(2);
+      const COUNT = 30 * BUFFER;
+      const sent: string[] = [];
+      for (let i = 0; i < COUNT; i++) sent.push(stack.emulator.events.emit({ eventType: "CONTACT_DATA_UPDATED", contactId, updatedProperties: ["Attributes"] }).id);
+      await waitUntil(() => fast.results.length === COUNT && nextEvents(slow.text()) === COUNT, "every event at both readers", 20_000);
+      expect(fast.results.map((result) => result.data.contactEvents.eventId)).toEqual(sent);
+      expect(fast.ended).toBeUndefined();
+      expect(slow.text()).not.toContain("SUBSCRIBER_TOO_SLOW");
+      expect(hub().size).toBe(2);
+    } finally {
+      fast.unsubscribe();
+      slow.socket.destroy();
+    }
+  });
+});
