@@ -287,8 +287,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       wsHandler: webSocketHandler({ server: subscriptions, authenticator, anonymous: FULL_ACCESS, metrics, keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS }),
     });
   });
+  // PUT and DELETE (graphql-sse's single-connection mode, not served) only to be refused with a code.
   app.route({
-    method: ["GET", "POST"],
+    method: ["GET", "POST", "PUT", "DELETE"],
     url: "/graphql/stream",
     handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics, streams }),
   });

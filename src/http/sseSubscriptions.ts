@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
-import type { FastifyRequest, RouteHandlerMethod } from "fastify";
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import type { ExecutionResult, GraphQLError } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
+import { ErrorCode } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
@@ -25,6 +26,13 @@ export interface SseOptions {
  * falls `SUBSCRIPTION_BUFFER_EVENTS` behind has its stream closed. graphql-sse sends a keep-alive
  * comment every 12 seconds.
  *
+ * Accept: any request whose `Accept` lists `text/event-stream` (with parameters, among other media
+ * ranges) gets a stream; graphql-sse itself streams only for exactly `text/event-stream` and takes
+ * anything else for its single-connection mode, which the gateway does not serve (it needs `PUT` to
+ * reserve a stream first). So other `Accept`s are refused here with 406, and the other methods routed
+ * here (`PUT` and `DELETE`, that mode's reservation and cancellation; `HEAD`) with 405, each with a
+ * GraphQL-shaped BAD_REQUEST saying what to send.
+ *
  * Back-pressure: graphql-sse pulls results as fast as they come and queues them unbounded for its
  * writer, so a stalled reader would never fill the subscriber's bounded queue. Each result is
  * therefore pulled only once the ones before it were written to the socket (their writes' callbacks
@@ -36,8 +44,8 @@ export interface SseOptions {
  *
  * Every subscription refused here writes one log line under the request's id and counts its codes
  * (`SubscriptionLog`). Refused earlier, it does not: by the authentication hook (401/403, which logs
- * its own line, as on POST /graphql) or by graphql-sse itself (a body it cannot read, a request for
- * a reserved stream: the protocol's errors, before any operation).
+ * its own line, as on POST /graphql), for its method or `Accept`, or by graphql-sse itself (a body it
+ * cannot read: the protocol's errors, before any operation).
  */
 export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
@@ -74,6 +82,15 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     },
   });
   return async function handleStream(request, reply) {
+    if (request.method !== "GET" && request.method !== "POST") {
+      void reply.header("allow", "GET, POST");
+      return refuseRequest(reply, 405, `${request.method} is not served here: subscribe with GET or POST and \`Accept: text/event-stream\`, one request per subscription (graphql-sse's single-connection mode is not served).`);
+    }
+    if (!acceptsEventStream(request.headers.accept)) {
+      return refuseRequest(reply, 406, "This endpoint answers with an event stream: send `Accept: text/event-stream`. Queries and mutations go to POST /graphql.");
+    }
+    // graphql-sse streams only for this exact value (anything else it takes for its single-connection mode).
+    request.raw.headers.accept = EVENT_STREAM;
     options.streams?.opened();
     try {
       await handler(request, reply);
@@ -120,8 +137,32 @@ function errorResponse(status: number, errors: readonly GraphQLError[]) {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
 
+const EVENT_STREAM = "text/event-stream";
+
 /** How long a stream cut off for falling behind may take to write its last result before its connection is closed, ms. */
 const CUT_OFF_GRACE_MS = 1000;
+
+// Private: a refusal of the request itself (its method, its Accept), GraphQL-shaped.
+function refuseRequest(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply
+    .code(status)
+    .type("application/json; charset=utf-8")
+    .send({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
+}
+
+/**
+ * Whether an `Accept` header lists `text/event-stream` by name (parameters allowed; not with `q=0`).
+ * `*\/*` and `text/*` do not count: graphql-sse's protocol asks for the stream by name.
+ */
+export function acceptsEventStream(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(",").some((range) => {
+    const [type, ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    if (type !== EVENT_STREAM) return false;
+    const q = params.find((param) => /^q\s*=/.test(param));
+    return q === undefined || Number(q.slice(q.indexOf("=") + 1)) > 0;
+  });
+}
 
 /**
  * One stream's pace: its results are pulled one at a time, each once the previous one's write has

@@ -175,3 +175,70 @@ describe("GraphQL over SSE (/graphql/stream): back-pressure", () => {
     }
   });
 });
+
+describe("GraphQL over SSE (/graphql/stream): requests", () => {
+  const body = () => JSON.stringify({ query: WATCH, variables: { instanceId: DEMO.instanceId, contactIds: ["none"] } });
+
+  it("serves a stream for any Accept that includes text/event-stream, and refuses others with a code", async () => {
+    for (const accept of ["text/event-stream", "text/event-stream, */*", "text/event-stream;charset=utf-8", "application/json, text/event-stream; q=0.5", "Text/Event-Stream"]) {
+      const aborted = new AbortController();
+      const response = await fetch(`${stack.url}/stream`, { method: "POST", headers: { "content-type": "application/json", accept }, body: body(), signal: aborted.signal });
+      expect({ accept, status: response.status, type: response.headers.get("content-type") }).toEqual({ accept, status: 200, type: "text/event-stream; charset=utf-8" });
+      await stack.subscribers(1);
+      aborted.abort();
+      await stack.subscribers(0);
+    }
+    // GET too, and a graphql-sse stream token (single-connection mode) changes nothing: no stream is ever reserved.
+    const aborted = new AbortController();
+    const query = new URLSearchParams({ query: WATCH, variables: JSON.stringify({ instanceId: DEMO.instanceId }) });
+    const get = await fetch(`${stack.url}/stream?${query}`, { headers: { accept: "text/event-stream, */*", "x-graphql-event-stream-token": "reserved" }, signal: aborted.signal });
+    expect(get.status).toBe(200);
+    await stack.subscribers(1);
+    aborted.abort();
+    await stack.subscribers(0);
+
+    const refusals: Array<{ method: string; accept?: string; status: number }> = [
+      { method: "POST", accept: "application/json", status: 406 },
+      { method: "POST", accept: "*/*", status: 406 },
+      { method: "POST", accept: "text/*", status: 406 },
+      { method: "POST", accept: "text/event-stream;q=0, application/json", status: 406 },
+      { method: "GET", status: 406 }, // no Accept at all
+      { method: "PUT", accept: "*/*", status: 405 }, // graphql-sse's stream reservation
+      { method: "DELETE", accept: "*/*", status: 405 }, // and its cancellation
+    ];
+    for (const { method, accept, status } of refusals) {
+      const headers: Record<string, string> = { "content-type": "application/json", "x-graphql-event-stream-token": "reserved" };
+      if (accept) headers.accept = accept;
+      const response = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        // node:http rather than fetch, which would add an Accept of its own.
+        const { port } = new URL(stack.url);
+        const sent = body();
+        const request = net.connect({ port: Number(port), host: "127.0.0.1" }, () => {
+          const head = Object.entries({ ...headers, "content-length": String(method === "GET" ? 0 : Buffer.byteLength(sent)), connection: "close" })
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join("");
+          request.write(`${method} /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n${head}\r\n${method === "GET" ? "" : sent}`);
+        });
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk) => chunks.push(chunk));
+        request.on("error", reject);
+        request.on("close", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const [headText = "", ...rest] = text.split("\r\n\r\n");
+          const [statusLine = "", ...headerLines] = headText.split("\r\n");
+          resolve({
+            status: Number(statusLine.split(" ")[1]),
+            headers: Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()])),
+            body: rest.join("\r\n\r\n"),
+          });
+        });
+      });
+      expect({ method, accept, status: response.status }).toEqual({ method, accept, status });
+      expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
+      const errors = (JSON.parse(response.body) as { errors: Array<{ message: string; extensions: { code: string } }> }).errors;
+      expect(errors).toEqual([{ message: expect.stringContaining("Accept: text/event-stream"), extensions: { code: "BAD_REQUEST" } }]);
+      if (status === 405) expect(response.headers.allow).toBe("GET, POST");
+    }
+    expect(hub().size).toBe(0);
+  });
+});
