@@ -93,7 +93,10 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     request.raw.headers.accept = EVENT_STREAM;
     options.streams?.opened();
     try {
-      await handler(request, reply);
+      // Or until the connection is gone: graphql-sse then ends the response with `end(callback)`,
+      // and Node never calls that back on a destroyed response, so its promise would never settle.
+      const gone = reply.raw.destroyed ? Promise.resolve() : new Promise<void>((resolve) => reply.raw.once("close", () => resolve()));
+      await Promise.race([handler(request, reply), gone]);
     } finally {
       options.streams?.closed();
     }

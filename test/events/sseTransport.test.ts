@@ -242,3 +242,28 @@ describe("GraphQL over SSE (/graphql/stream): requests", () => {
     expect(hub().size).toBe(0);
   });
 });
+
+describe("GraphQL over SSE (/graphql/stream): shutdown", () => {
+  it("no longer counts a stream once its client has gone, so shutdown does not wait for it", async () => {
+    const own = await startLiveStack();
+    let closed = false;
+    try {
+      const { port } = new URL(own.url);
+      const body = JSON.stringify({ query: WATCH, variables: { instanceId: DEMO.instanceId } });
+      const socket = net.connect({ port: Number(port), host: "127.0.0.1" }, () => {
+        socket.write(`POST /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+      socket.on("error", () => {});
+      await own.subscribers(1);
+      socket.destroy();
+      await own.subscribers(0);
+      // Shutdown waits up to a second for the streams still open to finish writing: here none is.
+      const started = Date.now();
+      await own.close();
+      closed = true;
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      if (!closed) await own.close();
+    }
+  });
+});
