@@ -9,10 +9,12 @@ import { CONNECT_SERVICE_REGIONS, REGION_PATTERN } from "../domain/contactRef.js
  */
 
 // Private: environment values are strings; these turn them into typed values with clear errors.
-// (Zod's own wording for a non-number is "expected number, received NaN".)
-const typeError = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a whole number")).int().min(min).max(max);
-const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a number")).min(min).max(max);
+// Numbers are written in decimal digits only: `Number()` alone would also read " " as 0 (so
+// `CACHE_TTL_SECONDS=" "` turned both caches off), `0x1F90` as 8080 and `1e1` as 10.
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(/^\s*-?\d+\s*$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(/^\s*-?\d+(?:\.\d+)?\s*$/, "expected a number").transform(Number).pipe(z.number().min(min).max(max));
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
@@ -31,6 +33,20 @@ interface Setting<S extends z.ZodType> {
   /** The default as the environment would spell it; `undefined` means unset (or derived, see `help`). */
   default?: string;
   help: string;
+  /**
+   * Its value may hold a secret, and start-up errors go to stderr and from there to log storage: an
+   * error about a `"value"` (a key) never quotes it; about a `"url"`, it quotes it without its user
+   * info, query and fragment (`shownUrl`), where passwords and tokens go.
+   */
+  secret?: "value" | "url";
+}
+
+/**
+ * `value` (a URL, or what was meant as one) as an error may quote it: what precedes an `@` in its
+ * authority (a user and password) and its query and fragment are replaced by `…`.
+ */
+export function shownUrl(value: string): string {
+  return value.replace(/[?#].*$/s, "?…").replace(/^(.*?\/\/)?[^@/]*@/, "$1…@");
 }
 const setting = <S extends z.ZodType>(s: Setting<S>) => s;
 
@@ -55,7 +71,7 @@ export const SETTINGS = {
 
   // Upstream
   CONNECT_MODE: setting({ schema: z.enum(["emulator", "aws"]), default: "emulator", help: "emulator: start the embedded Connect emulator with synthetic data; aws: call Amazon Connect." }),
-  AWS_REGION: setting({ schema: str, help: "Region of contacts addressed by id (ARNs carry their own). Default: us-east-1 in emulator mode; required in aws mode." }),
+  AWS_REGION: setting({ schema: z.string().regex(REGION_PATTERN, "expected a region name such as eu-west-2"), help: "Region of contacts addressed by id (ARNs carry their own). Default: us-east-1 in emulator mode; required in aws mode." }),
   CONNECT_REGIONS: setting({
     schema: regions,
     default: CONNECT_SERVICE_REGIONS.join(","),
@@ -77,7 +93,7 @@ export const SETTINGS = {
   }),
 
   // Emulator (CONNECT_MODE=emulator); the embedded emulator's own settings are the emulator's (src/emulator/settings.ts).
-  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the emulator's own settings (EMULATOR_PORT and the rest, listed by --help) are then ignored." }),
+  EMULATOR_URL: setting({ schema: z.url({ protocol: /^https?$/ }), secret: "url", help: "Use the emulator already running at this URL (e.g. `npm run emulator`) instead of starting the embedded one; the emulator's own settings (EMULATOR_PORT and the rest, listed by --help) are then ignored." }),
 
   // Cache
   CACHE_TTL_SECONDS: setting({ schema: int(0), default: "300", help: "How long a finished contact (one with a disconnect time) is served from cache; 0 disables the cache." }),
@@ -99,7 +115,7 @@ export const SETTINGS = {
     help: "Answer a repeated query (same request body or URL, same Accept, same access: contacts:pii and instances) from a cache of its serialized response without executing it, for as long as the shortest cache lifetime of what it contains; contact events and Cache-Control: no-cache drop it at once. Off with CACHE_TTL_SECONDS=0 too (docs/caching-and-quota.md).",
   }),
   RESPONSE_CACHE_MAX_MB: setting({ schema: int(1), default: "64", help: "Most memory the response cache may hold: each response charged its body and key plus its bookkeeping." }),
-  REDIS_URL: setting({ schema: z.url(), help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
+  REDIS_URL: setting({ schema: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }), secret: "url", help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
   REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
 
@@ -115,8 +131,8 @@ export const SETTINGS = {
 
   // Security
   AUTH_MODE: setting({ schema: z.enum(["jwt", "none"]), help: "jwt: require a bearer token; none: no authentication. Default: jwt in aws mode, none in emulator mode." }),
-  AUTH_JWT_SECRET: setting({ schema: z.string().min(32), help: "HS256 secret for bearer tokens (at least 32 characters)." }),
-  AUTH_JWKS_URL: setting({ schema: z.url(), help: "JWKS URL for RS/ES-signed bearer tokens." }),
+  AUTH_JWT_SECRET: setting({ schema: z.string().min(32), secret: "value", help: "HS256 secret for bearer tokens (at least 32 characters)." }),
+  AUTH_JWKS_URL: setting({ schema: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }), secret: "url", help: "JWKS URL for RS/ES-signed bearer tokens." }),
   AUTH_JWKS_FILE: setting({ schema: str, help: "Local JWKS file for RS/ES-signed bearer tokens." }),
   AUTH_ISSUER: setting({ schema: str, help: "Required `iss` of bearer tokens, when set." }),
   AUTH_AUDIENCE: setting({ schema: str, help: "Required `aud` of bearer tokens, when set." }),
@@ -214,12 +230,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean
   }
   const parsed: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(SETTINGS) as Array<[SettingName, Setting<z.ZodType>]>) {
-    const raw = env[name] === undefined || env[name] === "" ? s.default : env[name];
+    // Unset, empty or only whitespace: the default.
+    const raw = env[name] === undefined || env[name]!.trim() === "" ? s.default : env[name];
     if (raw === undefined) continue;
     const result = s.schema.safeParse(raw);
     if (!result.success) {
       const reason = result.error.issues[0]?.message ?? "invalid value";
-      throw new ConfigError(`Invalid setting ${name}=${JSON.stringify(raw)}: ${reason}. ${s.help}`);
+      const shown = s.secret === "value" ? " (its value is not shown: it is a secret)" : `=${JSON.stringify(s.secret === "url" ? shownUrl(raw) : raw)}`;
+      throw new ConfigError(`Invalid setting ${name}${shown}: ${reason}. ${s.help}`);
     }
     parsed[name] = result.data;
   }

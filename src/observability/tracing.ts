@@ -1,6 +1,6 @@
 import type { Attributes, Context, Span, SpanOptions, Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import { ConfigError } from "../config/config.js";
+import { ConfigError, shownUrl } from "../config/config.js";
 
 /**
  * OpenTelemetry traces: one span per GraphQL operation, parented on the caller's W3C
@@ -404,8 +404,10 @@ function value(env: TracingEnv, name: string): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
-function bad(name: string, raw: string, expected: string): never {
-  throw new ConfigError(`Invalid setting ${name}=${JSON.stringify(raw)}: ${expected}.`);
+// `url`: the value is a URL, which may hold credentials (user info, a token in its query string):
+// quoted without them (`shownUrl`), as the gateway's own URL settings are.
+function bad(name: string, raw: string, expected: string, url = false): never {
+  throw new ConfigError(`Invalid setting ${name}=${JSON.stringify(url ? shownUrl(raw) : raw)}: ${expected}.`);
 }
 
 function int(env: TracingEnv, name: string, min: number): number | undefined {
@@ -442,7 +444,7 @@ function tracesUrl(env: TracingEnv): string {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) bad(name, specific ?? base ?? url, "expected an http:// or https:// URL");
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) bad(name, specific ?? base ?? url, "expected an http:// or https:// URL", true);
   return url;
 }
 

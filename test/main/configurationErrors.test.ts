@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, SETTINGS, loadConfig } from "../../src/config/config.js";
+import { tracingSettings } from "../../src/observability/tracing.js";
 import { runGateway } from "../support/processes.js";
 
 describe("--help", () => {
@@ -51,5 +52,55 @@ describe("a renamed setting", () => {
     expect(loadConfig({}, false).MAX_UPSTREAM_READS).toBe(200);
     expect(loadConfig({ MAX_UPSTREAM_READS: "300" }, false).MAX_UPSTREAM_READS).toBe(300);
     expect(() => loadConfig({ MAX_UPSTREAM_READS: "0" }, false)).toThrow(/^Invalid setting MAX_UPSTREAM_READS="0"/);
+  });
+});
+
+describe("a setting's value", () => {
+  /** The message `loadConfig` (or the tracing settings) refuse `env` with. */
+  const refusal = (env: Record<string, string>, load: (env: Record<string, string>) => unknown = (e) => loadConfig(e, false)): string => {
+    try {
+      load(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error(`${JSON.stringify(env)} was accepted`);
+  };
+
+  it("is never quoted in an error when it is a key, and a URL only without its user info, query and fragment", () => {
+    const secret = refusal({ AUTH_MODE: "jwt", AUTH_JWT_SECRET: "abcdefghijklmnopqrstuvwxyz01234" });
+    expect(secret).toMatch(/^Invalid setting AUTH_JWT_SECRET \(its value is not shown: it is a secret\): /);
+    expect(secret).not.toContain("abcdefghijklmnopqrstuvwxyz01234");
+    const urls: Array<[Record<string, string>, RegExp, string]> = [
+      [{ REDIS_URL: "redis//:S3cretRedisPass@redis:6379" }, /^Invalid setting REDIS_URL="redis\/\/…@redis:6379": /, "S3cretRedisPass"],
+      [{ REDIS_URL: "http://user:S3cretRedisPass@redis:6379" }, /^Invalid setting REDIS_URL="http:\/\/…@redis:6379": /, "S3cretRedisPass"],
+      [{ AUTH_JWKS_URL: "ftp://idp.example/jwks?client_secret=abc123" }, /^Invalid setting AUTH_JWKS_URL="ftp:\/\/idp.example\/jwks\?…": /, "abc123"],
+      [{ EMULATOR_URL: "ftp://user:EmuPass@host" }, /^Invalid setting EMULATOR_URL="ftp:\/\/…@host": /, "EmuPass"],
+    ];
+    for (const [env, shown, hidden] of urls) {
+      const message = refusal(env);
+      expect(message).toMatch(shown);
+      expect(message).not.toContain(hidden);
+    }
+    const otlp = refusal({ OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://collector?token=TopSecretToken" }, (env) => tracingSettings(env));
+    expect(otlp).toMatch(/^Invalid setting OTEL_EXPORTER_OTLP_ENDPOINT="ftp:\/\/collector\?…": /);
+    expect(otlp).not.toContain("TopSecretToken");
+    // Others are quoted whole, so the mistake can be seen.
+    expect(refusal({ PORT: "abc" })).toMatch(/^Invalid setting PORT="abc": expected a whole number\./);
+  });
+
+  it("is a number only in decimal digits; whitespace alone is unset", () => {
+    expect(refusal({ PORT: "0x1F90" })).toMatch(/^Invalid setting PORT="0x1F90": expected a whole number\./);
+    expect(refusal({ MAX_QUERY_DEPTH: "1e1" })).toMatch(/^Invalid setting MAX_QUERY_DEPTH="1e1": expected a whole number\./);
+    // " " read as 0 turned both caches off; it is unset now, so the default holds.
+    expect(loadConfig({ CACHE_TTL_SECONDS: " ", PORT: " " }, false)).toMatchObject({ CACHE_TTL_SECONDS: 300, PORT: 4000 });
+    expect(loadConfig({ PORT: " 4001 " }, false).PORT).toBe(4001);
+  });
+
+  it("is refused at start-up when it has the wrong shape for what it names: a region, a Redis URL, a JWKS URL", () => {
+    expect(refusal({ AWS_REGION: "notaregion" })).toMatch(/^Invalid setting AWS_REGION="notaregion": expected a region name such as eu-west-2\./);
+    expect(refusal({ REDIS_URL: "http://127.0.0.1:6379" })).toMatch(/^Invalid setting REDIS_URL="http:\/\/127.0.0.1:6379": expected a redis:\/\/ or rediss:\/\/ URL\./);
+    expect(refusal({ AUTH_JWKS_URL: "ftp://x/jwks" })).toMatch(/^Invalid setting AUTH_JWKS_URL="ftp:\/\/x\/jwks": expected an http:\/\/ or https:\/\/ URL\./);
+    expect(loadConfig({ REDIS_URL: "rediss://user:pass@redis.example:6380" }, false).REDIS_URL).toBe("rediss://user:pass@redis.example:6380");
   });
 });
