@@ -164,7 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
-  if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger);
+  if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger, metrics);
   responseCache?.register(app);
   const limits = createQueryLimits(config);
   closeConnectionsAfterLastResponse(app);

@@ -137,7 +137,8 @@ export class SubscriptionServer {
     const refuse = (errors: GraphQLError[], name: string | null = operationName ?? null) => this.log.refused(subscriber, name, errors);
     // With trusted documents, the document comes from the manifest (before anything is parsed).
     const trusted = this.options.trustedDocuments?.resolve(params);
-    if (trusted instanceof TrustedDocumentError) return refuse([trusted]);
+    // Counted as `anonymous`: an untrusted request's name must not take a value of the bounded label.
+    if (trusted instanceof TrustedDocumentError) return refuse([trusted], null);
     const source = trusted ?? params.query;
     if (typeof source !== "string" || source.length === 0) return refuse([badRequest("Send the subscription as `query`.")]);
     const document = this.documentOf(source);

@@ -5,6 +5,7 @@ import { GraphQLError, parse } from "graphql";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/config.js";
 import { ErrorCode } from "../domain/errors.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
 import { isWebSocketUpgrade } from "./authentication.js";
 
 /** The parameters of one operation that can name a trusted document, on every transport. */
@@ -138,12 +139,18 @@ export class TrustedDocuments {
  * skip its automatic persisted queries from a plugin; here a refusal costs no context, no parsing and
  * no upstream call. Batched bodies (HTTP_BATCHING) are refused whole when one operation is.
  * WebSocket upgrades pass: the subscription transports check their operations themselves.
+ *
+ * A refusal is logged and counted as an operation with outcome `error` and its code
+ * (`graphql_operations_total`, `graphql_errors_total`), as the subscription transports count theirs;
+ * under the operation name `anonymous`, whatever name the request gave: an untrusted request must not
+ * take one of the bounded `operation` label's values.
  */
-export function registerTrustedDocuments(app: FastifyInstance, documents: TrustedDocuments, logger: Logger, path = "/graphql"): void {
+export function registerTrustedDocuments(app: FastifyInstance, documents: TrustedDocuments, logger: Logger, metrics: Pick<GatewayMetrics, "observeOperation">, path = "/graphql"): void {
   app.addHook("preValidation", async (request, reply) => {
     if (request.routeOptions.url !== path || request.method === "OPTIONS" || isWebSocketUpgrade(request)) return;
     const refusal = request.method === "GET" || request.method === "HEAD" ? substituteInUrl(request, documents) : substituteInBody(request, documents);
     if (refusal) {
+      metrics.observeOperation(null, "error", reply.elapsedTime / 1000, [String(refusal.extensions.code)]);
       logger.info({ requestId: request.id, status: refusal.status, code: refusal.extensions.code }, "request refused: not a trusted document");
       return sendRefusal(reply, refusal);
     }

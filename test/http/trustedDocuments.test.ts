@@ -117,6 +117,23 @@ describe("a gateway with TRUSTED_DOCUMENTS_FILE", () => {
       expectRefused(await get(stack, { query }), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
     });
 
+    it("counts each refusal as an operation with its error code, under the name anonymous whatever name it sent", async () => {
+      const counted = async () => {
+        const text = await (await fetch(stack.url.replace(/\/graphql$/, "/metrics"))).text();
+        const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+        return {
+          required: value(/^graphql_errors_total\{code="TRUSTED_DOCUMENT_REQUIRED"\} (\S+)$/m),
+          anonymous: value(/^graphql_operations_total\{operation="anonymous",outcome="error"\} (\S+)$/m),
+          named: /operation="Sneaky"/.test(text),
+        };
+      };
+      const before = await counted();
+      const query = `query Sneaky { contact(instanceId: "${DEMO.instanceId}", contactId: "${DEMO.longChainTailId}") { id } }`;
+      expectRefused(await post(stack.url, { query, operationName: "Sneaky" }, FRESH), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
+      expectRefused(await get(stack, { query, operationName: "Sneaky" }), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
+      expect(await counted()).toEqual({ required: before.required + 2, anonymous: before.anonymous + 2, named: false });
+    });
+
     it("a raw query that is word for word a listed document: TRUSTED_DOCUMENT_REQUIRED, 400", async () => {
       stack.resetCalls();
       expectRefused(await post(stack.url, { query: CHAIN_DOCUMENT, variables: chainVariables }, FRESH), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
