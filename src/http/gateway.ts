@@ -113,6 +113,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     redis: source.redis,
     evictLocal: (kind, key) => cacheOf(kind).deleteLocal(key),
+    tracing: options.tracing,
     // A response lives no longer than the cached copies it was made from.
     cachedUntil: (kind, key, value) => cacheOf(kind).expiresAt(key, value),
   });

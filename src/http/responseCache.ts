@@ -11,6 +11,7 @@ import type { GatewayContext } from "../graphql/context.js";
 import { logCachedOperation } from "../graphql/operationLog.js";
 import { entityKey, parseEntityKey, ResponseEntities, type CachedUntil, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import type { Tracing } from "../observability/tracing.js";
 import { systemClock, type Clock } from "../upstream/clock.js";
 import type { RedisLink } from "../upstream/redisLink.js";
 import { isWebSocketUpgrade, requestPrincipal } from "./authentication.js";
@@ -45,6 +46,11 @@ export interface ResponseCacheOptions {
    * response lives its entities' full lifetimes from when it is stored.
    */
   cachedUntil?: CachedUntil | undefined;
+  /**
+   * With tracing on: a hit gets an operation span of its own, as an executed operation does from the
+   * tracing plugin (Apollo never sees a hit), marked `gateway.response_cache: "hit"`.
+   */
+  tracing?: Pick<Tracing, "startOperation"> | undefined;
   /** Expiries run on it (the caches' clock). Default `systemClock`. */
   clock?: Clock | undefined;
 }
@@ -184,6 +190,7 @@ export class ResponseCache {
       }
       metrics.observeResponseCache("hit");
       request.responseCache = HIT;
+      const span = this.options.tracing?.startOperation(headerSource(request.headers));
       void reply.code(200).header("content-type", stored.contentType);
       if (stored.cacheControl !== undefined) void reply.header("cache-control", stored.cacheControl);
       void reply.send(stored.body);
@@ -193,6 +200,7 @@ export class ResponseCache {
         operationType: stored.operationType,
         durationMs: performance.now() - started,
       });
+      span?.end({ name: stored.operationName, type: stored.operationType, outcome: "ok", errorCodes: [], upstreamCalls: 0, responseCacheHit: true });
       // Resolves once the response is written; Fastify then stops (the reply is sent).
       return reply;
     });
@@ -422,4 +430,15 @@ function ownBytes(text: string): Buffer {
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
   bytes.write(text, "utf8");
   return bytes;
+}
+
+// Private: Fastify's request headers as the tracing's header source (a repeated header joined, as
+// Node joins most of them).
+function headerSource(headers: FastifyRequest["headers"]): { get(name: string): string | undefined } {
+  return {
+    get: (name) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value.join(",") : value;
+    },
+  };
 }

@@ -99,6 +99,8 @@ export interface OperationFacts {
   readonly errorCodes: readonly string[];
   /** Requests that reached Connect, retries included (the log line's `upstreamCalls`). */
   readonly upstreamCalls: number;
+  /** Answered from the response cache without executing (`gateway.response_cache: "hit"`). */
+  readonly responseCacheHit?: boolean;
 }
 
 /**
@@ -314,6 +316,7 @@ export async function startTracing(env: TracingEnv, options: StartTracingOptions
               "gateway.outcome": facts.outcome,
               "gateway.upstream_calls": facts.upstreamCalls,
               ...(facts.errorCodes.length > 0 && { "gateway.error_codes": [...facts.errorCodes] }),
+              ...(facts.responseCacheHit && { "gateway.response_cache": "hit" }),
             });
             if (facts.outcome === "error") span.setStatus({ code: SpanStatusCode.ERROR });
           }

@@ -156,6 +156,31 @@ describe.each(["http/json", "http/protobuf"] as const)("traces exported over OTL
     });
   });
 
+  it("gives an answer from the response cache an operation span of its own, parented on the caller's, marked a hit, with no call", async () => {
+    const query = `query FromTheResponseCache($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id channel } }`;
+    const variables = { i: I, c: DEMO.fullContactId };
+    const first = callerContext();
+    await stack.query(query, variables, first.headers);
+    const executed = (await exported(receiver, tracing, first.traceId, 2)).find((s) => s.kind === SERVER)!;
+    expect(executed.attributes["gateway.response_cache"]).toBeUndefined();
+
+    const caller = callerContext();
+    stack.resetCalls();
+    const { body } = await stack.query(query, variables, caller.headers);
+    expect(body.data.contact.id).toBe(DEMO.fullContactId);
+    expect(stack.emulator.calls.total).toBe(0);
+    const spans = await exported(receiver, tracing, caller.traceId, 1);
+    expect(spans).toHaveLength(1); // no read: nothing executed
+    expect(spans[0]!).toMatchObject({ kind: SERVER, name: "query FromTheResponseCache", parentSpanId: caller.parentSpanId, traceState: "frontend=t61rcWkgMzE" });
+    expect(spans[0]!.attributes).toEqual({
+      "graphql.operation.name": "FromTheResponseCache",
+      "graphql.operation.type": "query",
+      "gateway.outcome": "ok",
+      "gateway.upstream_calls": 0,
+      "gateway.response_cache": "hit",
+    });
+  });
+
   it("records errors by code, and the outcome, on the operation span", async () => {
     const caller = callerContext();
     const { body } = await stack.query(
