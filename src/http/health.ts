@@ -11,6 +11,11 @@ export interface HealthOptions {
   /** A passed check is not run again for this long, so frequent probes cost nothing upstream. Default 5000 ms. */
   cacheMs?: number;
   /**
+   * A failed check is not run again for this long: `/readyz` needs no token, so without it every
+   * probe (anyone's) would start an outbound request while Connect is unreachable. Default 1000 ms.
+   */
+  failedCacheMs?: number;
+  /**
    * Named states `/readyz` reports without judging readiness by them: parts the gateway serves
    * without, such as Redis (when it is down, the cache and limiter fall back to local state, and
    * taking every replica out of the load balancer would turn a slowdown into an outage).
@@ -29,7 +34,27 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
   const checks = Object.entries(options.checks ?? {});
   const timeoutMs = options.timeoutMs ?? 2000;
   const cacheMs = options.cacheMs ?? 5000;
-  const passedAt = new Map<string, number>();
+  const failedCacheMs = options.failedCacheMs ?? 1000;
+  // Per check: its last result and when, and the run in progress, which concurrent probes share.
+  const last = new Map<string, { result: string; at: number }>();
+  const running = new Map<string, Promise<string>>();
+  const run = (name: string, check: ReadinessCheck): Promise<string> => {
+    const previous = last.get(name);
+    if (previous && Date.now() - previous.at < (previous.result === "ok" ? cacheMs : failedCacheMs)) return Promise.resolve(previous.result);
+    let pending = running.get(name);
+    if (!pending) {
+      pending = withTimeout(Promise.resolve().then(check), timeoutMs).then(
+        () => "ok",
+        (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      running.set(name, pending);
+      void pending.then((result) => {
+        last.set(name, { result, at: Date.now() });
+        running.delete(name);
+      });
+    }
+    return pending;
+  };
 
   app.get("/healthz", async (_request, reply) => reply.header("cache-control", "no-store").send({ status: "ok" }));
 
@@ -37,16 +62,7 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
     const results: Record<string, string> = { configuration: "ok" };
     await Promise.all(
       checks.map(async ([name, check]) => {
-        const last = passedAt.get(name);
-        if (last !== undefined && Date.now() - last < cacheMs) return void (results[name] = "ok");
-        try {
-          await withTimeout(check(), timeoutMs);
-          passedAt.set(name, Date.now());
-          results[name] = "ok";
-        } catch (error) {
-          passedAt.delete(name);
-          results[name] = `failed: ${error instanceof Error ? error.message : String(error)}`;
-        }
+        results[name] = await run(name, check);
       }),
     );
     const ready = Object.values(results).every((r) => r === "ok");

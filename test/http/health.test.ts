@@ -1,7 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Fastify from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { registerHealthRoutes } from "../../src/http/health.js";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import type { Gateway } from "../../src/http/gateway.js";
 import { send } from "../support/http.js";
@@ -54,6 +56,38 @@ describe("readiness (GET /readyz)", () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     } finally {
       await unready.close();
+    }
+  });
+
+  it("runs a check once for any number of probes at a time, and a failed one at most once per failedCacheMs", async () => {
+    let runs = 0;
+    const app = Fastify();
+    registerHealthRoutes(app, {
+      failedCacheMs: 300,
+      checks: {
+        connect: async () => {
+          runs++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw new Error("unreachable");
+        },
+      },
+    });
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const probe = async () => {
+        const response = await fetch(`${url}/readyz`);
+        return [response.status, ((await response.json()) as { checks: Record<string, string> }).checks.connect];
+      };
+      const concurrent = await Promise.all(Array.from({ length: 20 }, probe));
+      expect(concurrent).toEqual(Array.from({ length: 20 }, () => [503, "failed: unreachable"]));
+      expect(runs).toBe(1);
+      for (let i = 0; i < 5; i++) expect(await probe()).toEqual([503, "failed: unreachable"]);
+      expect(runs).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(await probe()).toEqual([503, "failed: unreachable"]);
+      expect(runs).toBe(2);
+    } finally {
+      await app.close();
     }
   });
 
