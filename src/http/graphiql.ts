@@ -185,19 +185,21 @@ async function renderPage(options: GraphiQLOptions): Promise<string> {
 }
 
 /**
- * Fastify hook for the GraphiQL page on `path`: gzip for browsers that accept it (9 MB of HTML
- * become 2.4 MB, compressed once, off the event loop), and an ETag with `Cache-Control: no-cache`,
- * so a reload costs a 304 rather than the page. GraphQL responses are left alone.
+ * Fastify hook for the GraphiQL page on `path`: its security headers (`graphiqlPageHeaders`), gzip
+ * for browsers that accept it (9 MB of HTML become 2.4 MB, compressed once, off the event loop), and
+ * an ETag with `Cache-Control: no-cache`, so a reload costs a 304 rather than the page. GraphQL
+ * responses are left alone: none of these headers is sent with them.
  */
 export function compressGraphiQL(app: FastifyInstance, path = "/graphql"): void {
-  let page: { html: string; etag: string; gzipped: Promise<Buffer> } | undefined;
+  let page: { html: string; etag: string; headers: Record<string, string>; gzipped: Promise<Buffer> } | undefined;
   // Callback-style: every response of its scope passes this hook, and all but the page at once.
   app.addHook("onSend", (request, reply, payload, done) => {
     if (request.method !== "GET" || request.routeOptions.url !== path || typeof payload !== "string") return done(null, payload);
     if (!String(reply.getHeader("content-type") ?? "").startsWith("text/html")) return done(null, payload);
     if (page?.html !== payload) {
-      page = { html: payload, etag: `"${createHash("sha256").update(payload).digest("base64url")}"`, gzipped: gzipAsync(payload) };
+      page = { html: payload, etag: `"${createHash("sha256").update(payload).digest("base64url")}"`, headers: graphiqlPageHeaders(payload), gzipped: gzipAsync(payload) };
     }
+    reply.headers(page.headers);
     reply.header("etag", page.etag).header("cache-control", "no-cache").header("vary", "accept-encoding");
     if (request.headers["if-none-match"] === page.etag) {
       reply.code(304);
@@ -210,3 +212,61 @@ export function compressGraphiQL(app: FastifyInstance, path = "/graphql"): void 
 }
 
 const gzipAsync = promisify(gzip);
+
+/**
+ * The headers sent with the page `html` (and its 304s), never with GraphQL responses. Users paste
+ * bearer tokens into this page, so no other site may frame it (clickjacking), and it may run only
+ * its own inline script and talk only to the gateway:
+ *
+ * - `default-src 'none'`: anything not named below (frames, objects, media, manifests) is refused;
+ *   the page uses none of it.
+ * - `script-src 'sha256-…'`: only the page's inline script(s), by hash. The page is one fixed
+ *   document per process (rendered once), so its scripts are hashed when it is first sent, with the
+ *   ETag; no `'unsafe-inline'`, no `'self'` (the page loads no script file), no `'unsafe-eval'`
+ *   (nothing in GraphiQL, React or Monaco evaluates strings: the browser suite runs the page under
+ *   this policy and fails on any violation).
+ * - `worker-src blob:`: Monaco's three web workers (editor, JSON, GraphQL language service) are
+ *   inlined in the page and started from blob: URLs (`prepareBlob` in the page); without it they
+ *   fall back to the main thread. Blob workers inherit this policy.
+ * - `style-src 'unsafe-inline'`: the page's inline stylesheet, and the `<style>` elements and
+ *   `style` attributes React and Monaco write at run time, which no hash can name.
+ * - `img-src data:`, `font-src data:`: the favicon and every font (GraphiQL's Roboto and Fira Code,
+ *   Monaco's codicons) are data: URLs in the page.
+ * - `connect-src 'self'`: `POST /graphql`, `/graphql/stream` (SSE) and, should the page use it, a
+ *   WebSocket to `/graphql` (CSP 3 lets `'self'` match ws:/wss: on the page's host and port).
+ * - `frame-ancestors 'none'` (and `X-Frame-Options: DENY` for browsers without it): never framed.
+ * - `base-uri 'none'`, `form-action 'none'`: no `<base>` redirecting relative URLs, no form posts.
+ *
+ * `nosniff`: the page is read as the HTML it is declared as, never sniffed. `no-referrer`: GraphiQL
+ * writes the open operation into the page's URL (`?query=…`), which a link followed from the docs
+ * pane would otherwise send to another site.
+ *
+ * The browser suite (test/browser/explorer.browser.test.ts) runs a query and a subscription under
+ * this policy and fails on any violation, by the page or its workers.
+ */
+function graphiqlPageHeaders(html: string): Record<string, string> {
+  const scripts = [...html.matchAll(INLINE_SCRIPT)].filter(([, attributes]) => !/\bsrc\s*=/i.test(attributes!));
+  const hashes = scripts.map(([, , text]) => `'sha256-${createHash("sha256").update(text!).digest("base64")}'`);
+  const policy = [
+    "default-src 'none'",
+    `script-src ${hashes.length > 0 ? hashes.join(" ") : "'none'"}`,
+    "worker-src blob:",
+    "style-src 'unsafe-inline'",
+    "img-src data:",
+    "font-src data:",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
+  return {
+    "content-security-policy": policy,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+}
+
+// A script element and its text as the HTML parser sees them: up to the first `</script` (the
+// page's code writes it as `<\/script>` inside strings, as it must). Its hash is over that text.
+const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script[\s/>]/gi;

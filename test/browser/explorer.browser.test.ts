@@ -14,6 +14,8 @@ import { startStack } from "../support/stack.js";
  * `.ci/run` installs it with `apt-get install -y chromium` where missing. The browser may reach the
  * gateway and nothing else: every request to another origin is recorded and refused, and DNS
  * resolves no name but loopback, so a page needing a CDN would fail here as it would offline.
+ * The page runs under the gateway's Content-Security-Policy (src/http/graphiql.ts), and every test
+ * fails on any violation of it: a policy too tight for the page shows up here.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
@@ -26,6 +28,24 @@ let userDataDir: string;
 const foreign: string[] = [];
 /** Every POST the page sent to the gateway: its operation and its headers. */
 const posts: Array<{ operationName: string | undefined; headers: Record<string, string> }> = [];
+/**
+ * CSP violations reported by the page's console, and through CDP by its web workers (Playwright
+ * drops worker-sourced log entries from `console`); the page's `securitypolicyviolation` events are
+ * read with `cspViolations()`.
+ */
+const violations: string[] = [];
+
+/** Every CSP violation the page has reported: its console, its workers', its events. */
+async function cspViolations(): Promise<string[]> {
+  const events = await page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
+  return [...violations, ...events.map((e) => `securitypolicyviolation: ${e}`)];
+}
+
+/** Forgets the violations reported so far (after a test provoked them on purpose). */
+async function clearViolations() {
+  violations.length = 0;
+  await page.evaluate(() => void (window as unknown as { cspViolations?: string[] }).cspViolations?.splice(0));
+}
 
 /** The chain from `id` back to its first contact, as the emulator holds it. */
 function chainFrom(id: string): Contact[] {
@@ -74,6 +94,19 @@ beforeAll(async () => {
   context.on("page", (p) => p.on("websocket", (ws) => foreign.push(ws.url())));
   page = context.pages()[0] ?? (await context.newPage());
   page.on("websocket", (ws) => foreign.push(ws.url()));
+  page.on("console", (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
+  });
+  const cdp = await context.newCDPSession(page);
+  cdp.on("Log.entryAdded", ({ entry }) => {
+    if (entry.source === "worker" && /Content.Security.Policy/i.test(entry.text)) violations.push(`worker: ${entry.text}`);
+  });
+  await cdp.send("Log.enable");
+  // Before any of the page's scripts run, so violations during loading are caught too.
+  await page.addInitScript(() => {
+    const recorded: string[] = ((window as unknown as { cspViolations?: string[] }).cspViolations = []);
+    document.addEventListener("securitypolicyviolation", (e) => recorded.push(`${e.effectiveDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -93,6 +126,7 @@ describe("GraphiQL at GET /graphql", () => {
   it("loads from the gateway alone and runs the example query, showing the contact's transfer chain", async () => {
     const loaded = await page.goto(stack.url);
     expect(loaded?.headers()["content-encoding"]).toBe("gzip");
+    expect(loaded?.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
     const runButton = page.getByRole("button", { name: /Execute query/ });
     await runButton.waitFor({ timeout: 30_000 });
     // The example and its variables are in place before anything is typed.
@@ -120,6 +154,7 @@ describe("GraphiQL at GET /graphql", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "graphiql.png") });
     expect(foreign).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
   });
 
   it("shows the schema's descriptions in the docs pane", async () => {
@@ -131,6 +166,7 @@ describe("GraphiQL at GET /graphql", () => {
     await expect.poll(() => docs.innerText()).toContain("One contact, by instance and contact id (DescribeContact).");
     await page.screenshot({ path: join(ARTIFACTS, "graphiql-docs.png") });
     expect(foreign).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
   });
 
   it("sends the headers typed into the headers editor (a bearer token, a request id)", async () => {
@@ -147,6 +183,7 @@ describe("GraphiQL at GET /graphql", () => {
     const sent = posts.find((p) => p.operationName === "ContactWithTransferChain");
     expect(sent?.headers).toMatchObject({ authorization: "Bearer test-token", "x-request-id": "from-graphiql" });
     expect(foreign).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
   });
 
   it("runs the example subscription and shows live contacts arriving, with the queue's name and the previous contact", async () => {
@@ -180,22 +217,90 @@ describe("GraphiQL at GET /graphql", () => {
     expect(stack.emulator.calls.byApi.DescribeContact).toBeLessThanOrEqual(4);
     await page.screenshot({ path: join(ARTIFACTS, "graphiql-subscription.png") });
     expect(foreign).toEqual([]);
+    expect(await cspViolations()).toEqual([]);
     // Stopping it in GraphiQL ends the subscription at the gateway.
     await page.getByRole("button", { name: /Stop query/ }).click();
     await expect.poll(() => stack.gateway.events!.hub.size, { timeout: 10_000 }).toBe(0);
   });
+
+  it("may open a WebSocket to /graphql: the policy's connect-src 'self' covers ws: on the gateway's host", async () => {
+    // GraphiQL subscribes over SSE; a page (or a later GraphiQL) using graphql-ws must not be refused.
+    const wsUrl = stack.url.replace(/^http/, "ws");
+    const opened = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const socket = new WebSocket(url, "graphql-transport-ws");
+          socket.onopen = () => {
+            socket.close();
+            resolve("open");
+          };
+          socket.onerror = () => resolve("error");
+        }),
+      wsUrl,
+    );
+    expect(opened).toBe("open");
+    expect(await cspViolations()).toEqual([]);
+    // The offline guard records every WebSocket; this one was the gateway's.
+    expect(foreign).toEqual([wsUrl]);
+    foreign.length = 0;
+  });
 });
 
 describe("the offline guard", () => {
-  it("catches a request from the page to any other host (so the tests above can fail)", async () => {
+  it("catches a request to any other host (so the tests above can fail)", async () => {
+    // The GraphiQL page's policy refuses such a request before it is sent (next test): the guard is
+    // shown on a page without it.
+    const other = await context.newPage();
+    try {
+      const before = foreign.length;
+      await other.evaluate(() => fetch("https://cdn.example.com/graphiql.js").catch(() => undefined));
+      expect(foreign.slice(before)).toContain("https://cdn.example.com/graphiql.js");
+      foreign.length = before;
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("sees the page's policy refuse the page and its workers any other host (so the violation checks can fail)", async () => {
     const before = foreign.length;
     await page.evaluate(() => fetch("https://cdn.example.com/graphiql.js").catch(() => undefined));
-    expect(foreign.slice(before)).toContain("https://cdn.example.com/graphiql.js");
-    foreign.length = before;
+    const fromWorker = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const code = "fetch('https://cdn.example.com/worker.js').then(() => postMessage('sent'), () => postMessage('refused'))";
+          const worker = new Worker(URL.createObjectURL(new Blob([code], { type: "application/javascript" })));
+          worker.onmessage = (e) => resolve(String(e.data));
+          worker.onerror = () => resolve("no worker");
+        }),
+    );
+    expect(fromWorker).toBe("refused");
+    // Each channel the checks above read: the page's console, its workers' (through CDP), its events.
+    await expect.poll(cspViolations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Connecting to 'https:\/\/cdn\.example\.com\/graphiql\.js' violates .*"connect-src 'self'"/),
+        expect.stringMatching(/^worker: Connecting to 'https:\/\/cdn\.example\.com\/worker\.js' violates .*"connect-src 'self'"/),
+        expect.stringMatching(/^securitypolicyviolation: connect-src https:\/\/cdn\.example\.com\/graphiql\.js /),
+      ]),
+    );
+    expect(foreign.length).toBe(before); // refused in the browser: never sent
+    await clearViolations();
   });
 });
 
 describe("the GraphiQL page", () => {
+  it("cannot be framed by another page (clickjacking): the browser refuses to render it in an iframe", async () => {
+    const other = await context.newPage();
+    try {
+      const refused = other.waitForEvent("console", { predicate: (m) => /frame-ancestors 'none'/.test(m.text()), timeout: 10_000 });
+      await other.setContent(`<iframe src="${stack.url}" width="800" height="600"></iframe>`);
+      await refused;
+      const frame = other.frames().find((f) => f !== other.mainFrame());
+      expect(await frame?.locator("#root").count()).toBe(0); // GraphiQL's mount point never rendered
+    } finally {
+      await other.close();
+    }
+  });
+
   it("is sent gzip-compressed with an ETag, so a reload costs a 304", async () => {
     const first = await fetch(stack.url, { headers: { accept: "text/html", "accept-encoding": "gzip" } });
     expect(first.headers.get("content-encoding")).toBe("gzip");
