@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
 import type { LogLine } from "../support/loggedGateway.js";
+import { scrapedSample } from "../support/metricsText.js";
 
 const SECRET = "refused-subscriptions-secret-0123456789abcdef-012";
 const sign = (claims: JWTPayload, secret = SECRET) =>
@@ -51,18 +52,8 @@ function expectNothingPersonal(line: LogLine, ...secrets: string[]): void {
   for (const key of ["query", "document", "variables", "subject", "authorization"]) expect(line).not.toHaveProperty(key);
 }
 
-/** One sample's value in the gateway's `GET /metrics`, as Prometheus scrapes it (0 when the series does not exist). */
-async function sample(name: string, labels: Record<string, string>, on: LiveStack = stack): Promise<number> {
-  const text = await (await fetch(on.url.replace(/\/graphql$/, "/metrics"))).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = match[2] ? match[2].split(/,(?=[a-zA-Z_]+=")/) : [];
-    if (wanted.length === have.length && wanted.every((l) => have.includes(l))) return Number(match[3]);
-  }
-  return 0;
-}
+/** One sample's value in the gateway's `GET /metrics` (0 when the series does not exist). */
+const sample = (name: string, labels: Record<string, string>, on: LiveStack = stack) => scrapedSample(on.url, name, labels);
 const errorsCounted = (code: string, on: LiveStack = stack) => sample("graphql_errors_total", { code }, on);
 
 /** The codes a refused subscription received (graphql-ws sends them as its error or its one result). */

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
+import { scrapedSample } from "../support/metricsText.js";
 
 /**
  * The graphql-ws protocol as a client that does not use graphql-ws's client may speak it: frames sent
@@ -44,10 +45,8 @@ function subscribe(id: string, query: string): Record<string, unknown> {
 }
 
 /** `graphql_subscriptions{transport="ws"}` as `/metrics` reports it. */
-async function wsGauge(stack: LiveStack): Promise<number> {
-  const text = await (await fetch(stack.url.replace(/\/graphql$/, "/metrics"))).text();
-  const line = text.split("\n").find((l) => l.startsWith('graphql_subscriptions{transport="ws"}'));
-  return line === undefined ? 0 : Number(line.split(" ").pop());
+function wsGauge(stack: LiveStack): Promise<number> {
+  return scrapedSample(stack.url, "graphql_subscriptions", { transport: "ws" });
 }
 
 /** Resolves once every message on the emulator's queue was applied and deleted. */

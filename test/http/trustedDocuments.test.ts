@@ -9,6 +9,7 @@ import { DEMO } from "../../src/emulator/dataset.js";
 import { startEmulator } from "../../src/emulator/emulator.js";
 import { TrustedDocumentError, TrustedDocuments } from "../../src/http/trustedDocuments.js";
 import { post, send, type HttpAnswer } from "../support/http.js";
+import { sampleOf, scrapeMetrics } from "../support/metricsText.js";
 import { runGateway } from "../support/processes.js";
 import { startStack, type Stack } from "../support/stack.js";
 
@@ -119,11 +120,10 @@ describe("a gateway with TRUSTED_DOCUMENTS_FILE", () => {
 
     it("counts each refusal as an operation with its error code, under the name anonymous whatever name it sent", async () => {
       const counted = async () => {
-        const text = await (await fetch(stack.url.replace(/\/graphql$/, "/metrics"))).text();
-        const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+        const text = await scrapeMetrics(stack.url);
         return {
-          required: value(/^graphql_errors_total\{code="TRUSTED_DOCUMENT_REQUIRED"\} (\S+)$/m),
-          anonymous: value(/^graphql_operations_total\{operation="anonymous",outcome="error"\} (\S+)$/m),
+          required: sampleOf(text, "graphql_errors_total", { code: "TRUSTED_DOCUMENT_REQUIRED" }) ?? 0,
+          anonymous: sampleOf(text, "graphql_operations_total", { operation: "anonymous", outcome: "error" }) ?? 0,
           named: /operation="Sneaky"/.test(text),
         };
       };
