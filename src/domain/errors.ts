@@ -116,6 +116,11 @@ function isTimeout(errorType: string): boolean {
   return errorType === "TimeoutError" || errorType === "RequestTimeout" || errorType === "AbortError";
 }
 
+/** A FORBIDDEN error that names the argument the caller may not use as it did; `message` says why. */
+export function forbidden(argument: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, argument } });
+}
+
 /** A BAD_USER_INPUT error that names the offending argument. */
 export function badUserInput(argument: string, problem: string): GraphQLError {
   return new GraphQLError(`Argument "${argument}" ${problem}.`, {

@@ -1,5 +1,5 @@
-import { GraphQLError, defaultFieldResolver, type GraphQLArgument, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
-import { ErrorCode } from "../domain/errors.js";
+import { defaultFieldResolver, type GraphQLArgument, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
+import { forbidden } from "../domain/errors.js";
 import { canReadInstance, INSTANCES_CLAIM, instanceIdOf, type Principal } from "../domain/principal.js";
 
 /**
@@ -8,9 +8,7 @@ import { canReadInstance, INSTANCES_CLAIM, instanceIdOf, type Principal } from "
  */
 export function assertInstanceReadable(principal: Principal, instance: string, argument = "instanceId"): void {
   if (canReadInstance(principal, instance)) return;
-  throw new GraphQLError(`The caller may not read instance ${instanceIdOf(instance)} (argument "${argument}"); the token's ${INSTANCES_CLAIM} claim does not list it.`, {
-    extensions: { code: ErrorCode.FORBIDDEN, argument },
-  });
+  throw forbidden(argument, `The caller may not read instance ${instanceIdOf(instance)} (argument "${argument}"); the token's ${INSTANCES_CLAIM} claim does not list it.`);
 }
 
 /**

@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { ContactSearchSummary, SearchContactsRequest, SearchCriteria, TagCondition } from "@aws-sdk/client-connect";
-import { GraphQLError } from "graphql";
 import { CONTACT_ID_MAX, idProblem, instanceArgument, type InstanceRef } from "../domain/contactRef.js";
 import type { GatewayContext } from "./context.js";
-import { badUserInput, ErrorCode } from "../domain/errors.js";
+import { badUserInput, forbidden } from "../domain/errors.js";
 import { canSeePii, SCOPE_PII, type Principal } from "../domain/principal.js";
 import type {
   ContactSearchAttributesInput,
@@ -122,9 +121,7 @@ function refusePersonalCriteria(criteria: ContactSearchCriteriaInput | null | un
   const used = PERSONAL_CRITERIA.find((name) => criteria[name] != null);
   if (!used) return;
   const argument = `criteria.${used}`;
-  throw new GraphQLError(`Searching by ${argument} needs the "${SCOPE_PII}" scope: it matches values that are masked for this caller.`, {
-    extensions: { code: ErrorCode.FORBIDDEN, argument },
-  });
+  throw forbidden(argument, `Searching by ${argument} needs the "${SCOPE_PII}" scope: it matches values that are masked for this caller.`);
 }
 
 // Private: the criteria in the SDK's shape; unset criteria are left out.
