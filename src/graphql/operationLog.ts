@@ -94,7 +94,14 @@ function summarize(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): {
   const result = body.kind === "single" ? body.singleResult : body.initialResult;
   const errors: readonly GraphQLFormattedError[] | undefined = result.errors;
   if (!errors?.length) return OK;
-  const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))];
   const outcome: OperationOutcome = result.data != null ? "partial" : "error";
-  return { outcome, errorCodes };
+  return { outcome, errorCodes: errorCodesOf(errors) };
+}
+
+/**
+ * The distinct `extensions.code`s of `errors`, as the operation log, its span and the subscription
+ * log line record them: `UNKNOWN` for an error without one.
+ */
+export function errorCodesOf(errors: ReadonlyArray<{ readonly extensions?: { readonly [key: string]: unknown } | undefined }>): string[] {
+  return [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))];
 }

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "
 import { getOperationAST, type GraphQLFormattedError } from "graphql";
 import type { OperationFacts, Tracing } from "../observability/tracing.js";
 import type { GatewayContext } from "./context.js";
+import { errorCodesOf } from "./operationLog.js";
 
 /**
  * The span of each GraphQL operation over HTTP, as an Apollo plugin (registered only when tracing is
@@ -41,7 +42,7 @@ function factsOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): Ope
     name: rc.operationName ?? rc.request.operationName ?? (rc.document && getOperationAST(rc.document)?.name?.value) ?? null,
     type: rc.operation?.operation ?? null,
     outcome: errors.length === 0 ? "ok" : result.data != null ? "partial" : "error",
-    errorCodes: [...new Set(errors.map((e) => String(e.extensions?.code ?? "UNKNOWN")))],
+    errorCodes: errorCodesOf(errors),
     upstreamCalls: rc.contextValue.operationScope?.upstreamCalls ?? 0,
   };
 }

@@ -1,5 +1,6 @@
 import { OperationTypeNode, type GraphQLError } from "graphql";
 import type { Logger } from "pino";
+import { errorCodesOf } from "../graphql/operationLog.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 
 /** The transport a subscription came over. */
@@ -75,7 +76,7 @@ export class SubscriptionLog {
    * refused as one). Returns `errors`, for the transport to send.
    */
   refused<T extends readonly GraphQLError[]>(origin: SubscriptionOrigin, operationName: string | null, errors: T, operationType: OperationTypeNode = OperationTypeNode.SUBSCRIPTION): T {
-    const errorCodes = codesOf(errors);
+    const errorCodes = errorCodesOf(errors);
     const durationMs = millisecondsSince(origin.started);
     this.metrics.observeOperation(operationName, "error", durationMs / 1000, errorCodes);
     this.writeRefusal(origin, operationName, operationType, durationMs, errorCodes);
@@ -102,11 +103,6 @@ export class SubscriptionLog {
       "subscription",
     );
   }
-}
-
-// Private: the distinct codes of `errors`, as the operation log counts a response's.
-function codesOf(errors: readonly GraphQLError[]): string[] {
-  return [...new Set(errors.map((error) => String(error.extensions.code ?? "UNKNOWN")))];
 }
 
 // Private: milliseconds since `started`, to a tenth, as the operation log writes them.
