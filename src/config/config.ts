@@ -42,11 +42,24 @@ interface Setting<S extends z.ZodType> {
 }
 
 /**
- * `value` (a URL, or what was meant as one) as an error may quote it: what precedes an `@` in its
- * authority (a user and password) and its query and fragment are replaced by `…`.
+ * `value` (a URL, or what was meant as one) as an error may quote it. Parsed, it is its scheme, host
+ * and path, with `…@` for a user and password and `?…` for a query or fragment. Unparsable, it is its
+ * scheme alone (`redis:…`) or `…`: a password or token with an unencoded `/`, `?`, `#` or `@` (a
+ * base64 secret has `/`) is what makes such a URL unparsable, so no part past the scheme is safe to
+ * show.
  */
 export function shownUrl(value: string): string {
-  return value.replace(/[?#].*$/s, "?…").replace(/^(.*?\/\/)?[^@/]*@/, "$1…@");
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value.trim())?.[0];
+    return scheme ? `${scheme}…` : "…";
+  }
+  const credentials = url.username || url.password ? "…@" : "";
+  const authority = url.host || credentials ? `//${credentials}${url.host}` : "";
+  const path = url.pathname === "/" ? "" : url.pathname;
+  return `${url.protocol}${authority}${path}${url.search || url.hash ? "?…" : ""}`;
 }
 const setting = <S extends z.ZodType>(s: Setting<S>) => s;
 

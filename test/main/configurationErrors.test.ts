@@ -72,7 +72,12 @@ describe("a setting's value", () => {
     expect(secret).toMatch(/^Invalid setting AUTH_JWT_SECRET \(its value is not shown: it is a secret\): /);
     expect(secret).not.toContain("abcdefghijklmnopqrstuvwxyz01234");
     const urls: Array<[Record<string, string>, RegExp, string]> = [
-      [{ REDIS_URL: "redis//:S3cretRedisPass@redis:6379" }, /^Invalid setting REDIS_URL="redis\/\/…@redis:6379": /, "S3cretRedisPass"],
+      [{ REDIS_URL: "redis//:S3cretRedisPass@redis:6379" }, /^Invalid setting REDIS_URL="…": /, "S3cretRedisPass"],
+      // Secrets whose unencoded "/", "#", "@" make the URL unparsable: only the scheme is shown.
+      [{ REDIS_URL: "redis://:Zm9v/YmFy+cXV4@cache.internal:6379" }, /^Invalid setting REDIS_URL="redis:…": /, "YmFy"],
+      [{ REDIS_URL: "redis://:ab#cd@h:1" }, /^Invalid setting REDIS_URL="redis:…": /, "ab#cd"],
+      [{ AUTH_JWKS_URL: "https://svc:Zm9v/YmFy@idp.example.com/jwks" }, /^Invalid setting AUTH_JWKS_URL="https:…": /, "YmFy"],
+      [{ REDIS_URL: "http://:p@ssW0rd@host" }, /^Invalid setting REDIS_URL="http:\/\/…@host": /, "ssW0rd"],
       [{ REDIS_URL: "http://user:S3cretRedisPass@redis:6379" }, /^Invalid setting REDIS_URL="http:\/\/…@redis:6379": /, "S3cretRedisPass"],
       [{ AUTH_JWKS_URL: "ftp://idp.example/jwks?client_secret=abc123" }, /^Invalid setting AUTH_JWKS_URL="ftp:\/\/idp.example\/jwks\?…": /, "abc123"],
       [{ EMULATOR_URL: "ftp://user:EmuPass@host" }, /^Invalid setting EMULATOR_URL="ftp:\/\/…@host": /, "EmuPass"],
