@@ -52,6 +52,12 @@ export class SubscriptionLog {
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Pick<GatewayMetrics, "observeOperation">,
+    /**
+     * With trusted documents, refusals are counted under `anonymous`: the name a refused request
+     * sent is its own choice (many are refused before their document is looked up), and must not
+     * take one of the bounded `operation` label's values. The log line still carries it.
+     */
+    private readonly trustedDocuments = false,
   ) {}
 
   ended(origin: SubscriptionOrigin, end: EndedSubscription): void {
@@ -78,7 +84,7 @@ export class SubscriptionLog {
   refused<T extends readonly GraphQLError[]>(origin: SubscriptionOrigin, operationName: string | null, errors: T, operationType: OperationTypeNode = OperationTypeNode.SUBSCRIPTION): T {
     const errorCodes = errorCodesOf(errors);
     const durationMs = millisecondsSince(origin.started);
-    this.metrics.observeOperation(operationName, "error", durationMs / 1000, errorCodes);
+    this.metrics.observeOperation(this.trustedDocuments ? null : operationName, "error", durationMs / 1000, errorCodes);
     this.writeRefusal(origin, operationName, operationType, durationMs, errorCodes);
     return errors;
   }

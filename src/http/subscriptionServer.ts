@@ -119,7 +119,7 @@ export class SubscriptionServer {
 
   constructor(private readonly options: SubscriptionServerOptions) {
     this.rules = [...specifiedRules, ...options.validationRules];
-    this.log = new SubscriptionLog(options.logger, options.metrics);
+    this.log = new SubscriptionLog(options.logger, options.metrics, options.trustedDocuments !== undefined);
     this.format = maskResultErrors(options.logger);
     const execute = options.executeEvent ?? graphqlJsExecute;
     this.executeEvent = (args) => {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
 import type { LogLine } from "../support/loggedGateway.js";
-import { scrapedSample } from "../support/metricsText.js";
+import { sampleOf, scrapedSample, scrapeMetrics } from "../support/metricsText.js";
 
 const SECRET = "refused-subscriptions-secret-0123456789abcdef-012";
 const sign = (claims: JWTPayload, secret = SECRET) =>
@@ -264,5 +264,26 @@ describe("a subscription refused by trusted documents", () => {
     expectNothingPersonal(line);
     expect(await errorsCounted("TRUSTED_DOCUMENT_REQUIRED", trusted)).toBe(before + 1);
     expect(trusted.describeContactCalls()).toBe(0);
+  });
+
+  it("counts a refusal under anonymous, never under the operation name the request sent", async () => {
+    const requestId = "refused-ws-trusted-name";
+    const hash = "9e6d7d02cde2a4506701af1c9c9604c11a18b81920e4dcb7a6638d0605d2ece4"; // LiveContactEvents
+    const anonymousBefore = await scrapedSample(trusted.url, "graphql_operations_total", { operation: "anonymous", outcome: "error" });
+    // A listed document asked for by an operation name it does not have: refused after the lookup.
+    const ws = trusted.ws({ headers: { "x-request-id": requestId } });
+    let refusal: unknown;
+    ws.subscribe({ query: "", documentId: `sha256:${hash}`, operationName: "NotInIt", variables: { instanceId: DEMO.instanceId } } as never, {
+      next: () => {},
+      error: (error) => void (refusal = error),
+      complete: () => {},
+    });
+    await waitUntil(() => refusal !== undefined, "the refusal");
+
+    const line = await theLineOf(requestId);
+    expect(line).toMatchObject({ requestId, transport: "ws", operationName: "NotInIt", outcome: "refused", errorCodes: ["BAD_REQUEST"] });
+    const text = await scrapeMetrics(trusted.url);
+    expect(text).not.toContain('operation="NotInIt"');
+    expect(sampleOf(text, "graphql_operations_total", { operation: "anonymous", outcome: "error" })).toBe(anonymousBefore + 1);
   });
 });
