@@ -12,6 +12,8 @@ import type { SubscriptionServer } from "./subscriptionServer.js";
 
 /** WebSocket close code for a subscriber cut off for falling behind: 1013, "Try Again Later". */
 export const CLOSE_TOO_SLOW = 1013;
+/** How long a subscriber cut off for falling behind may take to read its last result and the close frame, ms. */
+const CUT_OFF_GRACE_MS = 1000;
 
 export interface WebSocketOptions {
   server: SubscriptionServer;
@@ -57,7 +59,8 @@ interface Subscription {
  *   subscriber off (a stalled client would never drain it), before graphql-ws pulls that result, so
  *   graphql-ws's send of it would find the socket closing and drop it: `onOverflow` writes it
  *   itself, ahead of the close frame. A client still reading gets both; a stalled one neither (the
- *   close frame waits behind what it has not read) until keep-alive drops it.
+ *   close frame waits behind what it has not read), and its connection is terminated a second later
+ *   (keep-alive pings only open sockets, and ws's own close timeout is 30 s).
  * - Keep-alive: a WebSocket ping every `keepAliveMs`; a peer that stops answering is dropped.
  * - Every refusal writes one log line, under the upgrade request's id (`SubscriptionLog`); a refused
  *   subscription's codes are counted, a refused connection's are not (no GraphQL error was sent).
@@ -139,6 +142,9 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
             socket.send(JSON.stringify({ id, type: MessageType.Next, payload: { errors: [error.toJSON()] } }));
           }
           socket.close(CLOSE_TOO_SLOW, closeReason(error.message));
+          // A stalled client never reads the close frame, and neither keep-alive (it pings open
+          // sockets only) nor ws (30 s) would drop it soon: cut it off after a grace period.
+          setTimeout(() => socket.readyState !== socket.CLOSED && socket.terminate(), CUT_OFF_GRACE_MS).unref();
         };
         const args = server.prepare(payload, { ...origin, principal: connection.principal, onOverflow });
         if (Array.isArray(args)) return args;

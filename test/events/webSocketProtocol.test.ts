@@ -211,3 +211,30 @@ describe("graphql-ws: a subscriber that falls behind", () => {
     expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
   });
 });
+
+describe("graphql-ws: a subscriber that stopped reading", () => {
+  let stack: LiveStack;
+  beforeAll(async () => {
+    // One connection per caller (here: per address), so the stalled one's slot is visible.
+    stack = await startLiveStack({ env: { SUBSCRIPTION_BUFFER_EVENTS: "1", SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL: "1" } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("is cut off: its connection is terminated a second after the close it does not read, freeing its slot", async () => {
+    const stalled = await connect(stack);
+    stalled.send(subscribe("1", EVENTS));
+    await stack.subscribers(1);
+    (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause(); // reads nothing more, answers no close
+    const hub = stack.gateway.events!.hub;
+    for (let i = 0; i < 3; i++) {
+      hub.deliver({ event: { eventId: `s-${i}`, eventType: "QUEUED", timestamp: new Date(), ref: { region: "us-east-1", instanceId: DEMO.instanceId, contactId: "c-1" } }, contact: null });
+    }
+    expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
+    // Without the cut-off, ws would wait 30 s for the stalled peer's close frame, holding the caller's one connection.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const next = await connect(stack);
+    next.socket.close();
+  });
+});
