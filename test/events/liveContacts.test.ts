@@ -29,14 +29,9 @@ afterAll(async () => {
 });
 afterEach(async () => {
   // Every spec leaves the queue drained and nothing subscribed.
-  await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
+  await stack.queueDrained();
   await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
 });
-
-/** Resolves once every message on the queue was applied and deleted. */
-function drained(): Promise<void> {
-  return waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
-}
 
 /**
  * A subscriber of the whole instance and a new contact whose INITIATED it has received, with the
@@ -47,7 +42,7 @@ async function watchNewContact() {
   await stack.subscribers(1);
   const contactId = startContact();
   await waitUntil(() => watcher.results.length === 1, "INITIATED");
-  await drained();
+  await stack.queueDrained();
   stack.resetCalls();
   return { watcher, contactId };
 }
@@ -113,7 +108,7 @@ describe("Subscription.contactEvents", () => {
   it("shows a query right after DISCONNECTED the disconnect time of a contact cached while active", async () => {
     const contactId = startContact();
     stack.emulator.events.emit({ eventType: "QUEUED", contactId });
-    await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "the events applied");
+    await stack.queueDrained("the events applied");
     const query = `query($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id disconnectTimestamp } }`;
     const before = await stack.query(query, { i: DEMO.instanceId, c: contactId });
     expect(before.body.data.contact.disconnectTimestamp).toBeNull(); // cached, active, within CACHE_ACTIVE_TTL_SECONDS

@@ -73,7 +73,7 @@ describe("live contacts over WebSocket: authentication", () => {
   it("masks @pii fields of the event's contact without contacts:pii and shows them with it", async () => {
     const contactId = stack.emulator.events.emit({ eventType: "INITIATED" }).detail.contactId;
     // INITIATED is applied before anyone subscribes, so the one event each receives is the update.
-    await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "INITIATED applied");
+    await stack.queueDrained("INITIATED applied");
     const masked = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
     const clear = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${await token(READ_PII)}` } }), NAMES, { instanceId: DEMO.instanceId, contactIds: [contactId] });
     await stack.subscribers(2);

@@ -34,7 +34,7 @@ afterAll(async () => {
   await stack?.close();
 });
 afterEach(async () => {
-  await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
+  await stack.queueDrained();
   await waitUntil(() => stack.gateway.events!.hub.size === 0, "no subscription left");
 });
 
@@ -52,7 +52,7 @@ async function subscriber(claims: JWTPayload, variables: Record<string, unknown>
 /** A contact whose INITIATED was applied before anyone subscribed; resolves its id. */
 async function existingContact(): Promise<string> {
   const contactId = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
-  await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "INITIATED applied");
+  await stack.queueDrained("INITIATED applied");
   return contactId;
 }
 

@@ -27,7 +27,6 @@ afterEach(async () => {
 
 const hub = () => stack.gateway.events!.hub;
 const subscriptionLines = () => lines.filter((line) => line.msg === "subscription" && line.transport === "sse");
-const queueEmpty = () => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0;
 
 /** One sample's value in the gateway's `GET /metrics` (0 when the series does not exist). */
 async function sample(name: string, labels: Record<string, string>): Promise<number> {
@@ -43,7 +42,7 @@ async function sample(name: string, labels: Record<string, string>): Promise<num
 async function newContact(name: string): Promise<string> {
   const contactId = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" }).detail.contactId;
   stack.emulator.events.emit({ eventType: "CONTACT_DATA_UPDATED", contactId, name });
-  await waitUntil(queueEmpty, "the contact's events applied");
+  await stack.queueDrained("the contact's events applied");
   return contactId;
 }
 

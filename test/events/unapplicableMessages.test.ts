@@ -44,7 +44,7 @@ describe("the consumer", () => {
   });
   const watchers: Array<{ unsubscribe(): void }> = [];
   beforeEach(async () => {
-    await waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
+    await stack.queueDrained();
     stack.resetCalls();
   });
   afterEach(async () => {

@@ -49,11 +49,6 @@ function wsGauge(stack: LiveStack): Promise<number> {
   return scrapedSample(stack.url, "graphql_subscriptions", { transport: "ws" });
 }
 
-/** Resolves once every message on the emulator's queue was applied and deleted. */
-function drained(stack: LiveStack): Promise<void> {
-  return waitUntil(() => stack.emulator.events.depth().visible + stack.emulator.events.depth().inFlight === 0, "an empty queue");
-}
-
 /** Waits up to a second for the hub and the gauge to reach `count`; returns both as they are then. */
 async function settle(stack: LiveStack, count: number): Promise<{ hub: number; gauge: number }> {
   const deadline = Date.now() + 1000;
@@ -73,7 +68,7 @@ describe("graphql-ws: one subscription per id", () => {
     await stack?.close();
   });
   afterEach(async () => {
-    await drained(stack);
+    await stack.queueDrained();
     expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
   });
 
@@ -93,7 +88,7 @@ describe("graphql-ws: one subscription per id", () => {
       expect(burst.closed).toEqual({ code: 4409, reason: "Subscriber for 1 already exists" });
       expect(await settle(stack, 0)).toEqual({ hub: 0, gauge: 0 });
       stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" });
-      await drained(stack);
+      await stack.queueDrained();
       expect(burst.nexts("1")).toEqual([]);
 
       // The same for a subscription already running: its Complete starts ending it, and the id is taken
@@ -119,7 +114,7 @@ describe("graphql-ws: one subscription per id", () => {
       reuse.send(subscribe("1", EVENTS));
       await stack.subscribers(1);
       const second = stack.emulator.events.emit({ eventType: "INITIATED", channel: "VOICE" });
-      await drained(stack);
+      await stack.queueDrained();
       await waitUntil(() => reuse.nexts("1").length >= 2, "the second event");
       await new Promise((resolve) => setTimeout(resolve, 100)); // a duplicate would arrive by now
       expect(reuse.nexts("1").map((m) => m.payload.data.contactEvents.eventId)).toEqual([first.id, second.id]);
@@ -164,10 +159,10 @@ describe("graphql-ws: sockets that churn", () => {
 
     // Nothing subscribed: a transfer costs its own read and nothing else. (What was left behind would
     // execute it and read the previous contact: concurrent reads of one contact are one call.)
-    await drained(stack);
+    await stack.queueDrained();
     stack.resetCalls();
     stack.emulator.events.emit({ eventType: "INITIATED", previousContactId: DEMO.longChainTailId });
-    await drained(stack);
+    await stack.queueDrained();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(stack.describeContactCalls()).toBe(1);
 
@@ -177,7 +172,7 @@ describe("graphql-ws: sockets that churn", () => {
     stack.resetCalls();
     const transfer = stack.emulator.events.emit({ eventType: "INITIATED", previousContactId: DEMO.longChainTailId });
     await waitUntil(() => watcher.results.length === 1, "the transfer");
-    await drained(stack);
+    await stack.queueDrained();
     expect(watcher.results[0]!.data.contactEvents).toEqual({ eventId: transfer.id, contact: { previousContact: { id: DEMO.longChainTailId } } });
     expect(stack.describeContactCalls()).toBe(2);
     watcher.unsubscribe();

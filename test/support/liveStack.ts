@@ -24,6 +24,8 @@ export interface LiveStack extends Stack {
   subscribe<T = any>(client: WsClient | SseClient, query: string, variables?: Record<string, unknown>): Received<T>;
   /** Resolves once exactly `count` subscriptions are registered on this gateway. */
   subscribers(count: number): Promise<void>;
+  /** Resolves once every message on the emulator's queue was taken and settled (none visible, none in flight); `what` names the wait. */
+  queueDrained(what?: string): Promise<void>;
 }
 
 /**
@@ -84,6 +86,9 @@ export async function startLiveStack(options: StackOptions & { emulator?: Emulat
     },
     async subscribers(count) {
       await waitUntil(() => (stack.gateway.events?.hub.size ?? 0) === count, `${count} subscriptions registered`);
+    },
+    async queueDrained(what = "an empty queue") {
+      await waitUntil(() => emulator.events.depth().visible + emulator.events.depth().inFlight === 0, what);
     },
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
