@@ -6,7 +6,7 @@ import { ErrorCode } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
-import type { SubscriptionServer } from "./subscriptionServer.js";
+import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
 import { TrustedDocumentError } from "./trustedDocuments.js";
 
 export interface SseOptions {
@@ -142,8 +142,6 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404:
 
 const EVENT_STREAM = "text/event-stream";
 
-/** How long a stream cut off for falling behind may take to write its last result before its connection is closed, ms. */
-const CUT_OFF_GRACE_MS = 1000;
 
 // Private: a refusal of the request itself (its method, its Accept), GraphQL-shaped.
 function refuseRequest(reply: FastifyReply, status: number, message: string): FastifyReply {

@@ -58,6 +58,12 @@ export interface SubscriptionServerOptions {
  * grow it past `maxSize`. Each document's compiled operation (graphql-jit) goes with it, or with the
  * last open subscription of it.
  */
+/**
+ * How long a subscriber cut off for falling behind (SUBSCRIBER_TOO_SLOW) may take to read its last
+ * result before its connection is closed, ms: one policy for both transports.
+ */
+export const CUT_OFF_GRACE_MS = 1000;
+
 const DOCUMENTS = { max: 1000, maxSize: 32 * 1024 * 1024, bytesPerCharacter: 64 };
 
 /** Who asks for a subscription, as its transport knows them. */

@@ -8,12 +8,10 @@ import { hasExpired, type Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { AuthError, isWebSocketUpgrade, type Authenticator } from "./authentication.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
-import type { SubscriptionServer } from "./subscriptionServer.js";
+import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
 
 /** WebSocket close code for a subscriber cut off for falling behind: 1013, "Try Again Later". */
 export const CLOSE_TOO_SLOW = 1013;
-/** How long a subscriber cut off for falling behind may take to read its last result and the close frame, ms. */
-const CUT_OFF_GRACE_MS = 1000;
 
 export interface WebSocketOptions {
   server: SubscriptionServer;
