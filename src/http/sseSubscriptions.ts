@@ -142,7 +142,6 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404:
 
 const EVENT_STREAM = "text/event-stream";
 
-
 // Private: a refusal of the request itself (its method, its Accept), GraphQL-shaped.
 function refuseRequest(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply
