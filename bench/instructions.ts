@@ -1,8 +1,10 @@
 /**
- * `npx tsx bench/instructions.ts [build ...] [--warm=3000] [--requests=1500] [--rounds=2]`: the
- * instructions the gateway's main thread executes per warm request (figure 3's realistic query,
- * executed: `RESPONSE_CACHE=false`), counted by valgrind's callgrind, for each build directory given
- * (default `dist`, built first; for an A/B, copy `dist` aside before rebuilding, e.g. to `distA`).
+ * `npx tsx bench/instructions.ts [build ...] [--warm=3000] [--requests=1500] [--rounds=2] [--uncached]`:
+ * the instructions the gateway's main thread executes per warm request (figure 3's realistic query,
+ * executed: `RESPONSE_CACHE=false`), or with `--uncached` per uncached read (figure 4's single rich
+ * contact with `Cache-Control: no-cache`: one DescribeContact each), counted by valgrind's
+ * callgrind, for each build directory given (default `dist`, built first; for an A/B, copy `dist`
+ * aside before rebuilding, e.g. to `distA`).
  *
  * Why: on a host whose throughput rounds move by up to 2× (bench/README.md, finding 14), a change
  * of a few percent cannot be seen in requests/s or CPU time. Instructions are counted, not timed:
@@ -24,7 +26,7 @@ import autocannon from "autocannon";
 import { DEMO } from "../src/emulator/dataset.js";
 import { graphql } from "./load.js";
 import { LOG_DIR, startEmulatorProcess, startGatewayProcess, stopAll, type ServerProcess } from "./processes.js";
-import { plan, REALISTIC_QUERY } from "./workload.js";
+import { plan, REALISTIC_QUERY, SINGLE_QUERY } from "./workload.js";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -32,24 +34,29 @@ const builds = args.filter((a) => !a.startsWith("--"));
 const WARM = option("warm", 3000);
 const REQUESTS = option("requests", 1500);
 const ROUNDS = option("rounds", 2);
+const UNCACHED = args.includes("--uncached");
+/** What each counted request sends: the realistic query, or one uncached rich contact. */
+const LOAD: { query: string; contactId: string; headers: Record<string, string> } = UNCACHED
+  ? { query: SINGLE_QUERY, contactId: plan().singleContactId, headers: { "cache-control": "no-cache" } }
+  : { query: REALISTIC_QUERY, contactId: plan().warmContactId, headers: {} };
 // valgrind names its control pipes after USER and HOST; the gateway's env sets HOST to its listen
 // address, so both sides are given the same values.
 const VGDB_ENV = { USER: "root", LOGNAME: "root", HOST: "127.0.0.1" };
 
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess();
-  const variables = { instanceId: DEMO.instanceId, contactId: plan().warmContactId };
-  const body = JSON.stringify({ query: REALISTIC_QUERY, variables });
+  const variables = { instanceId: DEMO.instanceId, contactId: LOAD.contactId };
+  const body = JSON.stringify({ query: LOAD.query, variables });
   const counts = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const build of builds.length > 0 ? builds : [undefined]) {
       const name = build ?? "dist";
       const perRequest = await measure(emulator, build, body, variables);
       counts.set(name, [...(counts.get(name) ?? []), perRequest]);
-      console.log(`${name}: ${perRequest.toFixed(1)} thousand instructions per request (main thread)`);
+      console.log(`${name}: ${perRequest.toFixed(1)} thousand instructions per ${UNCACHED ? "uncached" : "warm"} request (main thread)`);
     }
   }
-  console.log("\nbuild: main-thread instructions per warm request, thousands, each round");
+  console.log(`\nbuild: main-thread instructions per ${UNCACHED ? "uncached" : "warm"} request, thousands, each round`);
   for (const [name, values] of counts) console.log(`${name}: ${values.map((v) => v.toFixed(1)).join(", ")}`);
 }
 
@@ -67,8 +74,8 @@ async function measure(emulator: ServerProcess, build: string | undefined, body:
     { ...(build !== undefined && { build }), launcher, timeoutMs: 300_000 },
   );
   try {
-    const answer = await graphql(gateway.url, REALISTIC_QUERY, variables);
-    if (answer.status !== 200 || answer.body.errors) throw new Error(`the gateway did not answer the realistic query: ${JSON.stringify(answer.body).slice(0, 300)}`);
+    const answer = await graphql(gateway.url, LOAD.query, variables, LOAD.headers);
+    if (answer.status !== 200 || answer.body.errors) throw new Error(`the gateway did not answer the query: ${JSON.stringify(answer.body).slice(0, 300)}`);
     await send(gateway.url, body, WARM);
     const pid = String(gateway.child.pid);
     const control = (...command: string[]) => execFileSync("callgrind_control", [...command, pid], { env: { ...process.env, ...VGDB_ENV }, stdio: "ignore" });
@@ -83,7 +90,7 @@ async function measure(emulator: ServerProcess, build: string | undefined, body:
 }
 
 async function send(url: string, body: string, amount: number): Promise<void> {
-  const result = await autocannon({ url, method: "POST", headers: { "content-type": "application/json" }, body, amount, connections: 10 });
+  const result = await autocannon({ url, method: "POST", headers: { "content-type": "application/json", ...LOAD.headers }, body, amount, connections: 10 });
   const failures = result.errors + result.timeouts + result.non2xx;
   if (failures > 0) throw new Error(`${failures} of ${amount} requests failed`);
 }
