@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { ErrorCode } from "../domain/errors.js";
+import { refuseRequest } from "./refuseRequest.js";
 
 /**
  * Errors Fastify raises before Apollo sees the request (body too large, malformed JSON, unknown
@@ -31,6 +32,6 @@ export function httpErrorHandler(config: Pick<Config, "BODY_LIMIT_BYTES">, logge
       message = "Internal server error.";
       logger.error({ err: error, requestId: request.id }, "unexpected error in HTTP layer");
     }
-    void reply.code(status).type("application/json; charset=utf-8").send({ errors: [{ message, extensions: { code } }] });
+    void refuseRequest(reply, status, message, code);
   };
 }

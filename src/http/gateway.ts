@@ -30,6 +30,7 @@ import type { Upstream } from "../upstream/upstream.js";
 import { createAuthenticator, registerAuth, requestPrincipal } from "./authentication.js";
 import { requestBypassesCache } from "./cacheControl.js";
 import { httpErrorHandler } from "./errorHandler.js";
+import { refuseRequest } from "./refuseRequest.js";
 import { compressGraphiQL, exampleOperation, graphiqlLandingPage, type ExampleIds } from "./graphiql.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
@@ -288,9 +289,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       wsHandler: webSocketHandler({ server: subscriptions, authenticator, anonymous: FULL_ACCESS, metrics, keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS }),
     });
   });
-  // PUT and DELETE (graphql-sse's single-connection mode, not served) only to be refused with a code.
+  // The methods /graphql does not serve get 405 with `Allow`, coded like every other refusal, not
+  // Fastify's codeless 404 (GraphQL over HTTP: a method the server does not support is 405).
   app.route({
-    method: ["GET", "POST", "PUT", "DELETE"],
+    method: ["PUT", "DELETE", "PATCH"],
+    url: "/graphql",
+    handler: (request, reply) =>
+      refuseRequest(reply.header("allow", "GET, POST"), 405, `${request.method} is not served here: send operations with POST (queries also with GET), subscriptions over WebSocket or to /graphql/stream.`),
+  });
+  // PUT and DELETE (graphql-sse's single-connection mode, not served) and PATCH only to be refused with a code.
+  app.route({
+    method: ["GET", "POST", "PUT", "DELETE", "PATCH"],
     url: "/graphql/stream",
     handler: sseHandler({ server: subscriptions, principalOf: (request) => requestPrincipal(request, config.AUTH_MODE), metrics, streams }),
   });

@@ -2,10 +2,10 @@ import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import type { ExecutionResult, GraphQLError } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
-import { ErrorCode } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
+import { refuseRequest } from "./refuseRequest.js";
 import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
 import { TrustedDocumentError } from "./trustedDocuments.js";
 
@@ -30,7 +30,7 @@ export interface SseOptions {
  * ranges) gets a stream; graphql-sse itself streams only for exactly `text/event-stream` and takes
  * anything else for its single-connection mode, which the gateway does not serve (it needs `PUT` to
  * reserve a stream first). So other `Accept`s are refused here with 406, and the other methods routed
- * here (`PUT` and `DELETE`, that mode's reservation and cancellation; `HEAD`) with 405, each with a
+ * here (`PUT` and `DELETE`, that mode's reservation and cancellation; `PATCH`; `HEAD`) with 405, each with a
  * GraphQL-shaped BAD_REQUEST saying what to send.
  *
  * Back-pressure: graphql-sse pulls results as fast as they come and queues them unbounded for its
@@ -141,14 +141,6 @@ function errorResponse(status: number, errors: readonly GraphQLError[]) {
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
 
 const EVENT_STREAM = "text/event-stream";
-
-// Private: a refusal of the request itself (its method, its Accept), GraphQL-shaped.
-function refuseRequest(reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply
-    .code(status)
-    .type("application/json; charset=utf-8")
-    .send({ errors: [{ message, extensions: { code: ErrorCode.BAD_REQUEST } }] });
-}
 
 /**
  * Whether an `Accept` header lists `text/event-stream` by name (parameters allowed; not with `q=0`).

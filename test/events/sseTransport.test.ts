@@ -204,6 +204,7 @@ describe("GraphQL over SSE (/graphql/stream): requests", () => {
       { method: "GET", status: 406 }, // no Accept at all
       { method: "PUT", accept: "*/*", status: 405 }, // graphql-sse's stream reservation
       { method: "DELETE", accept: "*/*", status: 405 }, // and its cancellation
+      { method: "PATCH", accept: "*/*", status: 405 },
     ];
     for (const { method, accept, status } of refusals) {
       const headers: Record<string, string> = { "content-type": "application/json", "x-graphql-event-stream-token": "reserved" };

@@ -35,3 +35,21 @@ describe("GraphQL over HTTP", () => {
     expect(stack.describeContactCalls()).toBe(0);
   });
 });
+
+describe("GraphQL over HTTP: methods /graphql does not serve", () => {
+  it("refuses PUT, DELETE and PATCH with 405, Allow and a BAD_REQUEST saying what to send, without an upstream call", async () => {
+    const before = stack.emulator.calls.total;
+    for (const method of ["PUT", "DELETE", "PATCH"]) {
+      const response = await fetch(stack.url, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get("allow")).toBe("GET, POST");
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(await response.json()).toEqual({ errors: [{ message: expect.stringContaining(`${method} is not served here`), extensions: { code: "BAD_REQUEST" } }] });
+    }
+    expect(stack.emulator.calls.total).toBe(before);
+  });
+});
