@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 
 /**
@@ -7,11 +8,24 @@ import type { FastifyInstance } from "fastify";
  * closes the connections that are idle when closing starts (`forceCloseConnections: "idle"`); from
  * then on every response also carries `Connection: close`, so each connection still busy closes
  * right after its last answer, and nothing in flight is cut off.
+ *
+ * Node does not count a connection that has sent nothing yet as idle (its wait for a first request
+ * runs under `headersTimeout`, 60 s), and clients open such connections ahead of need (undici, and
+ * so `fetch` and graphql-sse's client, opens one when a request is aborted and keeps it 4 s), so
+ * closing also destroys every connection that has not sent a byte: no request of it is cut off,
+ * and it no longer holds shutdown for the client's idle timeout.
  */
 export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
   let closing = false;
+  /** Every open connection, to find those that have sent nothing when closing starts. */
+  const connections = new Set<Socket>();
+  app.server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   app.addHook("preClose", (done) => {
     closing = true;
+    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
     done();
   });
   app.addHook("onSend", (_request, reply, _payload, done) => {

@@ -1,0 +1,40 @@
+import net from "node:net";
+import { describe, expect, it } from "vitest";
+import { DEMO } from "../../src/emulator/dataset.js";
+import { startStack } from "../support/stack.js";
+
+const CONTACT = `query C($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`;
+
+/** Opens a connection to the gateway and resolves once it is open, with a promise of its closing. */
+async function connect(url: string): Promise<{ socket: net.Socket; ended: Promise<number> }> {
+  const { port } = new URL(url);
+  const socket = net.connect({ port: Number(port), host: "127.0.0.1" });
+  socket.on("error", () => {});
+  const ended = new Promise<number>((resolve) => socket.on("close", () => resolve(Date.now())));
+  await new Promise((resolve) => socket.once("connect", resolve));
+  return { socket, ended };
+}
+
+describe("shutdown of the HTTP server", () => {
+  it("closes a connection that has sent nothing at once, so it cannot hold shutdown, and still answers a request in flight", async () => {
+    const stack = await startStack({ emulator: { latencyMs: 300 } });
+    let closed = false;
+    try {
+      const unused = await connect(stack.url);
+      const inFlight = stack.query(CONTACT, { i: DEMO.instanceId, c: DEMO.fullContactId });
+      await expect.poll(() => stack.describeContactCalls(), { timeout: 5_000, interval: 10 }).toBe(1);
+      const started = Date.now();
+      await stack.close();
+      closed = true;
+      // Without this the server waits for the silent connection: Node's headersTimeout (60 s), or
+      // the gateway's cut of whatever is still open after 5 s.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect((await unused.ended) - started).toBeLessThan(2_000);
+      const { body } = await inFlight;
+      expect(body.errors).toBeUndefined();
+      expect(body.data.contact.id).toBe(DEMO.fullContactId);
+    } finally {
+      if (!closed) await stack.close();
+    }
+  });
+});
