@@ -199,6 +199,8 @@ export class ConnectApi {
     if (bad) return bad;
     const types = params.getAll("referenceTypes").flatMap((t) => t.split(",")).filter((t) => t !== "");
     if (types.length === 0) return invalidParameter("ReferenceTypes is required");
+    // Connect's bound (API reference: "Array Members: Maximum number of 6 items").
+    if (types.length > 6) return invalidParameter("ReferenceTypes must have at most 6 items");
     const unknown = types.find((t) => !KNOWN_REFERENCE_TYPES.has(t));
     if (unknown) return invalidParameter(`Unknown reference type: ${unknown}`);
     if (!instance.data.contacts.has(contactId)) return notFound(`Contact not found: ${contactId}`);

@@ -444,6 +444,8 @@ export type Contact = {
   /**
    * The references of the contact (ListContactReferences), every page read, in the order Amazon
    * Connect returns them: one call per page (Connect pages are small; its documentation says one).
+   * Connect takes at most six types a call, so more (the default names eleven) are read in groups of
+   * six, one group after the other, and listed in that order.
    * `null`, with an error, when they could not be read (the rest of the contact is unaffected).
    */
   references?: Maybe<Array<ReferenceSummary>>;
@@ -644,7 +646,10 @@ export type ContactEventFilter = {
   queueIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
-/** A structure that defines search criteria for contacts using agent hierarchy group levels. */
+/**
+ * A structure that defines search criteria for contacts using agent hierarchy group levels. At most
+ * 10 identifiers per level.
+ */
 export type ContactSearchAgentHierarchyGroupsInput = {
   /** The identifiers for level 1 hierarchy groups. */
   l1Ids?: InputMaybe<Array<Scalars['ID']['input']>>;
@@ -660,9 +665,15 @@ export type ContactSearchAgentHierarchyGroupsInput = {
 
 /** The search criteria based on an attribute key and values to search on. */
 export type ContactSearchAttributeCriterionInput = {
-  /** The key containing a searchable attribute. */
+  /**
+   * The key containing a searchable attribute: 1 to 100 characters for contact attributes, 1 to 64
+   * for segment attributes.
+   */
   key: Scalars['String']['input'];
-  /** The list of values to search for within the attribute. */
+  /**
+   * The list of values to search for within the attribute: at most 20 (segment attributes: 1 to
+   * 20), each at most 100 characters (segment attributes: 128).
+   */
   values: Array<Scalars['String']['input']>;
 };
 
@@ -671,11 +682,11 @@ export type ContactSearchAttributeCriterionInput = {
  * attributes that are configured for contact search.
  */
 export type ContactSearchAttributesInput = {
-  /** The list of criteria: a key and the values to search for within it. */
+  /** The list of criteria: a key and the values to search for within it. 1 to 15 criteria. */
   criteria: Array<ContactSearchAttributeCriterionInput>;
   /**
    * The match type combining search criteria using multiple searchable attributes. Known values:
-   * MATCH_ALL, MATCH_ANY.
+   * MATCH_ALL, MATCH_ANY, MATCH_EXACT, MATCH_NONE.
    */
   matchType?: InputMaybe<Scalars['String']['input']>;
 };
@@ -690,7 +701,7 @@ export type ContactSearchCriteriaInput = {
   activeRegions?: InputMaybe<Array<Scalars['String']['input']>>;
   /** The agent hierarchy groups of the agent at the time of handling the contact. */
   agentHierarchyGroups?: InputMaybe<ContactSearchAgentHierarchyGroupsInput>;
-  /** The identifiers (or user ARNs) of agents who handled the contacts. */
+  /** The identifiers (or user ARNs) of agents who handled the contacts. At most 100. */
   agentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** The list of channels associated with contacts. Known values: CHAT, EMAIL, TASK, VOICE. */
   channels?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -707,7 +718,7 @@ export type ContactSearchCriteriaInput = {
   initiationMethods?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Name of the contact. */
   name?: InputMaybe<ContactSearchNameInput>;
-  /** The list of queue IDs (or queue ARNs) associated with contacts. */
+  /** The list of queue IDs (or queue ARNs) associated with contacts. At most 100. */
   queueIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /**
    * The search criteria based on user-defined contact attributes that have been configured for

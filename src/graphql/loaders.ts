@@ -7,6 +7,7 @@ import type { RelatedApi } from "../domain/apiQuotas.js";
 import { ErrorCode, toUpstreamGraphQLError } from "../domain/errors.js";
 import { resourceKey, type ResourceModel, type ResourceRef } from "../domain/resourceRef.js";
 import type { CachedContact, FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from "../upstream/fetchContact.js";
+import { referenceTypeGroups } from "./referenceTypes.js";
 
 export interface LoaderOptions {
   /** Upstream calls one batch keeps in flight at once. Default 10 (Connect's default rate). */
@@ -264,11 +265,13 @@ function readInSlot<T>(limit: Limit, announce: () => void, read: () => Promise<T
   return limit(async () => read()).catch((error: unknown) => toUpstreamGraphQLError(error, resource()));
 }
 
-/** Pages of ListContactReferences one contact may take (Connect documents a single page). */
+/** Pages of ListContactReferences one group of types may take (Connect documents a single page). */
 const MAX_REFERENCE_PAGES = 20;
 
-// Private: every page of a contact's references, in order; stops on a repeated or missing token.
-// `beforePage` is told of each page (1, 2, …) before it is read, and may throw to refuse it.
+// Private: every page of a contact's references, in order: Connect takes at most six types a call,
+// so the types are read in groups (`referenceTypeGroups`), one after the other, each group's pages
+// in order; a group stops on a repeated or missing token. `beforePage` is told of each page (1, 2,
+// …, counted across the groups) before it is read, and may throw to refuse it.
 async function allReferences(
   related: RelatedFetch,
   { ref, types }: ReferencesRequest,
@@ -276,15 +279,18 @@ async function allReferences(
   beforePage: (page: number) => void,
 ): Promise<ReferenceSummary[]> {
   const references: ReferenceSummary[] = [];
-  const seen = new Set<string>();
-  let token: string | undefined;
-  for (let page = 0; page < MAX_REFERENCE_PAGES; page++) {
-    beforePage(page + 1);
-    const result = await related.listContactReferences(ref, types, token, options);
-    references.push(...result.references);
-    if (!result.nextToken || seen.has(result.nextToken)) break;
-    seen.add(result.nextToken);
-    token = result.nextToken;
+  let pages = 0;
+  for (const group of referenceTypeGroups(types)) {
+    const seen = new Set<string>();
+    let token: string | undefined;
+    for (let page = 0; page < MAX_REFERENCE_PAGES; page++) {
+      beforePage(++pages);
+      const result = await related.listContactReferences(ref, group, token, options);
+      references.push(...result.references);
+      if (!result.nextToken || seen.has(result.nextToken)) break;
+      seen.add(result.nextToken);
+      token = result.nextToken;
+    }
   }
   return references;
 }

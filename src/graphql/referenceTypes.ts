@@ -21,6 +21,22 @@ export function referenceTypesArgument(value: readonly string[] | null | undefin
 }
 
 /**
+ * The most reference types one ListContactReferences call takes: Connect's API reference gives its
+ * `ReferenceTypes` "Array Members: Maximum number of 6 items", and refuses more as invalid.
+ */
+export const REFERENCE_TYPES_PER_CALL = 6;
+
+/**
+ * `types` (as `referenceTypesArgument` made them) in the groups the calls take, in order, at most
+ * `REFERENCE_TYPES_PER_CALL` each: the default list of every type is two calls' worth.
+ */
+export function referenceTypeGroups(types: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  for (let i = 0; i < types.length; i += REFERENCE_TYPES_PER_CALL) groups.push(types.slice(i, i + REFERENCE_TYPES_PER_CALL));
+  return groups;
+}
+
+/**
  * The type of a reference: the one member the union sets (`EmailMessagePlainText` →
  * `EMAIL_MESSAGE_PLAIN_TEXT`), or the wire name of a member the SDK does not know yet.
  */

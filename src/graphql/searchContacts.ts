@@ -124,23 +124,40 @@ function refusePersonalCriteria(criteria: ContactSearchCriteriaInput | null | un
   throw forbidden(argument, `Searching by ${argument} needs the "${SCOPE_PII}" scope: it matches values that are masked for this caller.`);
 }
 
+/**
+ * Connect's bounds on the criteria (its API reference: SearchCriteria, AgentHierarchyGroups,
+ * SearchableContactAttributes, SearchableSegmentAttributes and their criteria), checked here: Connect
+ * refuses more as invalid, and the refusal would cost a call of SearchContacts' 0.5/s quota.
+ */
+const CRITERIA_BOUNDS = {
+  /** `queueIds`, `agentIds`. */
+  ids: 100,
+  /** Each level of `agentHierarchyGroups`. */
+  hierarchyIds: 10,
+  /** Criteria of each attribute search. */
+  attributeCriteria: 15,
+  contactAttributes: { keyMax: 100, valuesMin: 0, valuesMax: 20, valueMax: 100 },
+  segmentAttributes: { keyMax: 64, valuesMin: 1, valuesMax: 20, valueMax: 128 },
+} as const;
+
 // Private: the criteria in the SDK's shape; unset criteria are left out.
 function searchCriteria(input: ContactSearchCriteriaInput, instance: InstanceRef): SearchCriteria {
   const c: SearchCriteria = {};
   if (input.channels) c.Channels = input.channels.map((v, i) => enumValue(`criteria.channels[${i}]`, v)) as never;
   if (input.initiationMethods) c.InitiationMethods = input.initiationMethods.map((v, i) => enumValue(`criteria.initiationMethods[${i}]`, v)) as never;
-  if (input.queueIds) c.QueueIds = input.queueIds.map((v, i) => resourceId(`criteria.queueIds[${i}]`, v, "queue", instance));
-  if (input.agentIds) c.AgentIds = input.agentIds.map((v, i) => resourceId(`criteria.agentIds[${i}]`, v, "agent", instance));
+  if (input.queueIds) c.QueueIds = atMost("criteria.queueIds", input.queueIds, CRITERIA_BOUNDS.ids).map((v, i) => resourceId(`criteria.queueIds[${i}]`, v, "queue", instance));
+  if (input.agentIds) c.AgentIds = atMost("criteria.agentIds", input.agentIds, CRITERIA_BOUNDS.ids).map((v, i) => resourceId(`criteria.agentIds[${i}]`, v, "agent", instance));
   const groups = input.agentHierarchyGroups;
   if (groups) {
     c.AgentHierarchyGroups = {};
     for (const level of [1, 2, 3, 4, 5] as const) {
       const ids = groups[`l${level}Ids`];
-      if (ids) c.AgentHierarchyGroups[`L${level}Ids`] = ids.map((v, i) => resourceId(`criteria.agentHierarchyGroups.l${level}Ids[${i}]`, v, "agent-group", instance));
+      const argument = `criteria.agentHierarchyGroups.l${level}Ids`;
+      if (ids) c.AgentHierarchyGroups[`L${level}Ids`] = atMost(argument, ids, CRITERIA_BOUNDS.hierarchyIds).map((v, i) => resourceId(`${argument}[${i}]`, v, "agent-group", instance));
     }
   }
-  if (input.searchableContactAttributes) c.SearchableContactAttributes = attributes("criteria.searchableContactAttributes", input.searchableContactAttributes);
-  if (input.searchableSegmentAttributes) c.SearchableSegmentAttributes = attributes("criteria.searchableSegmentAttributes", input.searchableSegmentAttributes);
+  if (input.searchableContactAttributes) c.SearchableContactAttributes = attributes("criteria.searchableContactAttributes", input.searchableContactAttributes, CRITERIA_BOUNDS.contactAttributes);
+  if (input.searchableSegmentAttributes) c.SearchableSegmentAttributes = attributes("criteria.searchableSegmentAttributes", input.searchableSegmentAttributes, CRITERIA_BOUNDS.segmentAttributes);
   if (input.name) {
     if (input.name.searchText.length === 0) throw badUserInput("criteria.name.searchText", "must name at least one text");
     c.Name = { SearchText: input.name.searchText, MatchType: enumValue("criteria.name.matchType", input.name.matchType ?? "MATCH_ANY") as never };
@@ -157,8 +174,23 @@ function searchCriteria(input: ContactSearchCriteriaInput, instance: InstanceRef
   return c;
 }
 
-function attributes(argument: string, input: ContactSearchAttributesInput) {
+/** `list` itself, or BAD_USER_INPUT naming `argument` when it has more than `max` items. */
+function atMost<T>(argument: string, list: readonly T[], max: number): readonly T[] {
+  if (list.length > max) throw badUserInput(argument, `may have at most ${max} items (Amazon Connect's limit; got ${list.length})`);
+  return list;
+}
+
+function attributes(argument: string, input: ContactSearchAttributesInput, bounds: { keyMax: number; valuesMin: number; valuesMax: number; valueMax: number }) {
   if (input.criteria.length === 0) throw badUserInput(`${argument}.criteria`, "must name at least one key");
+  atMost(`${argument}.criteria`, input.criteria, CRITERIA_BOUNDS.attributeCriteria);
+  input.criteria.forEach((item, i) => {
+    const at = `${argument}.criteria[${i}]`;
+    if (item.key.length < 1 || item.key.length > bounds.keyMax) throw badUserInput(`${at}.key`, `must be 1 to ${bounds.keyMax} characters long`);
+    if (item.values.length < bounds.valuesMin) throw badUserInput(`${at}.values`, "must name at least one value");
+    atMost(`${at}.values`, item.values, bounds.valuesMax);
+    const long = item.values.findIndex((value) => value.length > bounds.valueMax);
+    if (long >= 0) throw badUserInput(`${at}.values[${long}]`, `must be at most ${bounds.valueMax} characters long`);
+  });
   return {
     Criteria: input.criteria.map((item) => ({ Key: item.key, Values: item.values })),
     ...(input.matchType != null && { MatchType: enumValue(`${argument}.matchType`, input.matchType) as never }),

@@ -25,6 +25,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMULATOR_CREDENTIALS, startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/emulator.js";
 import { buildDataset, DEMO, type Dataset, type InstanceData } from "../../src/emulator/dataset.js";
+import { referenceTypeOf } from "../support/references.js";
 
 // One data set for the whole file: building it is the slow part of starting an emulator.
 const dataset: Dataset = buildDataset();
@@ -530,13 +531,26 @@ describe("the other read APIs", () => {
   });
 
   it("paginates ListContactReferences in small pages and filters by reference type", async () => {
-    const allTypes = ["URL", "ATTACHMENT", "EMAIL_MESSAGE", "EMAIL_MESSAGE_REDACTED", "EMAIL_MESSAGE_PLAIN_TEXT", "EMAIL_MESSAGE_PLAIN_TEXT_REDACTED", "STRING", "NUMBER", "DATE", "EMAIL", "CONTACT_ANALYSIS"] as const;
+    // Connect takes at most 6 types a call: every type is two calls' worth.
+    const typeGroups = [
+      ["URL", "ATTACHMENT", "EMAIL_MESSAGE", "EMAIL_MESSAGE_REDACTED", "EMAIL_MESSAGE_PLAIN_TEXT", "EMAIL_MESSAGE_PLAIN_TEXT_REDACTED"],
+      ["STRING", "NUMBER", "DATE", "EMAIL", "CONTACT_ANALYSIS"],
+    ] as const;
     const pages: ReferenceSummary[][] = [];
-    for await (const page of paginateListContactReferences({ client }, { InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId, ReferenceTypes: [...allTypes] })) {
-      pages.push(page.ReferenceSummaryList ?? []);
+    const all = main.references.get(DEMO.fullContactId)!;
+    for (const group of typeGroups) {
+      const before = pages.length;
+      for await (const page of paginateListContactReferences({ client }, { InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId, ReferenceTypes: [...group] })) {
+        pages.push(page.ReferenceSummaryList ?? []);
+      }
+      const listed = pages.slice(before).flat();
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed).toStrictEqual(all.filter((r) => (group as readonly string[]).includes(referenceTypeOf(r))));
     }
     expect(pages.length).toBeGreaterThan(2);
-    expect(pages.flat()).toStrictEqual(main.references.get(DEMO.fullContactId));
+    expect(pages.flat()).toHaveLength(all.length);
+    const seven = await rejection(client.send(new ListContactReferencesCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId, ReferenceTypes: [...typeGroups[0], "STRING"] })));
+    expect(seven).toBeInstanceOf(InvalidParameterException);
     const urls = await client.send(new ListContactReferencesCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId, ReferenceTypes: ["URL", "DATE"] }));
     expect(urls.ReferenceSummaryList?.map((r) => Object.keys(r)[0])).toEqual(["Url", "Date"]);
     expect(urls.NextToken).toBeUndefined();
@@ -614,7 +628,16 @@ describe("the other read APIs", () => {
         { SearchableContactAttributes: { Criteria: [{ Key: "customerTier", Values: ["Platinum"] }, { Key: "language", Values: ["fr-CA"] }], MatchType: "MATCH_ANY" } },
         (c) => c.Attributes?.customerTier === "Platinum" || c.Attributes?.language === "fr-CA",
       ],
+      [
+        { SearchableContactAttributes: { Criteria: [{ Key: "customerTier", Values: ["Platinum"] }, { Key: "language", Values: ["fr-CA"] }], MatchType: "MATCH_NONE" } },
+        (c) => c.Attributes?.customerTier !== "Platinum" && c.Attributes?.language !== "fr-CA",
+      ],
+      [
+        { SearchableContactAttributes: { Criteria: [{ Key: "customerTier", Values: ["Platinum"] }], MatchType: "MATCH_EXACT" } },
+        (c) => c.Attributes?.customerTier === "Platinum",
+      ],
       [{ SearchableSegmentAttributes: { Criteria: [{ Key: "connect:Subtype", Values: ["connect:SMS"] }] } }, (c) => c.SegmentAttributes?.["connect:Subtype"]?.ValueString === "connect:SMS"],
+      [{ Name: { SearchText: ["refund"], MatchType: "MATCH_NONE" } }, (c) => !(c.Name ?? "").toLowerCase().includes("refund")],
       [{ ContactTags: { TagCondition: { TagKey: "Department", TagValue: "Billing" } } }, (c) => c.Tags?.Department === "Billing"],
       [{ AgentHierarchyGroups: { L5Ids: [full.AgentInfo!.HierarchyGroups!.Level5!.Arn!.split("/").pop()!] } }, (c) => c.AgentInfo?.HierarchyGroups?.Level5?.Arn === full.AgentInfo!.HierarchyGroups!.Level5!.Arn],
     ];
@@ -638,6 +661,27 @@ describe("the other read APIs", () => {
     expect(badToken).toBeInstanceOf(InvalidParameterException);
     const unsupported = await rejection(client.send(new SearchContactsCommand({ InstanceId: DEMO.instanceId, TimeRange: october, SearchCriteria: { ContactAnalysis: { Transcript: { Criteria: [{ ParticipantRole: "AGENT", SearchText: ["refund"], MatchType: "MATCH_ANY" }] } } } })));
     expect(unsupported).toBeInstanceOf(InvalidRequestException);
+  });
+
+  it("refuses SearchContacts criteria past Connect's limits with InvalidParameterException", async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `id-${i}`);
+    const over: NonNullable<SearchContactsCommandInput["SearchCriteria"]>[] = [
+      { QueueIds: ids(101) },
+      { AgentIds: ids(101) },
+      { AgentHierarchyGroups: { L2Ids: ids(11) } },
+      { SearchableContactAttributes: { Criteria: ids(16).map((k) => ({ Key: k, Values: ["v"] })) } },
+      { SearchableContactAttributes: { Criteria: [{ Key: "k".repeat(101), Values: ["v"] }] } },
+      { SearchableContactAttributes: { Criteria: [{ Key: "k", Values: ids(21) }] } },
+      { SearchableSegmentAttributes: { Criteria: [{ Key: "k", Values: [] }] } },
+      { SearchableSegmentAttributes: { Criteria: [{ Key: "k", Values: ["x".repeat(129)] }] } },
+      { SearchableContactAttributes: { Criteria: [{ Key: "k", Values: ["v"] }], MatchType: "MATCH_SOME" as never } },
+      { Name: { SearchText: ["a"], MatchType: "MATCH_SOME" as never } },
+    ];
+    for (const criteria of over) {
+      expect(await rejection(client.send(new SearchContactsCommand({ InstanceId: DEMO.instanceId, TimeRange: october, SearchCriteria: criteria }))), JSON.stringify(criteria).slice(0, 80)).toBeInstanceOf(InvalidParameterException);
+    }
+    const atLimits = await client.send(new SearchContactsCommand({ InstanceId: DEMO.instanceId, TimeRange: october, SearchCriteria: { QueueIds: ids(100), AgentHierarchyGroups: { L2Ids: ids(10) } } }));
+    expect(atLimits.TotalCount).toBe(0);
   });
 });
 

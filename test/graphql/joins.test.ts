@@ -5,6 +5,7 @@ import { buildDataset, DEMO } from "../../src/emulator/dataset.js";
 import { piiFields } from "../../src/graphql/redaction.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import { transferChainOf } from "../support/chains.js";
+import { defaultReferenceCalls } from "../support/references.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
@@ -140,8 +141,8 @@ describe("joins: queue, agent, attributes and the transfer chain", () => {
     expect(all.map((r: { type: string }) => r.type)).toContain("CONTACT_ANALYSIS");
     expect(all.find((r: { type: string }) => r.type === "URL").url).toEqual({ name: refs.find((r) => r.Url)!.Url!.Name, value: refs.find((r) => r.Url)!.Url!.Value });
     expect(body.data.contact.urls).toEqual(refs.filter((r) => r.Url).map((r) => ({ type: "URL", url: { value: r.Url!.Value } })));
-    // All types: ceil(n / 3) pages; URL only: one page.
-    expect(stack.emulator.calls.byApi.ListContactReferences).toBe(Math.ceil(refs.length / 3) + 1);
+    // All types: two groups of at most six (Connect's limit a call), each in pages of 3; URL only: one page.
+    expect(stack.emulator.calls.byApi.ListContactReferences).toBe(defaultReferenceCalls(refs) + 1);
   });
 
   it("refuses an unusable reference type without calling upstream", async () => {

@@ -152,6 +152,45 @@ describe("searchContacts", () => {
     }
     expect(stack.emulator.calls.total).toBe(0);
   });
+
+  it("refuses criteria past Amazon Connect's limits with BAD_USER_INPUT naming them, and no SearchContacts call; at the limits it searches", async () => {
+    const query = `
+      query ($i: ID!, $start: DateTime!, $end: DateTime!, $criteria: ContactSearchCriteriaInput) {
+        searchContacts(instanceId: $i, timeRange: { startTime: $start, endTime: $end }, criteria: $criteria) { totalCount }
+      }`;
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `id-${i}`);
+    const values = (n: number, length = 5) => Array.from({ length: n }, (_, i) => String(i).padStart(length, "v"));
+    const criteria = (n: number, each: (i: number) => { key: string; values: string[] } = (i) => ({ key: `k${i}`, values: ["v"] })) => ({ criteria: Array.from({ length: n }, (_, i) => each(i)) });
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [{ queueIds: ids(101) }, "criteria.queueIds"],
+      [{ agentIds: ids(101) }, "criteria.agentIds"],
+      [{ agentHierarchyGroups: { l3Ids: ids(11) } }, "criteria.agentHierarchyGroups.l3Ids"],
+      [{ searchableContactAttributes: criteria(16) }, "criteria.searchableContactAttributes.criteria"],
+      [{ searchableContactAttributes: criteria(1, () => ({ key: "k".repeat(101), values: ["v"] })) }, "criteria.searchableContactAttributes.criteria[0].key"],
+      [{ searchableContactAttributes: criteria(1, () => ({ key: "k", values: values(21) })) }, "criteria.searchableContactAttributes.criteria[0].values"],
+      [{ searchableContactAttributes: criteria(1, () => ({ key: "k", values: ["v", "x".repeat(101)] })) }, "criteria.searchableContactAttributes.criteria[0].values[1]"],
+      [{ searchableSegmentAttributes: criteria(1, () => ({ key: "k".repeat(65), values: ["v"] })) }, "criteria.searchableSegmentAttributes.criteria[0].key"],
+      [{ searchableSegmentAttributes: criteria(1, () => ({ key: "k", values: [] })) }, "criteria.searchableSegmentAttributes.criteria[0].values"],
+      [{ searchableSegmentAttributes: criteria(1, () => ({ key: "k", values: ["x".repeat(129)] })) }, "criteria.searchableSegmentAttributes.criteria[0].values[0]"],
+    ];
+    for (const [criterion, argument] of refused) {
+      const { body } = await stack.query(query, { i: I, start: START, end: END, criteria: criterion });
+      expect(body.data, argument).toEqual({ searchContacts: null });
+      expect(body.errors![0]!.extensions, argument).toMatchObject({ code: "BAD_USER_INPUT", argument });
+    }
+    expect(stack.emulator.calls.total).toBe(0);
+
+    const atTheLimits = {
+      queueIds: ids(100),
+      agentIds: ids(100),
+      agentHierarchyGroups: { l3Ids: ids(10) },
+      searchableSegmentAttributes: criteria(15, (i) => ({ key: "k".repeat(64), values: values(20, 128).map((v) => v + i).map((v) => v.slice(-128)) })),
+    };
+    const { body } = await stack.query(query, { i: I, start: START, end: END, criteria: atTheLimits });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.searchContacts.totalCount).toBe(0);
+    expect(stack.emulator.calls.byApi.SearchContacts).toBe(1);
+  });
 });
 
 describe("searchContacts by values @pii masks", () => {
