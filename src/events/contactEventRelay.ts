@@ -95,16 +95,23 @@ export class ContactEventRelay {
     }
   }
 
-  /** Another replica applied `event`: refresh this replica's copy and deliver it here, in order. */
+  /**
+   * Another replica applied `event`: this replica's copy of the contact, and every response naming
+   * it, are dropped at once; then the contact is read (the shared tier) and delivered here, after
+   * the events heard before it. Only the read and the delivery wait their turn: a read of an earlier
+   * event that goes slowly (to Connect, when the shared tier lacks the contact) must not keep this
+   * replica answering the old state of another contact meanwhile.
+   */
   heard(event: ContactEvent): void {
+    this.invalidate(event.ref);
+    // Older than what this replica already delivered for the contact: dropped, as in `apply`.
+    const key = contactKey(event.ref);
+    if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
+    this.lastApplied.set(key, event.timestamp.getTime());
     this.remote = this.remote.then(async () => {
-      this.options.store.evictLocal(event.ref);
-      // Whatever this replica answers about the contact is stale now, even if it cannot read it below.
-      this.options.onContactChanged?.(event.ref);
-      // Older than what this replica already delivered for the contact: dropped, as in `apply`.
-      const key = contactKey(event.ref);
-      if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
-      this.lastApplied.set(key, event.timestamp.getTime());
+      // Again: a read of an earlier event for the same contact may have stored the state before this
+      // one in this replica's tier while this event waited.
+      this.invalidate(event.ref);
       try {
         // The consuming replica delivered it, so a refusal is final here at once.
         this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref), true));
@@ -114,6 +121,13 @@ export class ContactEventRelay {
         this.options.logger.warn({ eventId: event.eventId, err: { name: (error as Error)?.name } }, "could not read the contact of another replica's event");
       }
     });
+  }
+
+  // Private: whatever this replica holds or answers about the contact is stale now, even if it
+  // cannot read the contact afterwards.
+  private invalidate(ref: ContactRef): void {
+    this.options.store.evictLocal(ref);
+    this.options.onContactChanged?.(ref);
   }
 
   /** Resolves once every event heard so far has been delivered (shutdown and tests). */
