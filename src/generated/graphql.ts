@@ -1160,9 +1160,11 @@ export type Query = {
   /**
    * Several contacts of one instance, in the order of `contactIds`. A contact that cannot be read is
    * `null` at its index, with an error at that path; the others are unaffected. Repeated ids cost one
-   * upstream call.
+   * upstream call. The list itself is `null`, with an error, when the arguments are refused (an
+   * instance the caller may not read, a malformed id, too many ids); the operation's other fields are
+   * still served.
    */
-  contacts: Array<Maybe<Contact>>;
+  contacts?: Maybe<Array<Maybe<Contact>>>;
   /**
    * Contacts of one instance found with SearchContacts, as a Relay connection, newest first unless
    * `sort` says otherwise. One SearchContacts call per page. The fields of the search summary
@@ -2314,7 +2316,7 @@ export type QualityMetricsResolvers<ContextType = GatewayContext, ParentType ext
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'contactId' | 'instanceId'>>;
   contactByArn?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactByArnArgs, 'arn'>>;
-  contacts?: Resolver<Array<Maybe<ResolversTypes['Contact']>>, ParentType, ContextType, RequireFields<QueryContactsArgs, 'contactIds' | 'instanceId'>>;
+  contacts?: Resolver<Maybe<Array<Maybe<ResolversTypes['Contact']>>>, ParentType, ContextType, RequireFields<QueryContactsArgs, 'contactIds' | 'instanceId'>>;
   searchContacts?: Resolver<Maybe<ResolversTypes['ContactConnection']>, ParentType, ContextType, RequireFields<QuerySearchContactsArgs, 'first' | 'instanceId' | 'timeRange'>>;
 };
 

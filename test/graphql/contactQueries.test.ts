@@ -141,6 +141,16 @@ describe("contacts(contactIds:)", () => {
     expect(body.errors![0]!.extensions!.code).toBe("NOT_FOUND");
     expect(stack.describeContactCalls()).toBe(3);
   });
+
+  it("answers a refused list with null and its error, and still serves the operation's other fields", async () => {
+    const { body } = await stack.query(
+      `query ($i: ID!, $c: ID!, $ids: [ID!]!) { one: contact(instanceId: $i, contactId: $c) { id } many: contacts(instanceId: $i, contactIds: $ids) { id } }`,
+      { i: I, c: DEMO.fullContactId, ids: [DEMO.fullContactId, "d/e"] },
+    );
+    expect(body.data).toEqual({ one: { id: DEMO.fullContactId }, many: null });
+    expect(body.errors).toEqual([expect.objectContaining({ path: ["many"], extensions: expect.objectContaining({ code: "BAD_USER_INPUT", argument: "contactIds[1]" }) })]);
+    expect(stack.describeContactCalls()).toBe(1);
+  });
 });
 
 describe("contactByArn", () => {
