@@ -49,7 +49,10 @@ async function main(): Promise<void> {
       console.error(`connect-graphql: ${error.message}`);
       process.exit(2);
     }
-    emulator = await emulatorModule.startEmulator(emulatorModule.emulatorOptions(settings));
+    // It also serves the gateway's own region, where ids without an ARN are read: a shell that
+    // exports AWS_REGION for other tools still gets the demo data at `npm start`.
+    const options = emulatorModule.emulatorOptions(settings);
+    emulator = await emulatorModule.startEmulator({ ...options, regions: [...(options.regions ?? []), config.AWS_REGION] });
   }
   // Emulator mode talks to the embedded emulator, or to one running elsewhere (EMULATOR_URL).
   const emulatorUrl = config.CONNECT_MODE === "emulator" ? (config.EMULATOR_URL ?? emulator?.url) : undefined;

@@ -28,15 +28,18 @@ export class ConnectApi {
   private readonly failures: FailureInjector;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly referencesPageSize: number;
+  /** The regions whose endpoints serve the data set's instances (`EmulatorOptions.regions`). */
+  private readonly regions: ReadonlySet<string>;
 
   constructor(
     private readonly dataset: Dataset,
     /** The wire form of each instance, by instance id (shared with the contact events, which change it). */
     private readonly wire: ReadonlyMap<string, WireInstance>,
     private readonly stats: Stats,
-    options: RuntimeOptions & { referencesPageSize?: number | undefined },
+    options: RuntimeOptions & { referencesPageSize?: number | undefined; regions?: readonly string[] | undefined },
   ) {
     this.referencesPageSize = Math.max(1, options.referencesPageSize ?? 3);
+    this.regions = new Set(options.regions ?? [dataset.region]);
     this.quotas = new RegionalQuotas(undefined);
     this.failures = new FailureInjector(undefined);
     this.setOptions({ latencyMs: 0, requireAuth: true, ...options });
@@ -109,7 +112,7 @@ export class ConnectApi {
           if (body === undefined) return connectError(413, "RequestEntityTooLargeException", "Request body too large");
           if (!isObject(parsed)) return connectError(400, "SerializationException", "The request body is not a JSON object");
           if (typeof parsed.InstanceId !== "string") return invalidParameter("InstanceId is required");
-          const instance = this.instance(parsed.InstanceId);
+          const instance = this.instance(parsed.InstanceId, region);
           return instance instanceof WireInstance ? searchContacts(instance, parsed, this.dataset.region) : instance;
         });
       });
@@ -117,7 +120,7 @@ export class ConnectApi {
     }
     req.resume();
     const [instanceId = "", id = ""] = labels;
-    this.call(res, api, `${instanceId}/${id}`, region, () => this.read(api, instanceId, id, query));
+    this.call(res, api, `${instanceId}/${id}`, region, () => this.read(api, instanceId, id, query, region));
   }
 
   // Private: counts the call, applies quota and failure injection, then answers with `answer()`.
@@ -152,15 +155,24 @@ export class ConnectApi {
     this.timers.add(timer);
   }
 
-  private instance(rawInstanceId: string): WireInstance | Answer {
+  /**
+   * The instance a request names, as the regional endpoint it was sent to (`region`, its SigV4
+   * credential scope's) knows it: an instance lives in one region of one account, so another
+   * region's endpoint, or an ARN naming another region or account, finds nothing
+   * (ResourceNotFoundException), as Connect answers. A gateway that sent a read to the wrong region
+   * gets the error it would get from Connect, not the data.
+   */
+  private instance(rawInstanceId: string, region: string): WireInstance | Answer {
     const bad = checkLength("InstanceId", rawInstanceId, 100);
     if (bad) return bad;
-    return this.wire.get(instanceIdOf(rawInstanceId)) ?? notFound(`Instance not found: ${rawInstanceId}`);
+    const arn = INSTANCE_ARN.exec(rawInstanceId);
+    const elsewhere = !this.regions.has(region) || (arn !== null && (arn[1] !== region || arn[2] !== this.dataset.accountId));
+    return (elsewhere ? undefined : this.wire.get(arn?.[3] ?? rawInstanceId)) ?? notFound(`Instance not found: ${rawInstanceId}`);
   }
 
   // Private: the GET operations.
-  private read(api: ApiName, rawInstanceId: string, id: string, query: string): Answer {
-    const instance = this.instance(rawInstanceId);
+  private read(api: ApiName, rawInstanceId: string, id: string, query: string, region: string): Answer {
+    const instance = this.instance(rawInstanceId, region);
     if (!(instance instanceof WireInstance)) return instance;
     switch (api) {
       case "DescribeContact": {
@@ -255,12 +267,9 @@ function decodeLabels(parts: string[]): string[] | undefined {
 
 // Private: request validation.
 
-const INSTANCE_ARN = /^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/([^/]+)$/;
+/** An instance ARN (Connect accepts one where an instance id goes): its region, account and instance id. */
+const INSTANCE_ARN = /^arn:aws[a-z-]*:connect:([a-z0-9-]+):(\d{12}):instance\/([^/]+)$/;
 
-/** Connect accepts an instance id or an instance ARN. */
-function instanceIdOf(raw: string): string {
-  return INSTANCE_ARN.exec(raw)?.[1] ?? raw;
-}
 
 function checkLength(name: string, value: string, max: number): Answer | undefined {
   if (value.length < 1 || value.length > max) return invalidParameter(`${name} must be between 1 and ${max} characters long`);

@@ -30,6 +30,14 @@ export interface EmulatorOptions extends RuntimeOptions {
   dataset?: Dataset;
   /** Seed of the data set built when `dataset` is not given. Default 1 (the data set `DEMO` describes). */
   seed?: number;
+  /**
+   * The regions whose endpoints serve the data set's instances (each request's region is its SigV4
+   * credential scope's). Default: the data set's region alone. An instance lives in one region of
+   * one account, so a request to another region's endpoint, or naming an ARN of another region or
+   * account, is answered ResourceNotFoundException, as Connect answers it; specs that read one
+   * instance through several regions list them.
+   */
+  regions?: readonly string[];
   /** Page size of ListContactReferences (small, so pagination is exercised). Default 3. */
   referencesPageSize?: number;
   /**

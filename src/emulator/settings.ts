@@ -17,6 +17,10 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(type
 const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a number")).min(min).max(max);
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
+const regions = z
+  .string()
+  .transform((v) => v.split(",").map((r) => r.trim()).filter((r) => r !== ""))
+  .pipe(z.array(z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "expected region names such as us-east-1,eu-west-2")).min(1, "expected at least one region"));
 const apiQuotas = z.string().transform((v, ctx) => {
   const parsed = parseApiQuotas(v);
   if (typeof parsed === "string") {
@@ -50,6 +54,11 @@ export const EMULATOR_SETTINGS = {
     schema: apiQuotas,
     default: "",
     help: "Emulated quotas of the other Connect APIs as Api=rps/burst pairs, e.g. SearchContacts=2/5,DescribeUser=20/30. Unlisted APIs keep Connect's defaults: DescribeQueue, DescribeUser, GetContactAttributes, ListContactReferences 10/s burst 15; SearchContacts 0.5/s burst 1.",
+  }),
+  EMULATOR_REGIONS: setting({
+    schema: regions,
+    default: "us-east-1",
+    help: "Comma-separated regions whose endpoints serve the data set's instances (a request's region is its SigV4 credential scope's). Another region's endpoint, like an ARN of another region or account, answers ResourceNotFoundException, as Connect's instances live in one region. The gateway's embedded emulator also serves the gateway's AWS_REGION.",
   }),
   EMULATOR_REQUIRE_AUTH: setting({ schema: bool, default: "true", help: "Refuse requests without a SigV4 Authorization header (403), as AWS does; the signature itself is never checked." }),
 
@@ -106,6 +115,7 @@ export function emulatorOptions(settings: EmulatorSettings): EmulatorOptions {
     latencyMs: settings.EMULATOR_LATENCY_MS,
     quota,
     requireAuth: settings.EMULATOR_REQUIRE_AUTH,
+    regions: settings.EMULATOR_REGIONS,
     events: {
       live: { contactsPerMinute: settings.EMULATOR_LIVE_CONTACTS_PER_MINUTE, stepSeconds: settings.EMULATOR_LIVE_STEP_SECONDS },
       queueName: settings.EMULATOR_QUEUE_NAME,

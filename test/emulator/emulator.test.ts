@@ -239,6 +239,22 @@ describe("DescribeContact", () => {
     client = clientFor(emulator);
   });
 
+  it("finds an instance only in its region and account: another region's endpoint, or an ARN of another region or account, is ResourceNotFoundException", async () => {
+    const input = { InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId };
+    const west = new ConnectClient({ endpoint: emulator.url, region: "eu-west-2", credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 });
+    clients.push(west);
+    expect(await rejection(west.send(new DescribeContactCommand(input)))).toBeInstanceOf(ResourceNotFoundException);
+    const arn = (region: string, account: string) => `arn:aws:connect:${region}:${account}:instance/${DEMO.instanceId}`;
+    expect((await client.send(new DescribeContactCommand({ ...input, InstanceId: arn("us-east-1", DEMO.accountId) }))).Contact?.Id).toBe(DEMO.fullContactId);
+    expect(await rejection(client.send(new DescribeContactCommand({ ...input, InstanceId: arn("eu-west-2", DEMO.accountId) })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejection(client.send(new DescribeContactCommand({ ...input, InstanceId: arn("us-east-1", "999999999999") })))).toBeInstanceOf(ResourceNotFoundException);
+    // Served in the regions it is told to serve.
+    const everywhere = await emulatorWith({ regions: ["us-east-1", "eu-west-2"] });
+    const westOfEverywhere = new ConnectClient({ endpoint: everywhere.url, region: "eu-west-2", credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 });
+    clients.push(westOfEverywhere);
+    expect((await westOfEverywhere.send(new DescribeContactCommand(input))).Contact?.Id).toBe(DEMO.fullContactId);
+  });
+
   it("answers DescribeContact in the wire format the SDK parses", async () => {
     const out = await client.send(new DescribeContactCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId }));
     expect(out.$metadata.httpStatusCode).toBe(200);

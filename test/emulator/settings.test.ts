@@ -16,6 +16,7 @@ describe("the emulator's settings", () => {
       EMULATOR_QUOTA_RPS: 10,
       EMULATOR_QUOTA_BURST: 15,
       EMULATOR_API_QUOTAS: {},
+      EMULATOR_REGIONS: ["us-east-1"],
       EMULATOR_REQUIRE_AUTH: true,
       EMULATOR_LIVE_CONTACTS_PER_MINUTE: 4,
       EMULATOR_LIVE_STEP_SECONDS: 5,
@@ -42,11 +43,16 @@ describe("the emulator's settings", () => {
       [{ EMULATOR_REQUIRE_AUTH: "maybe" }, /^Invalid setting EMULATOR_REQUIRE_AUTH="maybe"/],
       [{ EMULATOR_API_QUOTAS: "DescribeContact=5/5" }, /^Invalid setting EMULATOR_API_QUOTAS=.*EMULATOR_QUOTA_RPS/],
       [{ EMULATOR_API_QUOTAS: "Nope=1/1" }, /unknown API Nope/],
+      [{ EMULATOR_REGIONS: "us-east-1,Europe" }, /^Invalid setting EMULATOR_REGIONS="us-east-1,Europe": expected region names/],
     ];
     for (const [env, message] of cases) {
       expect(() => loadEmulatorSettings(env)).toThrow(EmulatorSettingsError);
       expect(() => loadEmulatorSettings(env)).toThrow(message);
     }
+  });
+
+  it("read EMULATOR_REGIONS as a comma-separated list of the regions that serve the data set", () => {
+    expect(emulatorOptions(loadEmulatorSettings({ EMULATOR_REGIONS: " us-east-1, eu-west-2 ," })).regions).toEqual(["us-east-1", "eu-west-2"]);
   });
 
   it("set DescribeContact's quota with EMULATOR_QUOTA_*, the other APIs' with EMULATOR_API_QUOTAS, and 0 turns every quota off", () => {

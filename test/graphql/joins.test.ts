@@ -226,7 +226,8 @@ describe("multi-region", () => {
   const arn = (region: string, contactId: string) => `arn:aws:connect:${region}:${DEMO.accountId}:instance/${I}/contact/${contactId}`;
 
   it("reads each region through its own client, and joins in the contact's region", async () => {
-    const stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+    // The emulator serves its one data set in three regions here (an instance lives in one).
+    const stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" }, emulator: { regions: ["us-east-1", "eu-west-2", "ap-southeast-2"] } });
     try {
       const { body } = await stack.query(
         `query ($east: String!, $west: String!, $inst: ID!, $c: ID!) {
@@ -255,7 +256,7 @@ describe("multi-region", () => {
     // One call per 100 s per region and API: a second call in a region would wait far longer than allowed.
     const stack = await startStack({
       env: { CACHE_TTL_SECONDS: "0", CONNECT_MAX_RPS: "0.01", CONNECT_BURST: "1", CONNECT_MAX_WAIT_MS: "50" },
-      emulator: { quota: { perApi: { DescribeContact: { rps: 0.01, burst: 1 } } } },
+      emulator: { quota: { perApi: { DescribeContact: { rps: 0.01, burst: 1 } } }, regions: ["us-east-1", "us-west-2"] },
     });
     try {
       const q = `query ($a: String!) { contactByArn(arn: $a) { id } }`;
@@ -267,6 +268,19 @@ describe("multi-region", () => {
       expect(eastAgain.body.errors![0]!.extensions!.code).toBe("UPSTREAM_THROTTLED");
       expect(stack.emulator.calls.throttled).toBe(0);
       expect(stack.emulator.calls.byRegion).toEqual({ "us-east-1": { DescribeContact: 1 }, "us-west-2": { DescribeContact: 1 } });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("answers NOT_FOUND for a contact read in a region its instance does not live in, as Connect does", async () => {
+    const stack = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+    try {
+      const q = `query ($a: String!) { contactByArn(arn: $a) { id } }`;
+      const { body } = await stack.query(q, { a: arn("eu-west-2", DEMO.fullContactId) });
+      expect(body.data).toEqual({ contactByArn: null });
+      expect(body.errors![0]!.extensions!.code).toBe("NOT_FOUND");
+      expect(stack.emulator.calls.byRegion).toEqual({ "eu-west-2": { DescribeContact: 1 } });
     } finally {
       await stack.close();
     }
