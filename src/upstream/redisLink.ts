@@ -30,6 +30,8 @@ export class RedisLink {
   private retryAt = 0;
   private down = false;
   private closed = false;
+  /** Operations `run` started whose commands have not settled, those it gave up on at their timeout included. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RedisLinkOptions) {
     this.timeoutMs = options.timeoutMs;
@@ -64,7 +66,7 @@ export class RedisLink {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
-        operation(this.client),
+        this.track(operation(this.client)),
         new Promise<never>((_, reject) => {
           // Decided after the event loop's next I/O phase: when the loop was blocked past the
           // timeout, an answer already waiting on the socket wins instead of a false timeout.
@@ -84,14 +86,30 @@ export class RedisLink {
     }
   }
 
+  /**
+   * Ends the connection, never waiting longer than the timeout. While Redis answers, the commands
+   * already sent get up to the timeout to finish (a cache write issued just before shutdown still
+   * lands); while it is down, nothing is waited for. Then the connection is cut, rejecting whatever
+   * is still pending. (node-redis's own `close()` waits for every pending command, those `run` gave
+   * up on included: a frozen Redis held it, and so the gateway's shutdown, forever.)
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      if (this.client.isOpen) await this.client.close();
-    } catch {
-      this.client.destroy();
+    if (!this.down && this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(this.inFlight), new Promise((resolve) => (timer = setTimeout(resolve, this.timeoutMs)))]);
+      clearTimeout(timer);
     }
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  // Private: an operation is in flight until its commands settle, however long after its timeout.
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.inFlight.add(operation);
+    const settled = (): void => void this.inFlight.delete(operation);
+    operation.then(settled, settled);
+    return operation;
   }
 
   // Private: outage bookkeeping. The error's message only (no URL, which may hold a password).

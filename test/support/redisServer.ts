@@ -84,6 +84,17 @@ export class PrivateRedis {
     throw new Error(`redis-server did not come up on port ${this.port}`);
   }
 
+  /** Stops the server's process without ending it (SIGSTOP): connections stay open, nothing is answered. */
+  freeze(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a frozen server run again (SIGCONT); it answers what it was sent meanwhile. */
+  thaw(): void {
+    this.child?.kill("SIGCONT");
+  }
+
+  /** Ends the server (SIGKILL, which ends a frozen one too); it keeps nothing, so a restart comes back empty. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;

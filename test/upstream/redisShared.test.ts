@@ -301,6 +301,35 @@ describe("Redis going away", () => {
     }
   });
 
+  it("closes the gateway at once after Redis has frozen: a degraded answer first, then no wait for what Redis never answers", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const stack = await startStack({ env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX } });
+    let closing: Promise<void> | undefined;
+    try {
+      const [first, second] = contactPool(stack.emulator)(2);
+      expect((await stack.query(CONTACT, { i: I, c: first })).body.data.contact.id).toBe(first);
+      redis.freeze();
+      // The cache's Redis lookup gives up after REDIS_TIMEOUT_MS (500 ms) and Connect answers.
+      const asked = performance.now();
+      const degraded = await stack.query(CONTACT, { i: I, c: second });
+      expect(degraded.body.errors).toBeUndefined();
+      expect(degraded.body.data.contact.id).toBe(second);
+      expect(performance.now() - asked).toBeGreaterThanOrEqual(500);
+      expect(stack.describeContactCalls()).toBe(2);
+      // node-redis's close() waited for the lookup's command, which the frozen Redis never answers.
+      const started = performance.now();
+      closing = stack.close();
+      const closed = await Promise.race([closing.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 5000))]);
+      expect(closed).toBe(true);
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      redis.thaw();
+      await (closing ?? stack.close());
+      await redis.stop();
+    }
+  });
+
   it("serves queries, and repeats from the local cache, when Redis is unreachable from the start", async () => {
     const stack = await startStack({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_KEY_PREFIX: PREFIX } });
     try {

@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisLink, RedisUnavailableError } from "../../src/upstream/redisLink.js";
+import { deleteKeys, freePort, PrivateRedis, requireSharedRedis, SHARED_REDIS_URL, withRedis } from "../support/redisServer.js";
+
+const quiet = pino({ level: "silent" });
+/** Every test file and run gets its own keys, so parallel runs never share one. */
+const PREFIX = `test-${randomUUID()}:`;
+
+beforeAll(requireSharedRedis);
+afterAll(() => deleteKeys(SHARED_REDIS_URL, PREFIX));
+
+/** How long `promise` took to settle, ms, or `Infinity` when it had not within `boundMs`. */
+async function settleTime(promise: Promise<unknown>, boundMs: number): Promise<number> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), boundMs))),
+  ]);
+  clearTimeout(timer);
+  return settled ? performance.now() - started : Infinity;
+}
+
+// Real time and real Redis servers: a frozen one is a private redis-server stopped with SIGSTOP,
+// whose connections stay open and whose answers never come until it is thawed.
+describe("closing the Redis link", () => {
+  it("lets a command already sent finish: a write issued just before close still lands", async () => {
+    const link = new RedisLink({ url: SHARED_REDIS_URL, timeoutMs: 500, logger: quiet });
+    await expect.poll(() => link.available).toBe(true);
+    const key = `${PREFIX}written-before-close`;
+    const written = link.run((client) => client.set(key, "landed"));
+    await link.close();
+    await expect(written).resolves.toBe("OK");
+    expect(await withRedis((client) => client.get(key))).toBe("landed");
+  });
+
+  it("finishes within its timeout when Redis freezes with a command pending, and the command fails as unavailable", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
+    try {
+      await expect.poll(() => link.available).toBe(true);
+      redis.freeze();
+      const pending = link.run((client) => client.get(`${PREFIX}never-answered`));
+      pending.catch(() => {});
+      // node-redis's own close() waits for every pending command, so a frozen Redis held it forever.
+      const closing = link.close();
+      expect(await settleTime(closing, 3000)).toBeLessThan(300 + 200);
+      await expect(pending).rejects.toBeInstanceOf(RedisUnavailableError);
+    } finally {
+      redis.thaw();
+      await link.close();
+      await redis.stop();
+    }
+  });
+
+  it("finishes at once while Redis is down: the commands its timeouts gave up on are cut, not awaited", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
+    try {
+      await expect.poll(() => link.available).toBe(true);
+      redis.freeze();
+      const abandoned = await Promise.allSettled([0, 1, 2].map((n) => link.run((client) => client.get(`${PREFIX}abandoned-${n}`))));
+      expect(abandoned.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+      expect(link.available).toBe(false);
+      expect(await settleTime(link.close(), 3000)).toBeLessThan(100);
+    } finally {
+      redis.thaw();
+      await link.close();
+      await redis.stop();
+    }
+  });
+});
