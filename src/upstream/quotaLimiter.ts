@@ -98,7 +98,9 @@ export interface LimiterStats {
  * number of replicas seen through Redis in the last minute), starting empty so it does not add a
  * burst on top of what the shared schedule already sent, and holds shares to `aheadMs` on its own.
  * When Redis returns after having lost the bucket, the bucket restarts empty rather than full for
- * the same reason.
+ * the same reason, whether or not a call was booked while it was away: for `RECOVERY_MS` after this
+ * replica last booked locally or its link last lost or regained Redis (`RedisLink.outageWithin`),
+ * a missing bucket starts with one token, then the rate.
  */
 export class QuotaLimiter {
   readonly stats: LimiterStats = { sharedGrants: 0, localGrants: 0, refused: 0, rebooked: 0 };
@@ -280,7 +282,7 @@ export class QuotaLimiter {
 
   /** Books from the shared bucket; throws if Redis failed. */
   private async bookShared(bucket: LocalBucket, share: string, maxWait: number, force: boolean): Promise<Booking> {
-    const recovering = this.clock.monotonic() - bucket.lastFallbackAt < 10_000;
+    const recovering = this.clock.monotonic() - bucket.lastFallbackAt < RECOVERY_MS || this.redis!.outageWithin(RECOVERY_MS);
     const tatKey = `${this.keyPrefix}quota:{${bucket.key}}`;
     const reply = (await this.redis!.run((client) =>
       client.eval(GCRA_SCRIPT, {
@@ -375,6 +377,14 @@ interface Waiter {
   refuse(): void;
 }
 
+/**
+ * How long after this replica last booked from its own bucket, or its Redis link last failed or came
+ * back, a bucket missing from Redis is taken for one lost in the outage (a restarted Redis keeps
+ * nothing) and starts empty rather than full, ms. A bucket that had merely expired (its TTL ends
+ * when it would be full again) then costs at most one burst of throughput.
+ */
+const RECOVERY_MS = 10_000;
+
 /** One booking's outcome: granted (wait ms), refused, or not yet (the share is booked ahead). */
 type Booking =
   | { kind: "granted"; wait: number; last: number }
@@ -391,8 +401,9 @@ function scopeKey(scope: QuotaScope): string {
  * GCRA booking on Redis's clock, in microseconds. KEYS[1]: the bucket's theoretical arrival time;
  * KEYS[2]: replicas seen in the last minute; KEYS[3]: each share's latest booked send time, for
  * shares with a booking still to go out. ARGV: interval, tolerance ((burst - 1) × interval),
- * longest acceptable wait, replica id, 1 when the caller has just been running without Redis (a
- * missing bucket then starts with one token instead of a full burst), the share, how far ahead a
+ * longest acceptable wait, replica id, 1 when the caller has just been running without Redis or
+ * Redis has just been unreachable (a missing bucket was likely lost with it, and starts with one
+ * token instead of a full burst), the share, how far ahead a
  * share may have booked and book again, and 1 to book regardless (a late call's rebooking).
  * Returns {code, value, replicas, the share's last booked send time - now}:
  * code 1 granted (value: the wait), 0 refused, 2 not yet (value: when the share may book again).

@@ -30,6 +30,8 @@ export class RedisLink {
   private retryAt = 0;
   private down = false;
   private closed = false;
+  /** When the link last failed a command or its connection, or came back after that (performance.now). */
+  private lastOutageAt = -Infinity;
   /** Operations `run` started whose commands have not settled, those it gave up on at their timeout included. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -55,6 +57,15 @@ export class RedisLink {
   /** Whether commands are being sent to Redis (connected and not backing off after a failure). */
   get available(): boolean {
     return !this.closed && this.client.isReady && performance.now() >= this.retryAt;
+  }
+
+  /**
+   * Whether Redis was unreachable, or came back, within the last `ms`. Keys may have been lost
+   * meanwhile (a restarted Redis comes back empty) without any command of this link failing on them:
+   * the quota limiter then starts a missing bucket empty rather than full. One clock read.
+   */
+  outageWithin(ms: number): boolean {
+    return performance.now() - this.lastOutageAt < ms;
   }
 
   /**
@@ -114,7 +125,8 @@ export class RedisLink {
 
   // Private: outage bookkeeping. The error's message only (no URL, which may hold a password).
   private markDown(error: unknown): void {
-    this.retryAt = performance.now() + 1000;
+    this.lastOutageAt = performance.now();
+    this.retryAt = this.lastOutageAt + 1000;
     if (this.down || this.closed) return;
     this.down = true;
     const reason = error instanceof Error ? error.message : String(error);
@@ -125,6 +137,7 @@ export class RedisLink {
     this.retryAt = 0;
     if (!this.down) return;
     this.down = false;
+    this.lastOutageAt = performance.now();
     this.logger.info("Redis is back: cache and quota are shared again");
   }
 }

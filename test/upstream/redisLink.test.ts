@@ -77,3 +77,29 @@ describe("closing the Redis link", () => {
     }
   });
 });
+
+// Real time: the outage is a private redis-server stopped and started again.
+describe("the Redis link's outages", () => {
+  it("has had none when it connected at once, and has one from losing Redis until the window after it came back", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
+    try {
+      await expect.poll(() => link.available).toBe(true);
+      expect(link.outageWithin(10_000)).toBe(false);
+      await redis.stop();
+      await expect.poll(() => link.available).toBe(false);
+      expect(link.outageWithin(10_000)).toBe(true);
+      await redis.start();
+      await expect.poll(() => link.available, { timeout: 5000 }).toBe(true);
+      expect(link.outageWithin(10_000)).toBe(true);
+      // Over once the window has passed since it came back.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(link.outageWithin(10_000)).toBe(true);
+      expect(link.outageWithin(200)).toBe(false);
+    } finally {
+      await link.close();
+      await redis.stop();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import type { QuotaScope } from "../../src/upstream/upstream.js";
 import { RedisLink } from "../../src/upstream/redisLink.js";
 import { spawnGateway, type GatewayProcess } from "../support/processes.js";
 import { deleteKeys, freePort, PrivateRedis, requireSharedRedis, SHARED_REDIS_URL, withRedis } from "../support/redisServer.js";
+import type { LogLine } from "../support/loggedGateway.js";
 import { startStack } from "../support/stack.js";
 import { ManualClock } from "./manualClock.js";
 
@@ -121,6 +122,35 @@ describe("the quota limiter on Redis", () => {
       const messages = lines.map((l) => JSON.parse(l).msg as string);
       expect(messages.filter((m) => m.startsWith("Redis unavailable"))).toHaveLength(1);
       expect(messages.filter((m) => m.startsWith("Redis is back"))).toHaveLength(1);
+    } finally {
+      await link.close();
+      await redis.stop();
+    }
+  });
+
+  it("restarts a bucket that Redis lost in a restart empty, though no call booked anything while it was down", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const link = new RedisLink({ url: redis.url, timeoutMs: 200, logger: quiet });
+    try {
+      await expect.poll(() => link.available).toBe(true);
+      const limiter = new QuotaLimiter({ rps: 10, burst: 15, maxWaitMs: 10_000, redis: link, keyPrefix: PREFIX });
+      const atOnce = async (count: number) => {
+        const now = performance.now();
+        const results = await Promise.allSettled(Array.from({ length: count }, () => limiter.acquire(scope, now)));
+        return results.filter((r) => r.status === "fulfilled").length;
+      };
+      expect(await atOnce(12)).toBe(12);
+
+      // Redis keeps nothing on disk: the bucket the burst booked is gone when it comes back.
+      await redis.stop();
+      await expect.poll(() => link.available).toBe(false);
+      await redis.start();
+      await expect.poll(() => link.available, { timeout: 5000 }).toBe(true);
+      // Read as a full bucket, the lost one would let 12 more through at once, on top of the 12
+      // Connect has just been sent: one token, then the rate.
+      expect(await atOnce(12)).toBe(1);
+      expect(limiter.stats).toMatchObject({ sharedGrants: 13, localGrants: 0, refused: 11 });
     } finally {
       await link.close();
       await redis.stop();
@@ -326,6 +356,43 @@ describe("Redis going away", () => {
     } finally {
       redis.thaw();
       await (closing ?? stack.close());
+      await redis.stop();
+    }
+  });
+
+  it("sends Connect no 429 when Redis restarts between two bursts: the bucket it lost comes back empty, one call at once and then the rate", async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const logLines: LogLine[] = [];
+    const stack = await startStack({ emulator: { quota: true }, env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX }, logLines });
+    try {
+      const take = contactPool(stack.emulator);
+      const burst = async (ids: string[]) => {
+        const answers = await Promise.all(ids.map((c) => stack.query(CONTACT, { i: I, c })));
+        for (const [n, { body }] of answers.entries()) {
+          expect(body.errors).toBeUndefined();
+          expect(body.data.contact.id).toBe(ids[n]);
+        }
+      };
+      // One read first, so the burst is not slowed by the stack's first request.
+      await burst(take(1));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const first = performance.now();
+      await burst(take(12));
+      // A restart with no query in it: nothing is booked from the local bucket while Redis is away.
+      await redis.stop();
+      await redis.start();
+      await expect.poll(() => logLines.filter((l) => l.msg.startsWith("Redis is back")), { timeout: 5000 }).toHaveLength(1);
+      // Half a second after the first burst, Connect's bucket of 15 holds about 8 tokens.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, first + 500 - performance.now())));
+      const second = performance.now();
+      await burst(take(12));
+      expect(stack.emulator.calls.throttled).toBe(0);
+      expect(stack.emulator.calls.byApi.DescribeContact).toBe(25);
+      // Booked from an empty bucket: the first call at once, the 12th 11 intervals (1.1 s) later.
+      expect(performance.now() - second).toBeGreaterThanOrEqual(1100);
+    } finally {
+      await stack.close();
       await redis.stop();
     }
   });
