@@ -38,7 +38,10 @@ export interface GatewayContext {
   readonly operationScope: OperationScope;
   /** Live contact events: set for subscriptions (WebSocket, SSE) when events are configured. */
   readonly live?: LiveContext | undefined;
-  /** What the operation read, for the response cache (set for HTTP requests it may store or must invalidate for). */
+  /**
+   * What the operation read: for the response cache (set for HTTP requests it may store), and for
+   * no-cache requests, whose re-reads every replica hears of (`NoCacheRereads`).
+   */
   readonly entities?: ResponseEntities | undefined;
 }
 
@@ -77,7 +80,7 @@ export interface RequestFacts {
   readonly noCache: boolean;
   /** For subscriptions: where events come from, and what to do with a subscriber that falls behind. */
   readonly live?: LiveContext | undefined;
-  /** Records every contact, queue and user the operation reads (the response cache's). */
+  /** Records every contact, queue and user the operation reads (the response cache's, or a no-cache request's). */
   readonly entities?: ResponseEntities | undefined;
 }
 

@@ -10,18 +10,20 @@ import type { GatewayMetrics, OperationOutcome } from "../observability/metrics.
  * `{"level":30,"requestId":"…","operationName":"ContactWithTransferChain","operationType":"query",
  *   "durationMs":12.3,"upstreamCalls":4,"outcome":"ok","msg":"operation"}`
  *
- * plus `errorCodes` when the response has errors, and `responseCache` when the operation response
- * cache looked at the request: `miss` (not found: executed), `bypass` (`Cache-Control: no-cache`:
- * executed, and responses naming what it re-read dropped), `hit` (answered from the cache without
- * executing, `upstreamCalls` 0: written by `logCachedOperation`). The request id is the one Fastify took from
+ * plus `errorCodes` when the response has errors, and, with the operation response cache on
+ * (`responseCache`), `responseCache` when it looked at the request: `miss` (not found: executed),
+ * `bypass` (`Cache-Control: no-cache`: executed, and responses naming what it re-read dropped), `hit`
+ * (answered from the cache without executing, `upstreamCalls` 0: written by `logCachedOperation`).
+ * (A no-cache request records its reads with the response cache off too, for the other replicas:
+ * that is not the response cache looking at it.) The request id is the one Fastify took from
  * `x-request-id` (or generated and echoed in that header). Nothing from the query text, its
  * variables or the response data is logged: those hold contact data, and operation names, ids,
  * counts and error codes are enough to find an operation. `upstreamCalls` counts the calls that
  * reached Connect (cache hits excluded); in an HTTP batch of several operations it is the batch's
  * running total.
  */
-export function operationLog(options: { logger: Logger; metrics: GatewayMetrics }): ApolloServerPlugin<GatewayContext> {
-  const { logger, metrics } = options;
+export function operationLog(options: { logger: Logger; metrics: GatewayMetrics; responseCache?: boolean }): ApolloServerPlugin<GatewayContext> {
+  const { logger, metrics, responseCache = false } = options;
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
@@ -40,7 +42,7 @@ export function operationLog(options: { logger: Logger; metrics: GatewayMetrics 
               upstreamCalls: rc.contextValue.operationScope?.upstreamCalls ?? 0,
               outcome,
               ...(errorCodes.length > 0 && { errorCodes }),
-              ...(rc.contextValue.entities && { responseCache: rc.contextValue.entities.lookup }),
+              ...(responseCache && rc.contextValue.entities && { responseCache: rc.contextValue.entities.lookup }),
             },
             "operation",
           );

@@ -1,3 +1,4 @@
+import type { Config } from "../config/config.js";
 import { contactKey, type ContactModel, type ContactRef } from "../domain/contactRef.js";
 import { ErrorCode, upstreamErrorCode } from "../domain/errors.js";
 import { resourceKey, type ResourceRef } from "../domain/resourceRef.js";
@@ -29,6 +30,18 @@ export interface ResponseFreshness {
   readonly negativeTtlSeconds: number;
   /** A queue or a user (`CACHE_RESOURCE_TTL_SECONDS`). */
   readonly resourceTtlSeconds: number;
+}
+
+/** The caches' lifetimes, as the settings give them. */
+export function responseFreshness(
+  config: Pick<Config, "CACHE_TTL_SECONDS" | "CACHE_ACTIVE_TTL_SECONDS" | "CACHE_NEGATIVE_TTL_SECONDS" | "CACHE_RESOURCE_TTL_SECONDS">,
+): ResponseFreshness {
+  return {
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
+    negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
+    resourceTtlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
+  };
 }
 
 /**

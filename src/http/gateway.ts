@@ -15,7 +15,7 @@ import { createContext, type ContextSources, type GatewayContext } from "../grap
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
 import { isPatchedApolloResponse, jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
 import { operationLog } from "../graphql/operationLog.js";
-import type { EntityKind } from "../graphql/responseEntities.js";
+import { responseFreshness, type EntityKind } from "../graphql/responseEntities.js";
 import { tracingPlugin } from "../graphql/tracingPlugin.js";
 import { createQueryLimits } from "../graphql/queryLimits.js";
 import { redactionPlugin } from "../graphql/redaction.js";
@@ -34,8 +34,10 @@ import { refuseRequest } from "./refuseRequest.js";
 import { compressGraphiQL, exampleOperation, graphiqlLandingPage, type ExampleIds } from "./graphiql.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
+import { createNoCacheRereads } from "./noCacheRereads.js";
 import { noStore } from "./noStore.js";
 import { createResponseCache, type ResponseCache } from "./responseCache.js";
+import { createResponseInvalidationBus } from "./responseInvalidationBus.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
 import { sseHandler, SseStreams } from "./sseSubscriptions.js";
 import { SubscriptionServer } from "./subscriptionServer.js";
@@ -106,19 +108,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Where refs may point: AWS_REGION for bare ids, CONNECT_REGIONS for ARNs (and for events).
   const regions = regionsOf(config.AWS_REGION, config.CONNECT_REGIONS);
   // Repeated queries answered from their stored response; contact events and no-cache re-reads
-  // drop what they change (on every replica), and another replica's re-read drops this one's copy.
+  // drop what they change (on every replica).
   const cacheOf = (kind: EntityKind) => (kind === "contact" ? source.cache : kind === "queue" ? related.queues : related.users);
   const responseCache = createResponseCache({
     config,
     logger,
     metrics,
-    redis: source.redis,
-    evictLocal: (kind, key) => cacheOf(kind).deleteLocal(key),
     tracing: options.tracing,
     // A response lives no longer than the cached copies it was made from.
     cachedUntil: (kind, key, value) => cacheOf(kind).expiresAt(key, value),
   });
   if (responseCache) metrics.watchResponseCache(() => responseCache.usage());
+  // A no-cache re-read reaches every replica whenever Redis is configured, response cache or not:
+  // each drops its in-process copies of what was re-read (and its responses naming them).
+  const rereads = createNoCacheRereads({
+    bus: source.redis && createResponseInvalidationBus(source.redis, config.REDIS_KEY_PREFIX, randomUUID(), logger),
+    dropResponses: responseCache && ((entities) => responseCache.invalidate(entities)),
+    evictLocal: (kind, key) => cacheOf(kind).deleteLocal(key),
+    freshness: responseFreshness(config),
+  });
   // Live contact events: this replica consumes its share of the queue and serves every event to its
   // subscribers; Redis carries each event (and its cache refresh) to the other replicas.
   const events = options.contactEvents
@@ -167,6 +175,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger, metrics);
+  rereads?.register(app);
   responseCache?.register(app);
   const limits = createQueryLimits(config);
   closeConnectionsAfterLastResponse(app);
@@ -213,7 +222,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       noStore,
       ...limits.plugins,
       redactionPlugin(),
-      operationLog({ logger, metrics }),
+      operationLog({ logger, metrics, responseCache: responseCache !== undefined }),
       ...(options.tracing ? [tracingPlugin(options.tracing)] : []),
       ...(responseCache ? [responseCache.plugin] : []),
       ...plugins,
@@ -239,7 +248,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       requestId: request.id,
       auth: requestPrincipal(request, config.AUTH_MODE),
       noCache: requestBypassesCache(request.headers),
-      entities: responseCache?.entitiesOf(request),
+      entities: responseCache?.entitiesOf(request) ?? rereads?.entitiesOf(request),
     });
   // POST here; GET (queries, GraphiQL, and WebSocket upgrades for subscriptions) on the route below.
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
@@ -315,7 +324,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     subscriptionJit: eventJit,
     async listen(port = config.PORT, host = config.HOST) {
       await app.listen({ port, host });
-      await responseCache?.start();
+      await rereads?.start();
       await events?.start();
       const address = app.server.address();
       const actualPort = typeof address === "object" && address ? address.port : port;
@@ -335,6 +344,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await apollo.stop();
       upstream.destroy();
       await responseCache?.close();
+      await rereads?.close();
       await source.close();
     },
   };

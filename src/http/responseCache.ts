@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -9,14 +8,12 @@ import { contactKey, type ContactRef } from "../domain/contactRef.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { logCachedOperation } from "../graphql/operationLog.js";
-import { entityKey, parseEntityKey, ResponseEntities, type CachedUntil, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
+import { entityKey, ResponseEntities, responseFreshness, type CachedUntil, type ResponseFreshness } from "../graphql/responseEntities.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { Tracing } from "../observability/tracing.js";
 import { systemClock, type Clock } from "../upstream/clock.js";
-import type { RedisLink } from "../upstream/redisLink.js";
 import { isWebSocketUpgrade, requestPrincipal } from "./authentication.js";
 import { requestBypassesCache } from "./cacheControl.js";
-import { createResponseInvalidationBus, type ResponseInvalidationBus } from "./responseInvalidationBus.js";
 
 export interface ResponseCacheOptions {
   config: Pick<
@@ -29,17 +26,9 @@ export interface ResponseCacheOptions {
     | "CACHE_RESOURCE_TTL_SECONDS"
     | "AUTH_MODE"
     | "BODY_LIMIT_BYTES"
-    | "REDIS_KEY_PREFIX"
   >;
   logger: Logger;
   metrics: Pick<GatewayMetrics, "observeResponseCache" | "observeOperation">;
-  /** Carries invalidations to the other replicas (`REDIS_URL`); unset: this replica alone. */
-  redis?: RedisLink | undefined;
-  /**
-   * Drops this replica's cached copy of an entity another replica has just re-read from Connect
-   * (`Cache-Control: no-cache`), so the next execution here reads the copy it left in Redis.
-   */
-  evictLocal?: ((kind: EntityKind, key: string) => void) | undefined;
   /**
    * When the cached copy of an entity an operation read expires (the contact, queue and user
    * caches' `expiresAt`): a response expires no later than the copies it was made from. Unset: a
@@ -95,9 +84,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
  *   10 s, not 60.
  * - **Invalidation**: every response names the contacts, queues and users it contains. A contact
  *   event drops those naming its contact (`contactChanged`, called on every replica by the relay); a
- *   `Cache-Control: no-cache` request is never answered from the cache nor stored, and drops those
- *   naming whatever it re-read, on every replica through Redis. A response whose operation was
- *   running when one of its entities was invalidated is not stored.
+ *   `Cache-Control: no-cache` request is never answered from the cache nor stored, and those naming
+ *   whatever it re-read are dropped on every replica (`invalidate`, called by `NoCacheRereads`, which
+ *   records such requests and carries their re-reads between replicas whether or not this cache is
+ *   on). A response whose operation was running when one of its entities was invalidated is not
+ *   stored.
  * - **Bounds**: an LRU of `RESPONSE_CACHE_MAX_MB`, each response charged its body and key plus its
  *   bookkeeping, none larger than a sixteenth of the whole.
  */
@@ -113,7 +104,6 @@ export class ResponseCache {
   private floor = 0;
   private readonly freshness: ResponseFreshness;
   private readonly clock: Clock;
-  private readonly bus: ResponseInvalidationBus | undefined;
 
   constructor(private readonly options: ResponseCacheOptions) {
     const { config } = options;
@@ -130,14 +120,8 @@ export class ResponseCache {
         if (reason === "evict" && generation > this.floor) this.floor = generation;
       },
     });
-    this.freshness = {
-      ttlSeconds: config.CACHE_TTL_SECONDS,
-      activeTtlSeconds: config.CACHE_ACTIVE_TTL_SECONDS,
-      negativeTtlSeconds: config.CACHE_NEGATIVE_TTL_SECONDS,
-      resourceTtlSeconds: config.CACHE_RESOURCE_TTL_SECONDS,
-    };
+    this.freshness = responseFreshness(config);
     this.clock = options.clock ?? systemClock;
-    this.bus = options.redis ? createResponseInvalidationBus(options.redis, config.REDIS_KEY_PREFIX, randomUUID(), options.logger) : undefined;
   }
 
   /**
@@ -150,9 +134,9 @@ export class ResponseCache {
     app.addHook("preParsing", async (request, reply, payload) => {
       if (request.routeOptions.url !== path || (request.method !== "POST" && request.method !== "GET") || isWebSocketUpgrade(request)) return payload;
       const started = performance.now();
+      // Neither answered nor stored; `NoCacheRereads` records what it re-reads.
       if (requestBypassesCache(request.headers)) {
         metrics.observeResponseCache("bypass");
-        request.responseCache = { key: undefined, generation: this.generation, entities: new ResponseEntities("bypass", this.freshness, this.options.cachedUntil) };
         return payload;
       }
       let operation: string;
@@ -208,13 +192,9 @@ export class ResponseCache {
       const ticket = request.responseCache;
       if (!ticket || ticket === HIT) return payload;
       request.responseCache = null;
-      if (ticket.entities.lookup === "bypass") {
-        if (ticket.entities.keys.size > 0) await this.dropEverywhere([...ticket.entities.keys]);
-        return payload;
-      }
       const verdict = ticket.entities.verdict;
       const contentType = reply.getHeader("content-type");
-      if (ticket.key === undefined || !verdict?.cacheable || reply.statusCode !== 200 || typeof payload !== "string" || typeof contentType !== "string") return payload;
+      if (!verdict?.cacheable || reply.statusCode !== 200 || typeof payload !== "string" || typeof contentType !== "string") return payload;
       const cacheControl = reply.getHeader("cache-control");
       const stored = this.store(
         ticket.key,
@@ -282,19 +262,7 @@ export class ResponseCache {
     return dropped;
   }
 
-  /** Hears the other replicas' invalidations (with Redis). */
-  async start(): Promise<void> {
-    await this.bus?.start((entities) => {
-      this.invalidate(entities);
-      for (const entity of entities) {
-        const parsed = parseEntityKey(entity);
-        if (parsed) this.options.evictLocal?.(parsed.kind, parsed.key);
-      }
-    });
-  }
-
   async close(): Promise<void> {
-    await this.bus?.close();
     this.responses.clear();
   }
 
@@ -349,11 +317,6 @@ export class ResponseCache {
       if (keys.size === 0) this.byEntity.delete(entity);
     }
   }
-
-  private async dropEverywhere(entities: string[]): Promise<void> {
-    this.invalidate(entities);
-    await this.bus?.publish(entities);
-  }
 }
 
 /** One stored response: what a hit sends, and what it names. */
@@ -369,10 +332,10 @@ interface StoredResponse {
   readonly expiresAt: number;
 }
 
-/** What the response cache knows of a request it looked at. */
+/** What the response cache knows of a request it looked up and did not find. */
 interface Ticket {
-  /** The key it would be stored under; `undefined` for a bypass. */
-  readonly key: string | undefined;
+  /** The key it would be stored under. */
+  readonly key: string;
   /** The invalidation count when the request arrived. */
   readonly generation: number;
   readonly entities: ResponseEntities;

@@ -4,11 +4,13 @@ import type { RedisLink } from "../upstream/redisLink.js";
 
 /**
  * How one replica tells the others which entities it has just re-read from Connect (a request with
- * `Cache-Control: no-cache`), so each drops its stored responses naming them and its own cached
- * copies. Contact events need none of this: the event relay already calls every replica.
+ * `Cache-Control: no-cache`), so each drops its own in-process copies of them and its stored
+ * responses naming them. Made whenever Redis is configured, response cache or not (`NoCacheRereads`
+ * publishes and hears). Contact events need none of this: the event relay already calls every
+ * replica.
  */
 export interface ResponseInvalidationBus {
-  /** Tells the other replicas; never rejects (an outage is logged once; their responses then live out their TTLs). */
+  /** Tells the other replicas; never rejects (an outage is logged once; their copies and responses then live out their TTLs). */
   publish(entities: readonly string[]): Promise<void>;
   /** Starts hearing the other replicas' invalidations. */
   start(onRemote: (entities: readonly string[]) => void): Promise<void>;
@@ -33,10 +35,10 @@ export function createResponseInvalidationBus(redis: RedisLink, keyPrefix: strin
       if (entities.length === 0) return;
       try {
         await redis.run((client) => client.publish(channel, JSON.stringify({ origin: replicaId, entities })));
-        if (degraded) logger.info("response cache invalidations reach every replica again");
+        if (degraded) logger.info("no-cache re-reads reach every replica again");
         degraded = false;
       } catch {
-        if (!degraded) logger.warn("Redis unavailable: other replicas keep their cached responses until they expire");
+        if (!degraded) logger.warn("Redis unavailable: other replicas keep their cached copies and responses of what no-cache requests re-read until they expire");
         degraded = true;
       }
     },
@@ -50,7 +52,7 @@ export function createResponseInvalidationBus(redis: RedisLink, keyPrefix: strin
           const entities = readMessage(message, replicaId);
           if (entities) onRemote(entities);
         })
-        .catch(() => logger.warn("could not subscribe to other replicas' response cache invalidations"));
+        .catch(() => logger.warn("could not subscribe to other replicas' no-cache re-reads"));
       // Start-up waits for the subscription while Redis answers, not for an outage to end.
       await Promise.race([subscribed, unreachable, new Promise((resolve) => setTimeout(resolve, START_WAIT_MS).unref())]);
     },
