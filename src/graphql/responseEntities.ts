@@ -77,6 +77,11 @@ export class ResponseEntities {
   readonly keys = new Set<string>();
   /** Set once the operation is over (the response cache's Apollo plugin). */
   verdict: OperationVerdict | undefined;
+  /**
+   * The operations started with this record (the response cache's Apollo plugin): an HTTP batch
+   * runs all of its operations with its request's one context.
+   */
+  operations = 0;
   private shortest = Infinity;
   /** The soonest expiry (wall-clock ms) of the cached copies read. */
   private soonest = Infinity;

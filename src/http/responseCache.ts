@@ -8,7 +8,7 @@ import { contactKey, type ContactRef } from "../domain/contactRef.js";
 import { accessKey, type Principal } from "../domain/principal.js";
 import type { GatewayContext } from "../graphql/context.js";
 import { logCachedOperation } from "../graphql/operationLog.js";
-import { entityKey, ResponseEntities, responseFreshness, type CachedUntil, type ResponseFreshness } from "../graphql/responseEntities.js";
+import { entityKey, ResponseEntities, responseFreshness, type CachedUntil, type OperationVerdict, type ResponseFreshness } from "../graphql/responseEntities.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { Tracing } from "../observability/tracing.js";
 import { systemClock, type Clock } from "../upstream/clock.js";
@@ -215,21 +215,31 @@ export class ResponseCache {
 
   /**
    * The Apollo plugin that tells the `onSend` hook whether a missed operation's response may be
-   * stored: a single `query`, HTTP 200, no `errors`.
+   * stored: a single `query`, HTTP 200, no `errors`, and the request's only operation. The operations
+   * of an HTTP batch share the request's context, and so its one record: `isBatch` keeps batches
+   * from being looked up, and should one get through anyway, the verdict is never to store once a
+   * second operation starts, whichever ends last (otherwise the last to end decided for the whole
+   * batch, and a batch ending in a clean operation stored the errors of the others).
    */
   readonly plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
-      if (contextValue.entities?.lookup !== "miss") return;
+      const entities = contextValue.entities;
+      if (entities?.lookup !== "miss") return;
+      if (++entities.operations > 1) {
+        entities.verdict = SEVERAL_OPERATIONS;
+        return;
+      }
       return {
         async willSendResponse(rc) {
-          const entities = rc.contextValue.entities!;
+          if (entities.operations > 1) return;
           const body = rc.response.body;
           entities.verdict = {
             cacheable:
               body.kind === "single" &&
               !body.singleResult.errors?.length &&
               rc.operation?.operation === "query" &&
-              (rc.response.http.status ?? 200) === 200,
+              (rc.response.http.status ?? 200) === 200 &&
+              !rc.requestIsBatched,
             operationName: rc.operationName ?? null,
             operationType: rc.operation?.operation ?? null,
           };
@@ -344,6 +354,9 @@ interface Ticket {
 /** A request answered from the cache. */
 const HIT = Symbol("response cache hit");
 
+/** The verdict on a request that started more than one operation: not stored. */
+const SEVERAL_OPERATIONS: OperationVerdict = { cacheable: false, operationName: null, operationType: null };
+
 declare module "fastify" {
   interface FastifyRequest {
     /** Set by the response cache's `preParsing` hook on requests it looked at. */
@@ -356,9 +369,12 @@ function isJson(contentType: string | undefined): boolean {
   return contentType !== undefined && /^\s*application\/json\s*(?:;|$)/i.test(contentType);
 }
 
-// Private: an HTTP batch is a JSON array.
+// Private: an HTTP batch is a JSON array: its first byte past a UTF-8 byte-order mark (which
+// Fastify's JSON parser skips, and so Apollo runs the batch) and JSON's whitespace is `[`.
 function isBatch(bytes: Buffer): boolean {
-  for (const byte of bytes) {
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i]!;
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte === 0x5b;
   }
   return false;

@@ -1,9 +1,15 @@
+import { ApolloServer } from "@apollo/server";
 import { SignJWT, type JWTPayload } from "jose";
+import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/config.js";
 import { DEMO, findContact } from "../../src/emulator/dataset.js";
 import type { ContactEventInput } from "../../src/emulator/contactEvents.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
+import type { GatewayContext } from "../../src/graphql/context.js";
 import { REDACTED } from "../../src/graphql/redaction.js";
+import { ResponseEntities, responseFreshness } from "../../src/graphql/responseEntities.js";
+import { createResponseCache } from "../../src/http/responseCache.js";
 import { createMetrics, type GatewayMetrics } from "../../src/observability/metrics.js";
 import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
 import { startLoggedGateway, type LogLine } from "../support/loggedGateway.js";
@@ -284,6 +290,34 @@ describe("what is not stored", () => {
     expect(await counted(metrics, "hit")).toBe(0);
   });
 
+  it.each([
+    ["a plain body", ""],
+    ["a body starting with a UTF-8 byte-order mark", "\uFEFF"],
+    ["a body starting with a byte-order mark and whitespace", "\uFEFF \r\n\t"],
+  ])("an HTTP batch, %s: each request executes, and an error is never answered again", async (_, start) => {
+    const { stack, metrics } = await gateway({ HTTP_BATCHING: "true" });
+    // The failing operation first: the last one's verdict must not decide for the request.
+    const body = start + JSON.stringify([
+      { query: STATE, variables: { i: I, c: "not a contact id" } },
+      { query: STATE, variables: { i: I, c: DEMO.fullContactId } },
+    ]);
+    for (let n = 0; n < 2; n++) {
+      const response = await fetch(stack.url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body });
+      expect(response.status).toBe(200);
+      const [bad, ok] = (await response.json()) as Array<{ data?: any; errors?: Array<{ extensions: { code: string } }> }>;
+      expect(bad!.errors![0]!.extensions.code).toBe("BAD_USER_INPUT");
+      expect(ok!.errors).toBeUndefined();
+      expect(ok!.data.contact.id).toBe(DEMO.fullContactId);
+    }
+    expect({ bypass: await counted(metrics, "bypass"), miss: await counted(metrics, "miss"), store: await counted(metrics, "store"), hit: await counted(metrics, "hit") }).toEqual({
+      bypass: 2,
+      miss: 0,
+      store: 0,
+      hit: 0,
+    });
+    expect(stack.gateway.responseCache!.usage().entries).toBe(0);
+  });
+
   it("anything with RESPONSE_CACHE=false: every request executes", async () => {
     const { stack, metrics } = await gateway({ RESPONSE_CACHE: "false" });
     for (let n = 0; n < 3; n++) await stack.query(CONTACT, { i: I, c: DEMO.fullContactId });
@@ -292,6 +326,52 @@ describe("what is not stored", () => {
     const lookups = (await metrics.registry.getSingleMetric("connect_cache_lookups_total")!.get()).values;
     expect(lookups.find((v) => v.labels.layer === "memory" && v.labels.result === "hit")?.value).toBe(2);
     expect(await counted(metrics, "miss")).toBe(0);
+  });
+});
+
+describe("the operations of one request", () => {
+  // The response cache's Apollo plugin in a real Apollo Server, its operations run as an HTTP
+  // batch runs them: each with a shallow copy of the request's one context, so sharing its record.
+  async function apolloWithThePlugin(): Promise<ApolloServer<GatewayContext>> {
+    const config = loadConfig({ CONNECT_MODE: "emulator", LOG_LEVEL: "silent" }, false);
+    const cache = createResponseCache({ config, logger: pino({ level: "silent" }), metrics: createMetrics() })!;
+    const apollo = new ApolloServer<GatewayContext>({
+      typeDefs: "type Query { ok: String, failing: String, slow: String }",
+      resolvers: {
+        Query: {
+          ok: () => "ok",
+          failing: () => {
+            throw new Error("failed");
+          },
+          slow: () => new Promise((resolve) => setTimeout(() => resolve("slow"), 50)),
+        },
+      },
+      plugins: [cache.plugin],
+    });
+    await apollo.start();
+    open.push({ close: () => apollo.stop() });
+    return apollo;
+  }
+  const record = () => ({ entities: new ResponseEntities("miss", responseFreshness(loadConfig({ CONNECT_MODE: "emulator" }, false))) }) as unknown as GatewayContext;
+
+  it("may be stored when it is the only one, answered without errors", async () => {
+    const apollo = await apolloWithThePlugin();
+    const context = record();
+    await apollo.executeOperation({ query: "{ ok }" }, { contextValue: context });
+    expect(context.entities!.verdict?.cacheable).toBe(true);
+  });
+
+  it("are never stored once a second starts, whichever ends last and however it ends", async () => {
+    const apollo = await apolloWithThePlugin();
+    // The failing operation first, the clean one ending last.
+    const concurrent = record();
+    await Promise.all([apollo.executeOperation({ query: "{ failing }" }, { contextValue: concurrent }), apollo.executeOperation({ query: "{ slow }" }, { contextValue: concurrent })]);
+    // The first ends, clean, before the second starts; the second is clean too.
+    const oneAfterTheOther = record();
+    await apollo.executeOperation({ query: "{ ok }" }, { contextValue: oneAfterTheOther });
+    await apollo.executeOperation({ query: "{ ok }" }, { contextValue: oneAfterTheOther });
+    expect([concurrent.entities!.verdict?.cacheable, oneAfterTheOther.entities!.verdict?.cacheable]).toEqual([false, false]);
+    expect([concurrent.entities!.operations, oneAfterTheOther.entities!.operations]).toEqual([2, 2]);
   });
 });
 
