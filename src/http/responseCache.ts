@@ -14,6 +14,7 @@ import type { Tracing } from "../observability/tracing.js";
 import { systemClock, type Clock } from "../upstream/clock.js";
 import { isWebSocketUpgrade, requestPrincipal } from "./authentication.js";
 import { requestBypassesCache } from "./cacheControl.js";
+import { RecentInvalidations } from "./recentInvalidations.js";
 
 export interface ResponseCacheOptions {
   config: Pick<
@@ -48,14 +49,22 @@ export interface ResponseCacheOptions {
  * What one stored response costs besides its body and key: the entry, its slot in the LRU, its
  * headers. An upper bound, measured by `npm run bench` (`responseCacheMemoryAtBound`: V8 heap plus
  * buffers after full collections, against the same fill without the cache): 720 first, from one
- * response in isolation, let 10,129 entries at a 32 MB bound hold 36.3 MB (3,758 B each, 3,169
- * charged); 1,400 charges them 3,849.
+ * response in isolation (1.4 KB naming three entities held 2.96 KB and was charged 3.0 KB), let
+ * 10,129 entries at a 32 MB bound hold 36.3 MB (3,758 B each, 3,169 charged); 1,400 charges them
+ * 3,849. docs/caching-and-quota.md ("Bounds") tells the same.
  */
 const ENTRY_OVERHEAD_BYTES = 1_400;
 /** What each entity a response names costs: its key string and its place in the entity index. */
 const ENTITY_OVERHEAD_BYTES = 160;
-/** Invalidations remembered for operations still running when they happened. */
-const RECENT_INVALIDATIONS = 100_000;
+/**
+ * What remembering one invalidated entity for the misses still running costs (`RecentInvalidations`):
+ * its key, made as `contactChanged` makes it, and its place in the record; measured 197–199 bytes
+ * each, after full collections, for 10,000 contacts. The record holds at most a sixteenth of
+ * `RESPONSE_CACHE_MAX_MB` of them (64 MB: 20,971 entities; 1 MB: 327), and only while a miss
+ * that began before them runs: it was 100,000 entities whatever ran, which grew the heap by 15.6–16.6
+ * MB for 100,000 contact events with nothing stored, none of it counted.
+ */
+const INVALIDATION_RECORD_BYTES = 200;
 
 /** The operation response cache, when `RESPONSE_CACHE` is on and the contact cache is (`CACHE_TTL_SECONDS` > 0). */
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache | undefined {
@@ -90,18 +99,15 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
  *   on). A response whose operation was running when one of its entities was invalidated is not
  *   stored.
  * - **Bounds**: an LRU of `RESPONSE_CACHE_MAX_MB`, each response charged its body and key plus its
- *   bookkeeping, none larger than a sixteenth of the whole.
+ *   bookkeeping, none larger than a sixteenth of the whole. Besides it, the record of invalidations
+ *   that misses still running need: nothing while none runs, at most a sixteenth of the bound.
  */
 export class ResponseCache {
   private readonly responses: LRUCache<string, StoredResponse>;
   /** Entity key → keys of the stored responses naming it. */
   private readonly byEntity = new Map<string, Set<string>>();
-  /** Entity key → the invalidation (`generation`) that last dropped it. */
-  private readonly invalidated: LRUCache<string, number>;
-  /** Counts invalidations; a request remembers the count it started at. */
-  private generation = 0;
-  /** Requests started before this generation store nothing: an invalidation they might have missed was forgotten. */
-  private floor = 0;
+  /** The invalidations misses still running need to know of. */
+  private readonly recent: RecentInvalidations;
   private readonly freshness: ResponseFreshness;
   private readonly clock: Clock;
 
@@ -114,12 +120,7 @@ export class ResponseCache {
       sizeCalculation: (response, key) => response.body.byteLength + key.length + ENTRY_OVERHEAD_BYTES + response.entities.length * ENTITY_OVERHEAD_BYTES,
       dispose: (response, key) => this.unindex(response, key),
     });
-    this.invalidated = new LRUCache<string, number>({
-      max: RECENT_INVALIDATIONS,
-      dispose: (generation, _key, reason) => {
-        if (reason === "evict" && generation > this.floor) this.floor = generation;
-      },
-    });
+    this.recent = new RecentInvalidations(Math.floor(maxSize / 16 / INVALIDATION_RECORD_BYTES));
     this.freshness = responseFreshness(config);
     this.clock = options.clock ?? systemClock;
   }
@@ -169,7 +170,7 @@ export class ResponseCache {
       const stored = this.lookup(key);
       if (!stored) {
         metrics.observeResponseCache("miss");
-        request.responseCache = { key, generation: this.generation, entities: new ResponseEntities("miss", this.freshness, this.options.cachedUntil) };
+        request.responseCache = { key, began: this.recent.begin(), entities: new ResponseEntities("miss", this.freshness, this.options.cachedUntil) };
         return body ?? payload;
       }
       metrics.observeResponseCache("hit");
@@ -192,24 +193,31 @@ export class ResponseCache {
       const ticket = request.responseCache;
       if (!ticket || ticket === HIT) return payload;
       request.responseCache = null;
-      const verdict = ticket.entities.verdict;
-      const contentType = reply.getHeader("content-type");
-      if (!verdict?.cacheable || reply.statusCode !== 200 || typeof payload !== "string" || typeof contentType !== "string") return payload;
-      const cacheControl = reply.getHeader("cache-control");
-      const stored = this.store(
-        ticket.key,
-        {
-          body: ownBytes(payload),
-          contentType,
-          cacheControl: typeof cacheControl === "string" ? cacheControl : undefined,
-          operationName: verdict.operationName,
-          operationType: verdict.operationType,
-        },
-        ticket.entities,
-        ticket.generation,
-      );
-      if (stored) metrics.observeResponseCache("store");
-      return payload;
+      try {
+        const verdict = ticket.entities.verdict;
+        const contentType = reply.getHeader("content-type");
+        if (!verdict?.cacheable || reply.statusCode !== 200 || typeof payload !== "string" || typeof contentType !== "string") return payload;
+        const cacheControl = reply.getHeader("cache-control");
+        const stored = this.store(
+          ticket.key,
+          {
+            body: ownBytes(payload),
+            contentType,
+            cacheControl: typeof cacheControl === "string" ? cacheControl : undefined,
+            operationName: verdict.operationName,
+            operationType: verdict.operationType,
+          },
+          ticket.entities,
+          ticket.began,
+        );
+        if (stored) metrics.observeResponseCache("store");
+        return payload;
+      } finally {
+        // Every miss ends here: Fastify runs onSend for every reply, errors and aborted requests
+        // included (the Apollo handler returns its payload). A miss that never did would keep what
+        // began after it remembered until the record is full, then no longer.
+        this.recent.end(ticket.began);
+      }
     });
   }
 
@@ -259,12 +267,14 @@ export class ResponseCache {
     this.invalidate([entityKey("contact", contactKey(ref))]);
   }
 
-  /** Drops every response naming one of `entities` (`entityKey`s) on this replica; returns how many. */
-  invalidate(entities: Iterable<string>): number {
-    const generation = ++this.generation;
+  /**
+   * Drops every response naming one of `entities` (`entityKey`s) on this replica; returns how many.
+   * Remembered while a miss that began before it is still running, so that miss stores nothing.
+   */
+  invalidate(entities: readonly string[]): number {
+    this.recent.record(entities);
     let dropped = 0;
     for (const entity of entities) {
-      this.invalidated.set(entity, generation);
       const keys = this.byEntity.get(entity);
       if (!keys) continue;
       for (const key of [...keys]) if (this.responses.delete(key)) dropped++;
@@ -276,9 +286,12 @@ export class ResponseCache {
     this.responses.clear();
   }
 
-  /** What is held: responses, and the bytes they are charged (≤ `RESPONSE_CACHE_MAX_MB`). */
-  usage(): { entries: number; bytes: number } {
-    return { entries: this.responses.size, bytes: this.responses.calculatedSize };
+  /**
+   * What is held: responses, and the bytes they are charged (≤ `RESPONSE_CACHE_MAX_MB`); and the
+   * entities remembered for misses still running (`INVALIDATION_RECORD_BYTES` each, not charged).
+   */
+  usage(): { entries: number; bytes: number; invalidations: number } {
+    return { entries: this.responses.size, bytes: this.responses.calculatedSize, invalidations: this.recent.size().records };
   }
 
   // Private: the key of a request (see the class comment). Values are joined by newlines, which no
@@ -300,14 +313,13 @@ export class ResponseCache {
   }
 
   // Private: holds a response for its entities' shortest lifetime (no longer than the cached copies
-  // it was made from), unless one of them was invalidated after `generation` (the operation may
+  // it was made from), unless one of them was invalidated after the miss `began` (the operation may
   // have read it before the change).
-  private store(key: string, response: Omit<StoredResponse, "entities" | "expiresAt">, entities: ResponseEntities, generation: number): boolean {
+  private store(key: string, response: Omit<StoredResponse, "entities" | "expiresAt">, entities: ResponseEntities, began: number): boolean {
     const now = this.clock.now();
     const expiresAt = entities.expiresAt(now);
-    if (!(expiresAt > now) || this.floor > generation) return false;
+    if (!(expiresAt > now) || !this.recent.mayStore(began, entities.keys)) return false;
     const names = [...entities.keys];
-    for (const entity of names) if ((this.invalidated.peek(entity) ?? 0) > generation) return false;
     const stored: StoredResponse = { ...response, entities: names, expiresAt };
     this.responses.set(key, stored);
     if (this.responses.peek(key) !== stored) return false; // larger than an entry may be
@@ -346,8 +358,8 @@ interface StoredResponse {
 interface Ticket {
   /** The key it would be stored under. */
   readonly key: string;
-  /** The invalidation count when the request arrived. */
-  readonly generation: number;
+  /** Its mark in the record of recent invalidations (`RecentInvalidations.begin`), ended by `onSend`. */
+  readonly began: number;
   readonly entities: ResponseEntities;
 }
 
