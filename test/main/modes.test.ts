@@ -23,6 +23,17 @@ describe("CONNECT_MODE=emulator (the default)", () => {
       expect(await gateway.stop()).toBe(0);
     }
   });
+
+  it("serves the demo data in the gateway's own region too, so an AWS_REGION exported for other tools does not hide it", async () => {
+    const gateway = await spawnGateway({ AWS_REGION: "eu-west-2" });
+    try {
+      const { body } = await post(gateway.url, CHAIN_QUERY);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.contact.id).toBe(DEMO.longChainTailId);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
 });
 
 describe("the embedded emulator's settings", () => {
