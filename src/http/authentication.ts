@@ -207,9 +207,25 @@ function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
     .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
 }
 
-/** Whether `request` asks to become a WebSocket (authenticated by the WebSocket transport). */
+/**
+ * Whether `request` is a connection upgrade: Node parsed it as one (`Connection: upgrade` with an
+ * `Upgrade` header) and @fastify/websocket routed it from the server's `upgrade` event, so its
+ * socket is no longer an HTTP connection's. Not the `Upgrade` header alone: any request can carry
+ * that, and one that is not an upgrade is an ordinary request, to be authenticated as one.
+ */
+export function isUpgrade(request: FastifyRequest): boolean {
+  // Set by Node's HTTP parser on an upgrade (not in its type declarations).
+  return (request.raw as { upgrade?: boolean }).upgrade === true;
+}
+
+/**
+ * Whether `request` asks to become a WebSocket, which the WebSocket transport authenticates (from
+ * `connection_init`) instead of the hooks: a real upgrade (`isUpgrade`), by GET, to `websocket`.
+ * The hooks that skip such requests (authentication, trusted documents, the response cache) did so
+ * on the header alone, and a plain POST with `Upgrade: websocket` bypassed trusted documents.
+ */
 export function isWebSocketUpgrade(request: FastifyRequest): boolean {
-  return (request.headers.upgrade ?? "").toLowerCase() === "websocket";
+  return isUpgrade(request) && request.method === "GET" && (request.headers.upgrade ?? "").toLowerCase() === "websocket";
 }
 
 function isLandingPageRequest(request: FastifyRequest): boolean {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
-import type { ExecutionResult, GraphQLError } from "graphql";
+import { GraphQLError, type ExecutionResult } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
 import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
@@ -58,7 +58,15 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       const request = req.raw;
       const reply = req.context.reply;
       const origin: SubscriptionOrigin = { transport: "sse", requestId: request.id, started: process.hrtime.bigint() };
-      const principal = options.principalOf(request);
+      let principal: Principal;
+      try {
+        principal = options.principalOf(request);
+      } catch (error) {
+        // No caller: the auth hook refuses first, so only a route that skipped it gets here; a
+        // refusal, not a failure.
+        if (error instanceof GraphQLError) return errorResponse(401, [error]);
+        throw error;
+      }
       const key = server.connect(principal, request.ip);
       if (!key) return errorResponse(429, server.refuse(origin, params, [server.tooManyConnections()]));
       const flow = new StreamFlow(reply.raw);
@@ -138,7 +146,7 @@ function errorResponse(status: number, errors: readonly GraphQLError[]) {
   ] as const;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests" };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests" };
 
 const EVENT_STREAM = "text/event-stream";
 

@@ -6,7 +6,7 @@ import { makeHandler, type Extra } from "graphql-ws/use/@fastify/websocket";
 import { ErrorCode } from "../domain/errors.js";
 import { hasExpired, type Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
-import { AuthError, isWebSocketUpgrade, type Authenticator } from "./authentication.js";
+import { AuthError, isUpgrade, isWebSocketUpgrade, type Authenticator } from "./authentication.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
 import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
 
@@ -189,7 +189,7 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
  */
 export function closeAnsweredUpgrades(app: FastifyInstance): void {
   app.addHook("onResponse", (request, _reply, done) => {
-    if (isWebSocketUpgrade(request)) request.raw.socket.destroy();
+    if (isUpgrade(request)) request.raw.socket.destroy();
     done();
   });
 }

@@ -9,6 +9,7 @@ import { ANONYMOUS_SHARE, quotaShareOf } from "../../src/upstream/quotaShare.js"
 import { ConfigError, loadConfig } from "../../src/config/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { rawRequest } from "../support/http.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 const I = DEMO.instanceId;
@@ -95,6 +96,21 @@ describe("HS256 bearer tokens", () => {
     const answer = await ask(hs, contactQuery());
     expectRefused(answer, 401, "UNAUTHENTICATED", /Missing bearer token/);
     expect(answer.headers.get("www-authenticate")).toMatch(/^Bearer /);
+  });
+
+  it("answers 401 to a request without a token that carries an `Upgrade: websocket` header but is no upgrade, the event stream's included", async () => {
+    const { pathname } = new URL(hs.url);
+    const query = contactQuery();
+    const json = { "content-type": "application/json", upgrade: "websocket" };
+    for (const [path, headers] of [
+      [pathname, json],
+      [`${pathname}/stream`, { ...json, accept: "text/event-stream" }],
+    ] as const) {
+      const answer = await rawRequest(hs.url, "POST", path, headers, JSON.stringify({ query: path.endsWith("stream") ? `subscription { contactEvents(instanceId: "${I}") { eventType } }` : query }));
+      expect(answer.status, path).toBe(401);
+      expect(answer.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    }
+    expect(emulator.calls.total).toBe(0);
   });
 
   it("refuses another authorization scheme", async () => {

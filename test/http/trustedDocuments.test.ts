@@ -8,7 +8,7 @@ import { ConfigError } from "../../src/config/config.js";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startEmulator } from "../../src/emulator/emulator.js";
 import { TrustedDocumentError, TrustedDocuments } from "../../src/http/trustedDocuments.js";
-import { post, send, type HttpAnswer } from "../support/http.js";
+import { post, rawRequest, send, type HttpAnswer } from "../support/http.js";
 import { sampleOf, scrapeMetrics } from "../support/metricsText.js";
 import { runGateway } from "../support/processes.js";
 import { startStack, type Stack } from "../support/stack.js";
@@ -116,6 +116,20 @@ describe("a gateway with TRUSTED_DOCUMENTS_FILE", () => {
       const query = `{ contact(instanceId: "${DEMO.instanceId}", contactId: "${DEMO.longChainTailId}") { id } }`;
       expectRefused(await post(stack.url, { query }, FRESH), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
       expectRefused(await get(stack, { query }), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
+    });
+
+    it("a raw query with an `Upgrade: websocket` header that is no WebSocket upgrade: refused all the same, over POST and GET", async () => {
+      stack.resetCalls();
+      const query = `{ contact(instanceId: "${DEMO.instanceId}", contactId: "${DEMO.longChainTailId}") { id name } }`;
+      const body = JSON.stringify({ query });
+      const json = { "content-type": "application/json", "cache-control": "no-cache" };
+      const path = new URL(stack.url).pathname;
+      // The header alone: an ordinary request, which the hooks once took for a WebSocket upgrade.
+      expectRefused(await rawRequest(stack.url, "POST", path, { ...json, upgrade: "websocket" }, body), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
+      expectRefused(await rawRequest(stack.url, "GET", `${path}?${new URLSearchParams({ query })}`, { ...GET_HEADERS, upgrade: "websocket" }), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
+      // A real upgrade, but of a POST: not the WebSocket transport's, so the hooks apply to it too;
+      // what follows an upgrade's head is not its body, so it is refused as a request without one.
+      expectRefused(await rawRequest(stack.url, "POST", path, { ...json, upgrade: "websocket", connection: "Upgrade" }, body), stack, 400, "BAD_REQUEST");
     });
 
     it("counts each refusal as an operation with its error code, under the name anonymous whatever name it sent", async () => {
