@@ -175,7 +175,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const authenticator = config.AUTH_MODE === "jwt" ? createAuthenticator(config) : undefined;
   if (authenticator) registerAuth(app, authenticator, logger, ["/graphql", "/graphql/stream"]);
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger, metrics);
-  rereads?.register(app);
   responseCache?.register(app);
   const limits = createQueryLimits(config);
   closeConnectionsAfterLastResponse(app);
@@ -225,6 +224,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       operationLog({ logger, metrics, responseCache: responseCache !== undefined }),
       ...(options.tracing ? [tracingPlugin(options.tracing)] : []),
       ...(responseCache ? [responseCache.plugin] : []),
+      ...(rereads ? [rereads.plugin] : []),
       ...plugins,
       ...(plugins.some((p) => "renderLandingPage" in p) ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
@@ -243,13 +243,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onBatch: metrics.observeBatch,
   };
 
-  const context = async (request: FastifyRequest) =>
-    createContext(contextSources, {
+  const context = async (request: FastifyRequest) => {
+    const noCache = requestBypassesCache(request.headers);
+    return createContext(contextSources, {
       requestId: request.id,
       auth: requestPrincipal(request, config.AUTH_MODE),
-      noCache: requestBypassesCache(request.headers),
-      entities: responseCache?.entitiesOf(request) ?? rereads?.entitiesOf(request),
+      noCache,
+      // A no-cache request records what it re-reads, for `rereads` to tell everyone.
+      entities: responseCache?.entitiesOf(request) ?? (noCache && rereads ? rereads.recorder() : undefined),
     });
+  };
   // POST here; GET (queries, GraphiQL, and WebSocket upgrades for subscriptions) on the route below.
   await app.register(fastifyApollo(apollo), { path: "/graphql", method: ["POST", "OPTIONS"], context });
 

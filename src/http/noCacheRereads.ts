@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { GatewayContext } from "../graphql/context.js";
 import { parseEntityKey, ResponseEntities, type EntityKind, type ResponseFreshness } from "../graphql/responseEntities.js";
-import { isWebSocketUpgrade } from "./authentication.js";
-import { requestBypassesCache } from "./cacheControl.js";
 import type { ResponseInvalidationBus } from "./responseInvalidationBus.js";
 
 export interface NoCacheRereadsOptions {
@@ -33,50 +32,42 @@ export function createNoCacheRereads(options: NoCacheRereadsOptions): NoCacheRer
  * A request with `Cache-Control: no-cache` (or `max-age=0`, or `Pragma: no-cache`) reads Connect
  * again and refreshes the cache for everyone: its own read refreshes this replica's copy and the
  * one in Redis (the contact, queue and user caches do that), and this makes the rest of "everyone"
- * hear of it. It records every contact, queue and user the request's operations read and, before
- * the response is sent, drops this replica's stored responses naming them and publishes them on
- * the bus; every other replica drops its stored responses naming them and its in-process copies of
- * them, so its next read takes the copy just refreshed in Redis instead of an older one of its own.
+ * hear of it. The request's context records every contact, queue and user its operations read
+ * (`recorder`), and before the response is sent (`plugin`) this replica's stored responses naming
+ * them are dropped and they are published on the bus; every other replica drops its stored
+ * responses naming them and its in-process copies of them, so its next read takes the copy just
+ * refreshed in Redis instead of an older one of its own.
  *
  * Apart from the response cache because it is not the response cache's: with
  * `RESPONSE_CACHE=false` the other replicas' in-process copies are just as stale, and nothing else
  * told them (the bus was the response cache's, so a re-read reached no other replica).
+ *
+ * No Fastify hook: the context already decides whether a request is no-cache, and the plugin does
+ * nothing for one that is not, so the requests that are (nearly all) pay one check.
  */
 export class NoCacheRereads {
   constructor(private readonly options: NoCacheRereadsOptions) {}
 
-  /**
-   * Records the no-cache requests to `path` (an `onRequest` hook) and makes their re-reads known
-   * once the response is ready (an `onSend` hook, which the response waits for). Register it before
-   * the route. Callback-style hooks: every request passes them, and most have nothing to do.
-   */
-  register(app: FastifyInstance, path = "/graphql"): void {
-    const { freshness } = this.options;
-    app.decorateRequest("noCacheRereads", null);
-    app.addHook("onRequest", (request, _reply, done) => {
-      if (
-        request.routeOptions.url === path &&
-        (request.method === "POST" || request.method === "GET") &&
-        requestBypassesCache(request.headers) &&
-        !isWebSocketUpgrade(request)
-      ) {
-        request.noCacheRereads = new ResponseEntities("bypass", freshness);
-      }
-      done();
-    });
-    app.addHook("onSend", (request, _reply, payload, done) => {
-      const rereads = request.noCacheRereads;
-      if (!rereads) return done(null, payload);
-      request.noCacheRereads = null;
-      if (rereads.keys.size === 0) return done(null, payload);
-      this.reread([...rereads.keys]).then(() => done(null, payload), done);
-    });
+  /** A record of what a no-cache request's operations read: its context's `entities`. */
+  recorder(): ResponseEntities {
+    return new ResponseEntities("bypass", this.options.freshness);
   }
 
-  /** The recorder of what `request`'s operations read, when it is a no-cache request (the context's `entities`). */
-  entitiesOf(request: FastifyRequest): ResponseEntities | undefined {
-    return request.noCacheRereads ?? undefined;
-  }
+  /**
+   * Makes a no-cache request's re-reads known before its response is sent (Apollo awaits
+   * `willSendResponse`): every operation's, so an HTTP batch's are known however it ends.
+   */
+  readonly plugin: ApolloServerPlugin<GatewayContext> = {
+    requestDidStart: async ({ contextValue }) => {
+      const recorded = contextValue.entities;
+      if (recorded?.lookup !== "bypass") return;
+      return {
+        willSendResponse: async () => {
+          if (recorded.keys.size > 0) await this.reread([...recorded.keys]);
+        },
+      };
+    },
+  };
 
   /** Hears the other replicas' re-reads (with Redis). */
   async start(): Promise<void> {
@@ -98,12 +89,5 @@ export class NoCacheRereads {
   private async reread(entities: string[]): Promise<void> {
     this.options.dropResponses?.(entities);
     await this.options.bus?.publish(entities);
-  }
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set by `NoCacheRereads` on no-cache requests: what their operations read. */
-    noCacheRereads: ResponseEntities | null;
   }
 }
