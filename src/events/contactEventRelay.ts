@@ -104,14 +104,15 @@ export class ContactEventRelay {
    */
   heard(event: ContactEvent): void {
     this.invalidate(event.ref);
-    // Older than what this replica already delivered for the contact: dropped, as in `apply`.
-    const key = contactKey(event.ref);
-    if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
-    this.lastApplied.set(key, event.timestamp.getTime());
     this.remote = this.remote.then(async () => {
       // Again: a read of an earlier event for the same contact may have stored the state before this
       // one in this replica's tier while this event waited.
       this.invalidate(event.ref);
+      // Older than what this replica delivered for the contact by now (the events heard before it,
+      // and those it applied itself meanwhile): dropped, as in `apply`.
+      const key = contactKey(event.ref);
+      if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) return;
+      this.lastApplied.set(key, event.timestamp.getTime());
       try {
         // The consuming replica delivered it, so a refusal is final here at once.
         this.deliver(event, await this.readAfter(event, (ref) => this.options.store.read(ref), true));
