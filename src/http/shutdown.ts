@@ -1,6 +1,9 @@
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 
+/** How long a connection that has sent nothing may still send a request once closing began. */
+export const SILENT_GRACE_MS = 200;
+
 /**
  * Lets `app.close()` finish once in-flight requests are answered. Node's `server.close()` waits for
  * every open connection, and clients keep connections alive for as long as the server's keep-alive
@@ -12,8 +15,10 @@ import type { FastifyInstance } from "fastify";
  * Node does not count a connection that has sent nothing yet as idle (its wait for a first request
  * runs under `headersTimeout`, 60 s), and clients open such connections ahead of need (undici, and
  * so `fetch` and graphql-sse's client, opens one when a request is aborted and keeps it 4 s), so
- * closing also destroys every connection that has not sent a byte: no request of it is cut off,
- * and it no longer holds shutdown for the client's idle timeout.
+ * closing also destroys every connection that has still sent nothing `SILENT_GRACE_MS` after
+ * closing began: it no longer holds shutdown for the client's idle timeout. The grace is for a request
+ * already on its way on such a connection (a load balancer's pre-opened one): it still gets its
+ * answer, a 503 while closing, which a client may retry, rather than a reset, which it may not.
  */
 export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
   let closing = false;
@@ -25,7 +30,12 @@ export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
   });
   app.addHook("preClose", (done) => {
     closing = true;
-    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+    for (const socket of connections) {
+      if (socket.bytesRead > 0) continue;
+      setTimeout(() => {
+        if (socket.bytesRead === 0) socket.destroy();
+      }, SILENT_GRACE_MS).unref();
+    }
     done();
   });
   app.addHook("onSend", (_request, reply, _payload, done) => {

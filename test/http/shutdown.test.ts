@@ -37,4 +37,19 @@ describe("shutdown of the HTTP server", () => {
       if (!closed) await stack.close();
     }
   });
+
+  it("answers a request sent on a pre-opened connection as closing begins with 503, not a reset", async () => {
+    const stack = await startStack();
+    const preopened = await connect(stack.url);
+    let answer = "";
+    preopened.socket.setEncoding("utf8");
+    preopened.socket.on("data", (chunk: string) => (answer += chunk));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const body = JSON.stringify({ query: "{ __typename }" });
+    preopened.socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await stack.close();
+    await preopened.ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(stack.emulator.calls.total).toBe(0);
+  });
 });
