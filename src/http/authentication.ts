@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { ConfigError, type Config } from "../config/config.js";
 import { ErrorCode } from "../domain/errors.js";
 import { FULL_ACCESS, INSTANCES_CLAIM, instancesGranted, SCOPE_READ, type Principal } from "../domain/principal.js";
+import { refuseRequest } from "./refuseRequest.js";
 
 /** Why a request was refused before any GraphQL ran: the HTTP status, the code and a message. */
 export class AuthError extends Error {
@@ -201,10 +202,7 @@ export function requestPrincipal(request: FastifyRequest, authMode: Config["AUTH
 
 function sendAuthError(reply: FastifyReply, error: AuthError): FastifyReply {
   if (error.challenge) void reply.header("www-authenticate", error.challenge);
-  return reply
-    .code(error.status)
-    .type("application/json; charset=utf-8")
-    .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+  return refuseRequest(reply, error.status, error.message, error.code);
 }
 
 /**

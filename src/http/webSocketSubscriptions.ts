@@ -7,6 +7,7 @@ import { ErrorCode } from "../domain/errors.js";
 import { hasExpired, type Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { AuthError, isUpgrade, isWebSocketUpgrade, type Authenticator } from "./authentication.js";
+import { refuseRequest } from "./refuseRequest.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
 import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
 
@@ -206,10 +207,7 @@ export function refuseCrossSiteUpgrades(app: FastifyInstance, corsOrigins: reado
     if (request.routeOptions.url !== path || !isWebSocketUpgrade(request)) return done();
     const origin = request.headers.origin;
     if (origin === undefined || allowed.has(origin) || sameOrigin(origin, request.headers.host)) return done();
-    reply
-      .code(403)
-      .type("application/json; charset=utf-8")
-      .send({ errors: [{ message: `WebSocket upgrades from origin ${origin} are not allowed (CORS_ORIGINS).`, extensions: { code: ErrorCode.FORBIDDEN } }] });
+    refuseRequest(reply, 403, "WebSocket upgrades from this page's origin are not allowed (CORS_ORIGINS).", ErrorCode.FORBIDDEN);
   });
 }
 

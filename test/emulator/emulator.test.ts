@@ -649,8 +649,9 @@ describe("the other read APIs", () => {
         (c) => c.Attributes?.customerTier !== "Platinum" && c.Attributes?.language !== "fr-CA",
       ],
       [
-        { SearchableContactAttributes: { Criteria: [{ Key: "customerTier", Values: ["Platinum"] }], MatchType: "MATCH_EXACT" } },
-        (c) => c.Attributes?.customerTier === "Platinum",
+        // Two criteria, so MATCH_EXACT (every one, values whole) differs from MATCH_ANY.
+        { SearchableContactAttributes: { Criteria: [{ Key: "customerTier", Values: ["Platinum"] }, { Key: "language", Values: ["fr-CA"] }], MatchType: "MATCH_EXACT" } },
+        (c) => c.Attributes?.customerTier === "Platinum" && c.Attributes?.language === "fr-CA",
       ],
       [{ SearchableSegmentAttributes: { Criteria: [{ Key: "connect:Subtype", Values: ["connect:SMS"] }] } }, (c) => c.SegmentAttributes?.["connect:Subtype"]?.ValueString === "connect:SMS"],
       [{ Name: { SearchText: ["refund"], MatchType: "MATCH_NONE" } }, (c) => !(c.Name ?? "").toLowerCase().includes("refund")],
