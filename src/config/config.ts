@@ -157,6 +157,11 @@ export const SETTINGS = {
   MAX_QUERY_DEPTH: setting({ schema: int(1), default: "24", help: "Deepest selection an operation may have." }),
   MAX_CONTACT_HOPS: setting({ schema: int(0), default: "12", help: "Most nested contact relations (previousContact, initialContact, relatedContact) on one path." }),
   MAX_CONTACT_IDS: setting({ schema: int(1, 1000), default: "100", help: "Most ids in one `contacts(contactIds:)` list." }),
+  MAX_RESULT_CONTACTS: setting({
+    schema: int(1),
+    default: "2000",
+    help: "Most contacts an operation's result may hold, as counted before it runs: every list of contacts at its largest (contacts: its ids, or MAX_CONTACT_IDS; searchContacts: first, or 100; transferChain: MAX_CONTACT_HOPS + 1; _entities: its representations, or MAX_CONTACT_IDS), multiplied along each path. Lists of contacts nested in lists (transferChain in transferChain) grow the result exponentially from cached contacts, with no upstream call to stop them.",
+  }),
   MAX_UPSTREAM_READS: setting({
     schema: int(1),
     default: "200",
@@ -213,6 +218,7 @@ export interface Config extends Omit<Parsed, "AWS_REGION" | "AUTH_MODE" | "GRAPH
   MAX_QUERY_DEPTH: number;
   MAX_CONTACT_HOPS: number;
   MAX_CONTACT_IDS: number;
+  MAX_RESULT_CONTACTS: number;
   MAX_UPSTREAM_READS: number;
   MAX_ALIASES: number;
   MAX_TOKENS: number;

@@ -6,6 +6,7 @@ import {
   getNamedType,
   isObjectType,
   type ASTVisitor,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type SelectionSetNode,
@@ -19,6 +20,8 @@ type LimitsConfig = Pick<
   Config,
   | "MAX_QUERY_DEPTH"
   | "MAX_CONTACT_HOPS"
+  | "MAX_CONTACT_IDS"
+  | "MAX_RESULT_CONTACTS"
   | "MAX_ALIASES"
   | "MAX_TOKENS"
   | "MAX_DIRECTIVES"
@@ -50,7 +53,8 @@ const SUGGESTION = { pattern: /Did you mean ".+"\?/g, mask: "[Suggestion hidden]
  *   they are spread; the depth factor is 1 (not Armor's 1.5) so the cost grows with the size of
  *   the selection, not exponentially with its depth: a contact with every field and
  *   `previousContact` 10 levels deep costs about 7,000;
- * - `MAX_CONTACT_HOPS`: the gateway's rule (`maxContactHopsRule`).
+ * - `MAX_CONTACT_HOPS`: the gateway's rule (`maxContactHopsRule`);
+ * - `MAX_RESULT_CONTACTS`: the gateway's rule (`maxResultContactsRule`).
  * Field suggestions ("Did you mean …") are removed from errors when introspection is off, so a
  * closed schema cannot be probed through them.
  */
@@ -74,7 +78,11 @@ export function createQueryLimits(config: LimitsConfig): QueryLimits {
   }).protect();
   return {
     parseOptions: { maxTokens: config.MAX_TOKENS },
-    validationRules: [...armor.validationRules, maxContactHopsRule(config.MAX_CONTACT_HOPS)],
+    validationRules: [
+      ...armor.validationRules,
+      maxContactHopsRule(config.MAX_CONTACT_HOPS),
+      maxResultContactsRule({ max: config.MAX_RESULT_CONTACTS, contactIds: config.MAX_CONTACT_IDS, chain: config.MAX_CONTACT_HOPS + 1 }),
+    ],
     // Armor's typings name the CommonJS build of @apollo/server; the plugins are plain objects.
     plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), limitErrorCodes(config.MAX_TOKENS)],
     maskSuggestions: config.GRAPHQL_INTROSPECTION ? (message) => message : (message) => message.replace(SUGGESTION.pattern, SUGGESTION.mask).trim(),
@@ -180,4 +188,104 @@ export function maxContactHopsRule(max: number): ValidationRule {
       },
     };
   };
+}
+
+/** The largest page of `searchContacts` (`first`), and its default. */
+const SEARCH_PAGE = { max: 100, default: 25 } as const;
+
+/**
+ * Refuses an operation whose result could hold more than `max` contacts, counted before it runs:
+ * each field returning a `Contact` adds as many as it can return, times the lists above it. The
+ * lists of contacts and their largest sizes: `contacts` its `contactIds` (a literal list's length,
+ * else `contactIds`, MAX_CONTACT_IDS), `searchContacts` its `first` (a literal, else the largest
+ * page; its `nodes` and `edges` are that many), `Contact.transferChain` `chain` (MAX_CONTACT_HOPS
+ * + 1), federation's `_entities` its `representations` (as `contacts`). A single relation
+ * (`previousContact`) multiplies by one.
+ *
+ * Why: `MAX_CONTACT_HOPS` bounds the relations on a path, and `MAX_UPSTREAM_READS` the reads, but
+ * neither the result: `transferChain` nested in `transferChain` twelve levels deep, in a query of
+ * 371 bytes, made a 149 MB answer from twelve cached contacts, with no upstream call, and blocked
+ * the process for 27 s. Counted per fragment once (the count is linear in the multiplier), so
+ * fragment bombs cost linear time.
+ */
+export function maxResultContactsRule(limits: { max: number; contactIds: number; chain: number }): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const schema = context.getSchema();
+    /** Contacts per fragment, for a multiplier of one. */
+    const fragmentContacts = new Map<string, number>();
+
+    // The most contacts `field` of `parent` returns per instance of `parent`, when it returns contacts
+    // (or, for `searchContacts`, a connection of that many), else 1.
+    const listBound = (parent: GraphQLObjectType, field: FieldNode): number => {
+      const name = field.name.value;
+      if (parent.name === "Contact") return name === "transferChain" ? limits.chain : 1;
+      if (parent !== schema.getQueryType() && parent !== schema.getSubscriptionType()) return 1;
+      if (name === "contacts") return literalLength(field, "contactIds") ?? limits.contactIds;
+      if (name === "_entities") return literalLength(field, "representations") ?? limits.contactIds;
+      if (name === "searchContacts") {
+        const first = field.arguments?.find((a) => a.name.value === "first")?.value;
+        if (first === undefined) return SEARCH_PAGE.default;
+        return first.kind === Kind.INT ? Math.min(Number(first.value), SEARCH_PAGE.max) : SEARCH_PAGE.max;
+      }
+      return 1;
+    };
+
+    const contactsIn = (selectionSet: SelectionSetNode, parent: GraphQLObjectType | undefined): number => {
+      let total = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (!parent) continue;
+          const field = parent.getFields()[selection.name.value];
+          if (!field) continue;
+          const child = getNamedType(field.type);
+          const times = listBound(parent, selection);
+          // An `_Entity` is a union: its contacts are counted in the `... on Contact` fragments.
+          if (child.name === "Contact") total += times;
+          if (selection.selectionSet) total += times * contactsIn(selection.selectionSet, isObjectType(child) ? child : undefined);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+          // Under a union (`_Entity`: no object type above), the contact is counted where it is named.
+          const named = !parent && type?.name === "Contact" ? 1 : 0;
+          total += named + contactsIn(selection.selectionSet, isObjectType(type) ? type : undefined);
+        } else {
+          total += contactsInFragment(context.getFragment(selection.name.value));
+        }
+        if (total > limits.max) return total;
+      }
+      return total;
+    };
+
+    const contactsInFragment = (fragment: FragmentDefinitionNode | null | undefined): number => {
+      if (!fragment) return 0;
+      const name = fragment.name.value;
+      const known = fragmentContacts.get(name);
+      if (known !== undefined) return known;
+      fragmentContacts.set(name, 0); // a cycle counts as nothing here; NoFragmentCycles rejects it
+      const type = schema.getType(fragment.typeCondition.name.value);
+      const count = contactsIn(fragment.selectionSet, isObjectType(type) ? type : undefined);
+      fragmentContacts.set(name, count);
+      return count;
+    };
+
+    return {
+      OperationDefinition(operation) {
+        const root = schema.getRootType(operation.operation) ?? undefined;
+        const contacts = contactsIn(operation.selectionSet, root);
+        if (contacts > limits.max) {
+          context.reportError(
+            limitError(
+              `The result could hold more than ${limits.max} contacts (lists of contacts multiply along a path: transferChain inside transferChain, or in every contact of a list). Select fewer nested lists of contacts, or fewer ids.`,
+              "MAX_RESULT_CONTACTS",
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+// Private: the length of argument `name` of `field` when it is written as a list literal.
+function literalLength(field: FieldNode, name: string): number | undefined {
+  const value = field.arguments?.find((a) => a.name.value === name)?.value;
+  return value?.kind === Kind.LIST ? value.values.length : undefined;
 }

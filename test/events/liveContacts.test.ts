@@ -169,4 +169,18 @@ describe("Subscription.contactEvents", () => {
     expect(JSON.stringify(query.ended!.error)).toContain("POST /graphql");
     expect(stack.gateway.events!.hub.size).toBe(0);
   });
+
+  it("refuses a subscription whose events would each carry nested lists of contacts past MAX_RESULT_CONTACTS, before subscribing", async () => {
+    const nested = `subscription ($instanceId: ID!) { contactEvents(instanceId: $instanceId) { contact { transferChain { transferChain { transferChain { id } } } } } }`;
+    const overWs = stack.subscribe(stack.ws(), nested, { instanceId: DEMO.instanceId });
+    await waitUntil(() => overWs.ended !== undefined || overWs.results.length > 0, "the refusal over WebSocket");
+    expect(JSON.stringify((overWs.ended?.error as unknown) ?? overWs.results[0]?.errors)).toContain("MAX_RESULT_CONTACTS");
+    // graphql-sse's client ends with the refusal's HTTP answer (400, the limit's error in its body).
+    const overSse = stack.subscribe(stack.sse(), nested, { instanceId: DEMO.instanceId });
+    await waitUntil(() => overSse.ended !== undefined, "the refusal over SSE");
+    const response = (overSse.ended!.error as { response?: Response }).response!;
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("MAX_RESULT_CONTACTS");
+    expect(stack.gateway.events!.hub.size).toBe(0);
+  });
 });

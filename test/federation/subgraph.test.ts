@@ -228,6 +228,14 @@ describe("_entities, asked as a router asks", () => {
     expect(stack.emulator.calls.total).toBe(1);
   });
 
+  it("refuses entities whose selection nests lists of contacts past MAX_RESULT_CONTACTS, before any call", async () => {
+    const nested = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Contact { transferChain { transferChain { id } } } } }`;
+    const { status, body } = await stack.query(nested, { representations: [{ __typename: "Contact", instanceId: I, id: DEMO.longChainTailId }] }, await bearer());
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
+    expect(stack.emulator.calls.total).toBe(0);
+  });
+
   it("charges every entity read to the operation's upstream budget (MAX_UPSTREAM_READS)", async () => {
     const ids = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()].slice(0, 7);
     const { body } = await entities(ids.map((id) => ({ __typename: "Contact", instanceId: I, id })));

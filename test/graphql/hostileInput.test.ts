@@ -154,6 +154,12 @@ describe("hostile GraphQL documents", () => {
     ["a document of 13,000 tokens (MAX_TOKENS 12000)", `{ ${"a ".repeat(13_000)} }`, "MAX_TOKENS", 400, "QUERY_LIMIT_EXCEEDED"],
     ["51 directives (MAX_DIRECTIVES 50)", contact("id @include(if: true) ".repeat(51)), "MAX_DIRECTIVES", 400, "QUERY_LIMIT_EXCEEDED"],
     ["a fragment cycle", `${contact("...X")} fragment X on Contact { previousContact { ...Y } } fragment Y on Contact { initialContact { ...X } }`, undefined, 400, "GRAPHQL_VALIDATION_FAILED"],
+    // 1 + 13 + 13² + 13³ contacts from one 12-contact chain, all cached after the first read: it grew
+    // as 13ⁿ (twelve levels: a 149 MB answer, 27 s of a blocked process, no upstream call).
+    ["transferChain inside transferChain three deep (MAX_RESULT_CONTACTS 2000)", contact(nest("transferChain", 3, "id")), "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
+    ["transferChain inside transferChain under 100 ids", `query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { ${nest("transferChain", 2, "id")} } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
+    ["nested transferChains hidden in fragments", `${contact("...T3")} fragment T1 on Contact { transferChain { id } } fragment T2 on Contact { transferChain { ...T1 } } fragment T3 on Contact { transferChain { ...T2 } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
+    ["a search page of 100 with nested transferChains", `{ searchContacts(instanceId: "${I}", timeRange: { startTime: "2026-10-01T00:00:00Z", endTime: "2026-10-02T00:00:00Z" }, first: 100) { nodes { ${nest("transferChain", 2, "id")} } } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
   ];
 
   it.each(cases)("refuses %s before it runs, with no upstream call", async (_, query, limitOrOperation, status, code) => {
@@ -404,6 +410,18 @@ describe("HTTP batching (HTTP_BATCHING=true)", () => {
 });
 
 describe("legitimate front-end queries", () => {
+  it("lets one list of contacts with each one's transfer chain through: 100 ids, or a search page of 100, each with transferChain", async () => {
+    const ids = chain().map((c) => c.Id!);
+    const listed = await sendTo(open, gql(`query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { id transferChain { id channel queueInfo { id } } } }`, { ids }));
+    expect(listed.body.errors).toBeUndefined();
+    expect(listed.body.data.contacts).toHaveLength(ids.length);
+    const searched = await sendTo(
+      open,
+      gql(`{ searchContacts(instanceId: "${I}", timeRange: { startTime: "2026-10-01T00:00:00Z", endTime: "2026-10-31T00:00:00Z" }, first: 100) { nodes { id transferChain { id } } } }`),
+    );
+    expect(searched.body.errors).toBeUndefined();
+  });
+
   it("lets a contact with every field and previousContact 10 deep through, written out inline", async () => {
     const fields = allFields(3);
     let selection = fields;
