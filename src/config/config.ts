@@ -160,7 +160,7 @@ export const SETTINGS = {
   MAX_RESULT_CONTACTS: setting({
     schema: int(1),
     default: "2000",
-    help: "Most contacts an operation's result may hold, as counted before it runs: every list of contacts at its largest (contacts: its ids, or MAX_CONTACT_IDS; searchContacts: first, or 100; transferChain: MAX_CONTACT_HOPS + 1; _entities: its representations, or MAX_CONTACT_IDS), multiplied along each path. Lists of contacts nested in lists (transferChain in transferChain) grow the result exponentially from cached contacts, with no upstream call to stop them.",
+    help: "Most contacts an operation's result may hold, as counted before it runs: every list of contacts at its largest (contacts: its ids, or MAX_CONTACT_IDS; searchContacts: first if from 1 to 100, else 100; transferChain: MAX_CONTACT_HOPS + 1; _entities: its representations, counted again once its variables are known), multiplied along each path. Lists of contacts nested in lists (transferChain in transferChain) grow the result exponentially from cached contacts, with no upstream call to stop them.",
   }),
   MAX_UPSTREAM_READS: setting({
     schema: int(1),

@@ -8,6 +8,8 @@ import {
   type ASTVisitor,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
   type GraphQLObjectType,
   type SelectionSetNode,
   type ValidationContext,
@@ -59,6 +61,7 @@ const SUGGESTION = { pattern: /Did you mean ".+"\?/g, mask: "[Suggestion hidden]
  * closed schema cannot be probed through them.
  */
 export function createQueryLimits(config: LimitsConfig): QueryLimits {
+  const resultLimits: ResultContactsLimits = { max: config.MAX_RESULT_CONTACTS, contactIds: config.MAX_CONTACT_IDS, chain: config.MAX_CONTACT_HOPS + 1 };
   const reject = (limit: string) => [(ctx: ValidationContext | null, error: GraphQLError) => ctx?.reportError(limitError(error.message, limit))];
   const armor = new ApolloArmor({
     maxTokens: { enabled: false }, // enforced by the parser below, which stops at the limit
@@ -81,10 +84,10 @@ export function createQueryLimits(config: LimitsConfig): QueryLimits {
     validationRules: [
       ...armor.validationRules,
       maxContactHopsRule(config.MAX_CONTACT_HOPS),
-      maxResultContactsRule({ max: config.MAX_RESULT_CONTACTS, contactIds: config.MAX_CONTACT_IDS, chain: config.MAX_CONTACT_HOPS + 1 }),
+      maxResultContactsRule(resultLimits),
     ],
     // Armor's typings name the CommonJS build of @apollo/server; the plugins are plain objects.
-    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), limitErrorCodes(config.MAX_TOKENS)],
+    plugins: [...(armor.plugins as unknown as ApolloServerPlugin<any>[]), limitErrorCodes(config.MAX_TOKENS), entitiesResultContacts(resultLimits)],
     maskSuggestions: config.GRAPHQL_INTROSPECTION ? (message) => message : (message) => message.replace(SUGGESTION.pattern, SUGGESTION.mask).trim(),
   };
 }
@@ -193,99 +196,154 @@ export function maxContactHopsRule(max: number): ValidationRule {
 /** The largest page of `searchContacts` (`first`), and its default. */
 const SEARCH_PAGE = { max: 100, default: 25 } as const;
 
+/** What `resultContacts` counts against: `MAX_RESULT_CONTACTS` and the lists' largest sizes. */
+export interface ResultContactsLimits {
+  max: number;
+  /** `MAX_CONTACT_IDS`. */
+  contactIds: number;
+  /** The longest transfer chain: `MAX_CONTACT_HOPS` + 1. */
+  chain: number;
+}
+
 /**
- * Refuses an operation whose result could hold more than `max` contacts, counted before it runs:
- * each field returning a `Contact` adds as many as it can return, times the lists above it. The
- * lists of contacts and their largest sizes: `contacts` its `contactIds` (a literal list's length,
- * else `contactIds`, MAX_CONTACT_IDS), `searchContacts` its `first` (a literal, else the largest
- * page; its `nodes` and `edges` are that many), `Contact.transferChain` `chain` (MAX_CONTACT_HOPS
- * + 1), federation's `_entities` its `representations` (as `contacts`). A single relation
- * (`previousContact`) multiplies by one.
+ * The most contacts the result of `operation` could hold: each field returning a `Contact` adds as
+ * many as it can return, times the lists above it. The lists of contacts and their largest sizes:
+ * `contacts` its `contactIds` (a literal list's length, else MAX_CONTACT_IDS, which its resolver
+ * enforces), `searchContacts` its `first` (a literal from 1 to 100, else 100; its `nodes` and
+ * `edges` are that many), `Contact.transferChain` MAX_CONTACT_HOPS + 1, federation's `_entities`
+ * its `representations` (a literal list's length, else the variable's when `variables` are given,
+ * else MAX_CONTACT_IDS). A single relation (`previousContact`) multiplies by one. Stops counting
+ * past `limits.max`. Each fragment is counted once (the count is linear in the multiplier), so
+ * fragment bombs cost linear time; a fragment cycle counts as nothing (graphql-js refuses it).
+ */
+export function resultContacts(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
+  limits: ResultContactsLimits,
+  variables?: Readonly<Record<string, unknown>>,
+): number {
+  /** Contacts per fragment, for a multiplier of one. */
+  const fragmentContacts = new Map<string, number>();
+  const roots = new Set([schema.getQueryType(), schema.getSubscriptionType()]);
+
+  // A list argument's length: a literal's, or a given variable's.
+  const lengthOf = (field: FieldNode, name: string): number | undefined => {
+    const value = field.arguments?.find((a) => a.name.value === name)?.value;
+    if (value?.kind === Kind.LIST) return value.values.length;
+    if (value?.kind === Kind.VARIABLE && variables) {
+      const given = variables[value.name.value];
+      return Array.isArray(given) ? given.length : undefined;
+    }
+    return undefined;
+  };
+
+  // The most contacts `field` of `parent` returns per instance of `parent`, when it returns contacts
+  // (or, for `searchContacts`, a connection of that many), else 1.
+  const listBound = (parent: GraphQLObjectType, field: FieldNode): number => {
+    const name = field.name.value;
+    if (parent.name === "Contact") return name === "transferChain" ? limits.chain : 1;
+    if (!roots.has(parent)) return 1;
+    if (name === "contacts") return Math.min(lengthOf(field, "contactIds") ?? limits.contactIds, limits.contactIds);
+    if (name === "_entities") return lengthOf(field, "representations") ?? limits.contactIds;
+    if (name === "searchContacts") {
+      const first = field.arguments?.find((a) => a.name.value === "first")?.value;
+      if (first === undefined) return SEARCH_PAGE.default;
+      // A literal the resolver refuses (0, negative, over 100) counts as the largest page: a refused
+      // field must not lower the count of the fields beside it.
+      const value = first.kind === Kind.INT ? Number(first.value) : NaN;
+      return value >= 1 && value <= SEARCH_PAGE.max ? value : SEARCH_PAGE.max;
+    }
+    return 1;
+  };
+
+  const contactsIn = (selectionSet: SelectionSetNode, parent: GraphQLObjectType | undefined): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (!parent) continue;
+        const field = parent.getFields()[selection.name.value];
+        if (!field) continue;
+        const child = getNamedType(field.type);
+        const times = listBound(parent, selection);
+        // An `_Entity` is a union: its contacts are counted in the `... on Contact` fragments.
+        if (child.name === "Contact") total += times;
+        if (selection.selectionSet) total += times * contactsIn(selection.selectionSet, isObjectType(child) ? child : undefined);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        // Under a union (`_Entity`: no object type above), the contact is counted where it is named.
+        const named = !parent && type?.name === "Contact" ? 1 : 0;
+        total += named + contactsIn(selection.selectionSet, isObjectType(type) ? type : undefined);
+      } else {
+        total += contactsInFragment(fragment(selection.name.value));
+      }
+      if (total > limits.max) return total;
+    }
+    return total;
+  };
+
+  const contactsInFragment = (definition: FragmentDefinitionNode | null | undefined): number => {
+    if (!definition) return 0;
+    const name = definition.name.value;
+    const known = fragmentContacts.get(name);
+    if (known !== undefined) return known;
+    fragmentContacts.set(name, 0);
+    const type = schema.getType(definition.typeCondition.name.value);
+    const count = contactsIn(definition.selectionSet, isObjectType(type) ? type : undefined);
+    fragmentContacts.set(name, count);
+    return count;
+  };
+
+  return contactsIn(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
+}
+
+/** The refusal of an operation whose result could hold more than `max` contacts. */
+function tooManyContacts(max: number): GraphQLError {
+  return limitError(
+    `The result could hold more than ${max} contacts (lists of contacts multiply along a path: transferChain inside transferChain, or in every contact of a list). Select fewer nested lists of contacts, or fewer ids.`,
+    "MAX_RESULT_CONTACTS",
+  );
+}
+
+/**
+ * Refuses an operation whose result could hold more than `limits.max` contacts, counted before it
+ * runs (`resultContacts`, without variables: each list at its largest).
  *
  * Why: `MAX_CONTACT_HOPS` bounds the relations on a path, and `MAX_UPSTREAM_READS` the reads, but
  * neither the result: `transferChain` nested in `transferChain` twelve levels deep, in a query of
  * 371 bytes, made a 149 MB answer from twelve cached contacts, with no upstream call, and blocked
- * the process for 27 s. Counted per fragment once (the count is linear in the multiplier), so
- * fragment bombs cost linear time.
+ * the process for 27 s.
  */
-export function maxResultContactsRule(limits: { max: number; contactIds: number; chain: number }): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
-    const schema = context.getSchema();
-    /** Contacts per fragment, for a multiplier of one. */
-    const fragmentContacts = new Map<string, number>();
-
-    // The most contacts `field` of `parent` returns per instance of `parent`, when it returns contacts
-    // (or, for `searchContacts`, a connection of that many), else 1.
-    const listBound = (parent: GraphQLObjectType, field: FieldNode): number => {
-      const name = field.name.value;
-      if (parent.name === "Contact") return name === "transferChain" ? limits.chain : 1;
-      if (parent !== schema.getQueryType() && parent !== schema.getSubscriptionType()) return 1;
-      if (name === "contacts") return literalLength(field, "contactIds") ?? limits.contactIds;
-      if (name === "_entities") return literalLength(field, "representations") ?? limits.contactIds;
-      if (name === "searchContacts") {
-        const first = field.arguments?.find((a) => a.name.value === "first")?.value;
-        if (first === undefined) return SEARCH_PAGE.default;
-        return first.kind === Kind.INT ? Math.min(Number(first.value), SEARCH_PAGE.max) : SEARCH_PAGE.max;
-      }
-      return 1;
-    };
-
-    const contactsIn = (selectionSet: SelectionSetNode, parent: GraphQLObjectType | undefined): number => {
-      let total = 0;
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          if (!parent) continue;
-          const field = parent.getFields()[selection.name.value];
-          if (!field) continue;
-          const child = getNamedType(field.type);
-          const times = listBound(parent, selection);
-          // An `_Entity` is a union: its contacts are counted in the `... on Contact` fragments.
-          if (child.name === "Contact") total += times;
-          if (selection.selectionSet) total += times * contactsIn(selection.selectionSet, isObjectType(child) ? child : undefined);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-          // Under a union (`_Entity`: no object type above), the contact is counted where it is named.
-          const named = !parent && type?.name === "Contact" ? 1 : 0;
-          total += named + contactsIn(selection.selectionSet, isObjectType(type) ? type : undefined);
-        } else {
-          total += contactsInFragment(context.getFragment(selection.name.value));
-        }
-        if (total > limits.max) return total;
-      }
-      return total;
-    };
-
-    const contactsInFragment = (fragment: FragmentDefinitionNode | null | undefined): number => {
-      if (!fragment) return 0;
-      const name = fragment.name.value;
-      const known = fragmentContacts.get(name);
-      if (known !== undefined) return known;
-      fragmentContacts.set(name, 0); // a cycle counts as nothing here; NoFragmentCycles rejects it
-      const type = schema.getType(fragment.typeCondition.name.value);
-      const count = contactsIn(fragment.selectionSet, isObjectType(type) ? type : undefined);
-      fragmentContacts.set(name, count);
-      return count;
-    };
-
-    return {
-      OperationDefinition(operation) {
-        const root = schema.getRootType(operation.operation) ?? undefined;
-        const contacts = contactsIn(operation.selectionSet, root);
-        if (contacts > limits.max) {
-          context.reportError(
-            limitError(
-              `The result could hold more than ${limits.max} contacts (lists of contacts multiply along a path: transferChain inside transferChain, or in every contact of a list). Select fewer nested lists of contacts, or fewer ids.`,
-              "MAX_RESULT_CONTACTS",
-            ),
-          );
-        }
-      },
-    };
-  };
+export function maxResultContactsRule(limits: ResultContactsLimits): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(operation) {
+      if (resultContacts(context.getSchema(), operation, (name) => context.getFragment(name), limits) > limits.max) context.reportError(tooManyContacts(limits.max));
+    },
+  });
 }
 
-// Private: the length of argument `name` of `field` when it is written as a list literal.
-function literalLength(field: FieldNode, name: string): number | undefined {
-  const value = field.arguments?.find((a) => a.name.value === name)?.value;
-  return value?.kind === Kind.LIST ? value.values.length : undefined;
+/**
+ * Counts again, with its variables, an operation that selects federation's `_entities`: a router
+ * sends its representations as a variable, of any length (more than MAX_CONTACT_IDS is legitimate),
+ * which validation, before variables, can only guess. Refused as validation refuses (400,
+ * `QUERY_LIMIT_EXCEEDED`), before anything runs. Operations without `_entities` pay one look at
+ * their root fields.
+ */
+function entitiesResultContacts(limits: ResultContactsLimits): ApolloServerPlugin<any> {
+  const listener: GraphQLRequestListener<any> = {
+    async didResolveOperation({ operation, document, schema, request }) {
+      if (!operation?.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "_entities")) return;
+      const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+      if (resultContacts(schema, operation, (name) => fragments.get(name), limits, request.variables ?? {}) > limits.max) {
+        const error = tooManyContacts(limits.max);
+        error.extensions.http = { status: 400 };
+        throw error;
+      }
+    },
+  };
+  return {
+    async requestDidStart() {
+      return listener;
+    },
+  };
 }

@@ -236,6 +236,23 @@ describe("_entities, asked as a router asks", () => {
     expect(stack.emulator.calls.total).toBe(0);
   });
 
+  it("counts an _entities operation's contacts again with its representations, which a router sends as a variable of any length", async () => {
+    const withChains = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Contact { id transferChain { id } } } }`;
+    // A contact with no transfer (its chain is itself): this stack's budget is five reads.
+    const alone = [...stack.emulator.dataset.instances.get(I)!.contacts.values()].find((c) => !c.PreviousContactId && !c.InitialContactId)!;
+    const tail = { __typename: "Contact", instanceId: I, id: alone.Id };
+    // 150 entities × (1 + 13) contacts: more than MAX_RESULT_CONTACTS (2,000), though validation's guess (100) was under it.
+    const refused = await stack.query(withChains, { representations: Array.from({ length: 150 }, () => tail) }, await bearer());
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
+    expect(stack.emulator.calls.total).toBe(0);
+    // 130 entities (1,820 contacts) pass: more than MAX_CONTACT_IDS representations are legitimate.
+    const served = await stack.query(withChains, { representations: Array.from({ length: 130 }, () => tail) }, await bearer());
+    expect(served.body.errors).toBeUndefined();
+    expect(served.body.data._entities).toHaveLength(130);
+    expect(served.body.data._entities[0].transferChain).toEqual([{ id: alone.Id }]);
+  });
+
   it("charges every entity read to the operation's upstream budget (MAX_UPSTREAM_READS)", async () => {
     const ids = [...stack.emulator.dataset.instances.get(I)!.contacts.keys()].slice(0, 7);
     const { body } = await entities(ids.map((id) => ({ __typename: "Contact", instanceId: I, id })));

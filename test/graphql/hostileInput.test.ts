@@ -159,6 +159,13 @@ describe("hostile GraphQL documents", () => {
     ["transferChain inside transferChain three deep (MAX_RESULT_CONTACTS 2000)", contact(nest("transferChain", 3, "id")), "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
     ["transferChain inside transferChain under 100 ids", `query ($ids: [ID!]!) { contacts(instanceId: "${I}", contactIds: $ids) { ${nest("transferChain", 2, "id")} } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
     ["nested transferChains hidden in fragments", `${contact("...T3")} fragment T1 on Contact { transferChain { id } } fragment T2 on Contact { transferChain { ...T1 } } fragment T3 on Contact { transferChain { ...T2 } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
+    [
+      "nested transferChains beside a search whose negative `first` would offset them",
+      `{ neg: searchContacts(instanceId: "${I}", timeRange: { startTime: "2026-10-01T00:00:00Z", endTime: "2026-10-02T00:00:00Z" }, first: -2147483648) { nodes { id } } c: contact(instanceId: "${I}", contactId: "${DEMO.longChainTailId}") { ${nest("transferChain", 4, "id")} } }`,
+      "MAX_RESULT_CONTACTS",
+      400,
+      "QUERY_LIMIT_EXCEEDED",
+    ],
     ["a search page of 100 with nested transferChains", `{ searchContacts(instanceId: "${I}", timeRange: { startTime: "2026-10-01T00:00:00Z", endTime: "2026-10-02T00:00:00Z" }, first: 100) { nodes { ${nest("transferChain", 2, "id")} } } }`, "MAX_RESULT_CONTACTS", 400, "QUERY_LIMIT_EXCEEDED"],
   ];
 
