@@ -83,6 +83,12 @@ export class ContactEventRelay {
         return "stale";
       }
       const contact = await this.readAfter(event, (ref) => this.options.store.refresh(ref), receives >= REFUSED_FINAL_AFTER_RECEIVES);
+      // A newer event of the contact was delivered while this one was read (another replica's,
+      // heard meanwhile): this one is stale now, and delivering it would step the contact back.
+      if (event.timestamp.getTime() < (this.lastApplied.get(key) ?? -Infinity)) {
+        await deduplicator.applied(event.eventId);
+        return "stale";
+      }
       this.lastApplied.set(key, event.timestamp.getTime());
       this.options.onContactChanged?.(event.ref);
       await this.options.bus.publish(event);

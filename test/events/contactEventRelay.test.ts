@@ -82,6 +82,18 @@ describe("ContactEventRelay: events another replica applied", () => {
     expect(log.filter((l) => l === "read X")).toHaveLength(1);
   });
 
+  it("does not deliver an event it applies once a newer one for its contact was heard and delivered while it read", async () => {
+    const { store } = slowStore({ X: 300 });
+    const { relay, delivered } = relayOver(store);
+    const applied = relay.apply(event("t1", "X", "2026-11-29T12:00:01Z"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    relay.heard(event("t3", "X", "2026-11-29T12:00:03Z"));
+    relay.heard(event("t2", "X", "2026-11-29T12:00:02Z"));
+    expect(await applied).toBe("stale");
+    await relay.settled();
+    expect(delivered.map((d) => d.event.eventId)).toEqual(["t3"]);
+  });
+
   it("does not deliver a heard event once this replica has applied a newer one for its contact while it waited", async () => {
     const { store } = slowStore({ X: 500 });
     const { relay, delivered } = relayOver(store);
