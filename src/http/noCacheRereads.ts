@@ -53,9 +53,13 @@ export class NoCacheRereads {
     return new ResponseEntities("bypass", this.options.freshness);
   }
 
+  /** What each request's record has had published already (an HTTP batch's operations share one record). */
+  private readonly published = new WeakMap<ResponseEntities, Set<string>>();
+
   /**
    * Makes a no-cache request's re-reads known before its response is sent (Apollo awaits
-   * `willSendResponse`): every operation's, so an HTTP batch's are known however it ends.
+   * `willSendResponse`): after each operation, what it read that was not published yet, so an HTTP
+   * batch's are all known however its operations end, each once.
    */
   readonly plugin: ApolloServerPlugin<GatewayContext> = {
     requestDidStart: async ({ contextValue }) => {
@@ -63,7 +67,12 @@ export class NoCacheRereads {
       if (recorded?.lookup !== "bypass") return;
       return {
         willSendResponse: async () => {
-          if (recorded.keys.size > 0) await this.reread([...recorded.keys]);
+          let done = this.published.get(recorded);
+          if (!done) this.published.set(recorded, (done = new Set()));
+          const fresh = [...recorded.keys].filter((key) => !done.has(key));
+          if (fresh.length === 0) return;
+          for (const key of fresh) done.add(key);
+          await this.reread(fresh);
         },
       };
     },

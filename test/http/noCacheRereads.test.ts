@@ -1,3 +1,4 @@
+import { createClient, type RedisClientType } from "@keyv/redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { startEmulator, type Emulator } from "../../src/emulator/emulator.js";
@@ -80,6 +81,29 @@ describe("the operation log line of a no-cache request", () => {
       const operation = lines.find((l) => l.msg === "operation" && l.requestId === `no-cache-${responseCache}`);
       expect(operation).toMatchObject({ upstreamCalls: 1, outcome: "ok" });
       expect(operation!.responseCache).toBe(expected);
+    }
+  });
+});
+
+describe("an HTTP batch of no-cache operations", () => {
+  it("publishes each entity it re-read once, before the response, however many of its operations read it", async () => {
+    const listener = createClient({ url: SHARED_REDIS_URL }) as RedisClientType;
+    await listener.connect();
+    const messages: string[] = [];
+    try {
+      await listener.subscribe(`${prefix}response-invalidations`, (message) => void messages.push(message));
+      const [a] = await twoReplicas({ HTTP_BATCHING: "true" });
+      const vars = { i: I, c: DEMO.fullContactId };
+      const response = await fetch(a.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cache-control": "no-cache" },
+        body: JSON.stringify([{ query: STATE, variables: vars }, { query: STATE, variables: vars }, { query: STATE, variables: vars }]),
+      });
+      expect(response.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(messages.filter((m) => m.includes(DEMO.fullContactId))).toHaveLength(1);
+    } finally {
+      await listener.quit();
     }
   });
 });
