@@ -145,7 +145,6 @@ function isContactRelation(parent: GraphQLObjectType, fieldName: string): boolea
 export function maxContactHopsRule(max: number): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
     const schema = context.getSchema();
-    const fragmentHops = new Map<string, number>();
 
     const hopsIn = (selectionSet: SelectionSetNode, parent: GraphQLObjectType | undefined): number => {
       let deepest = 0;
@@ -167,17 +166,7 @@ export function maxContactHopsRule(max: number): ValidationRule {
       return deepest;
     };
 
-    const hopsInFragment = (fragment: FragmentDefinitionNode | null | undefined): number => {
-      if (!fragment) return 0;
-      const name = fragment.name.value;
-      const known = fragmentHops.get(name);
-      if (known !== undefined) return known;
-      fragmentHops.set(name, 0); // a cycle counts as nothing here; NoFragmentCycles rejects it
-      const type = schema.getType(fragment.typeCondition.name.value);
-      const hops = hopsIn(fragment.selectionSet, isObjectType(type) ? type : undefined);
-      fragmentHops.set(name, hops);
-      return hops;
-    };
+    const hopsInFragment = fragmentMeasure(schema, (selectionSet, type) => hopsIn(selectionSet, type));
 
     return {
       OperationDefinition(operation) {
@@ -223,8 +212,6 @@ export function resultContacts(
   limits: ResultContactsLimits,
   variables?: Readonly<Record<string, unknown>>,
 ): number {
-  /** Contacts per fragment, for a multiplier of one. */
-  const fragmentContacts = new Map<string, number>();
   const roots = new Set([schema.getQueryType(), schema.getSubscriptionType()]);
 
   // A list argument's length: a literal's, or a given variable's.
@@ -282,17 +269,7 @@ export function resultContacts(
     return total;
   };
 
-  const contactsInFragment = (definition: FragmentDefinitionNode | null | undefined): number => {
-    if (!definition) return 0;
-    const name = definition.name.value;
-    const known = fragmentContacts.get(name);
-    if (known !== undefined) return known;
-    fragmentContacts.set(name, 0);
-    const type = schema.getType(definition.typeCondition.name.value);
-    const count = contactsIn(definition.selectionSet, isObjectType(type) ? type : undefined);
-    fragmentContacts.set(name, count);
-    return count;
-  };
+  const contactsInFragment = fragmentMeasure(schema, (selectionSet, type) => contactsIn(selectionSet, type));
 
   return contactsIn(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
 }
@@ -345,5 +322,29 @@ function entitiesResultContacts(limits: ResultContactsLimits): ApolloServerPlugi
     async requestDidStart() {
       return listener;
     },
+  };
+}
+
+/**
+ * A fragment's measure by `measure` (over its selection and its type condition), each fragment
+ * measured once however often it is spread, so fragment bombs cost linear time; a fragment met
+ * again while it is being measured (a cycle) measures 0, and graphql-js's `NoFragmentCycles` rule
+ * refuses the operation.
+ */
+function fragmentMeasure(
+  schema: GraphQLSchema,
+  measure: (selectionSet: SelectionSetNode, type: GraphQLObjectType | undefined) => number,
+): (fragment: FragmentDefinitionNode | null | undefined) => number {
+  const measured = new Map<string, number>();
+  return (fragment) => {
+    if (!fragment) return 0;
+    const name = fragment.name.value;
+    const known = measured.get(name);
+    if (known !== undefined) return known;
+    measured.set(name, 0);
+    const type = schema.getType(fragment.typeCondition.name.value);
+    const value = measure(fragment.selectionSet, isObjectType(type) ? type : undefined);
+    measured.set(name, value);
+    return value;
   };
 }

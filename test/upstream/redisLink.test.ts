@@ -39,12 +39,23 @@ describe("closing the Redis link", () => {
     expect(await withRedis((client) => client.get(key))).toBe("landed");
   });
 
-  it("finishes within its timeout when Redis freezes with a command pending, and the command fails as unavailable", async () => {
+  /** A link (timeout 300 ms) to a private Redis that `body` may freeze: thawed, closed and stopped after it. */
+  async function withPrivateRedis(body: (link: RedisLink, redis: PrivateRedis) => Promise<void>): Promise<void> {
     const redis = new PrivateRedis(await freePort());
     await redis.start();
     const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
     try {
       await expect.poll(() => link.available).toBe(true);
+      await body(link, redis);
+    } finally {
+      redis.thaw();
+      await link.close();
+      await redis.stop();
+    }
+  }
+
+  it("finishes within its timeout when Redis freezes with a command pending, and the command fails as unavailable", async () => {
+    await withPrivateRedis(async (link, redis) => {
       redis.freeze();
       const pending = link.run((client) => client.get(`${PREFIX}never-answered`));
       pending.catch(() => {});
@@ -52,29 +63,17 @@ describe("closing the Redis link", () => {
       const closing = link.close();
       expect(await settleTime(closing, 3000)).toBeLessThan(300 + 200);
       await expect(pending).rejects.toBeInstanceOf(RedisUnavailableError);
-    } finally {
-      redis.thaw();
-      await link.close();
-      await redis.stop();
-    }
+    });
   });
 
   it("finishes at once while Redis is down: the commands its timeouts gave up on are cut, not awaited", async () => {
-    const redis = new PrivateRedis(await freePort());
-    await redis.start();
-    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
-    try {
-      await expect.poll(() => link.available).toBe(true);
+    await withPrivateRedis(async (link, redis) => {
       redis.freeze();
       const abandoned = await Promise.allSettled([0, 1, 2].map((n) => link.run((client) => client.get(`${PREFIX}abandoned-${n}`))));
       expect(abandoned.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
       expect(link.available).toBe(false);
       expect(await settleTime(link.close(), 3000)).toBeLessThan(100);
-    } finally {
-      redis.thaw();
-      await link.close();
-      await redis.stop();
-    }
+    });
   });
 });
 
