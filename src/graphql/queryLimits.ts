@@ -262,7 +262,10 @@ export function resultContacts(
         const named = !parent && type?.name === "Contact" ? 1 : 0;
         total += named + contactsIn(selection.selectionSet, isObjectType(type) ? type : undefined);
       } else {
-        total += contactsInFragment(fragment(selection.name.value));
+        const definition = fragment(selection.name.value);
+        // As an inline fragment: under a union, the contact is counted where a fragment names it.
+        const named = !parent && definition?.typeCondition.name.value === "Contact" ? 1 : 0;
+        total += named + contactsInFragment(definition);
       }
       if (total > limits.max) return total;
     }

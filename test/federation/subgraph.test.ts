@@ -246,6 +246,11 @@ describe("_entities, asked as a router asks", () => {
     expect(refused.status).toBe(400);
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
     expect(stack.emulator.calls.total).toBe(0);
+    // A named fragment counts each entity as an inline one does: 143 × (1 + 13) = 2,002.
+    const viaFragment = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ...C } } fragment C on Contact { id transferChain { id } }`;
+    const refusedToo = await stack.query(viaFragment, { representations: Array.from({ length: 143 }, () => tail) }, await bearer());
+    expect(refusedToo.body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
+    expect(stack.emulator.calls.total).toBe(0);
     // 130 entities (1,820 contacts) pass: more than MAX_CONTACT_IDS representations are legitimate.
     const served = await stack.query(withChains, { representations: Array.from({ length: 130 }, () => tail) }, await bearer());
     expect(served.body.errors).toBeUndefined();
