@@ -43,7 +43,7 @@ export function createNoCacheRereads(options: NoCacheRereadsOptions): NoCacheRer
  * told them (the bus was the response cache's, so a re-read reached no other replica).
  *
  * No Fastify hook: the context already decides whether a request is no-cache, and the plugin does
- * nothing for one that is not, so the requests that are (nearly all) pay one check.
+ * nothing for one that is not, so those (nearly all requests) pay one check.
  */
 export class NoCacheRereads {
   constructor(private readonly options: NoCacheRereadsOptions) {}

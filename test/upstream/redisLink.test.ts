@@ -26,6 +26,21 @@ async function settleTime(promise: Promise<unknown>, boundMs: number): Promise<n
   return settled ? performance.now() - started : Infinity;
 }
 
+/** A link (timeout 300 ms) to a private Redis that `body` may freeze or restart: thawed, closed and stopped after it. */
+async function withPrivateRedis(body: (link: RedisLink, redis: PrivateRedis) => Promise<void>): Promise<void> {
+  const redis = new PrivateRedis(await freePort());
+  await redis.start();
+  const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
+  try {
+    await expect.poll(() => link.available).toBe(true);
+    await body(link, redis);
+  } finally {
+    redis.thaw();
+    await link.close();
+    await redis.stop();
+  }
+}
+
 // Real time and real Redis servers: a frozen one is a private redis-server stopped with SIGSTOP,
 // whose connections stay open and whose answers never come until it is thawed.
 describe("closing the Redis link", () => {
@@ -38,21 +53,6 @@ describe("closing the Redis link", () => {
     await expect(written).resolves.toBe("OK");
     expect(await withRedis((client) => client.get(key))).toBe("landed");
   });
-
-  /** A link (timeout 300 ms) to a private Redis that `body` may freeze: thawed, closed and stopped after it. */
-  async function withPrivateRedis(body: (link: RedisLink, redis: PrivateRedis) => Promise<void>): Promise<void> {
-    const redis = new PrivateRedis(await freePort());
-    await redis.start();
-    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
-    try {
-      await expect.poll(() => link.available).toBe(true);
-      await body(link, redis);
-    } finally {
-      redis.thaw();
-      await link.close();
-      await redis.stop();
-    }
-  }
 
   it("finishes within its timeout when Redis freezes with a command pending, and the command fails as unavailable", async () => {
     await withPrivateRedis(async (link, redis) => {
@@ -80,11 +80,7 @@ describe("closing the Redis link", () => {
 // Real time: the outage is a private redis-server stopped and started again.
 describe("the Redis link's outages", () => {
   it("has had none when it connected at once, and has one from losing Redis until the window after it came back", async () => {
-    const redis = new PrivateRedis(await freePort());
-    await redis.start();
-    const link = new RedisLink({ url: redis.url, timeoutMs: 300, logger: quiet });
-    try {
-      await expect.poll(() => link.available).toBe(true);
+    await withPrivateRedis(async (link, redis) => {
       expect(link.outageWithin(10_000)).toBe(false);
       await redis.stop();
       await expect.poll(() => link.available).toBe(false);
@@ -96,9 +92,6 @@ describe("the Redis link's outages", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(link.outageWithin(10_000)).toBe(true);
       expect(link.outageWithin(200)).toBe(false);
-    } finally {
-      await link.close();
-      await redis.stop();
-    }
+    });
   });
 });
