@@ -338,9 +338,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await events?.stop();
       // Ended subscriptions complete their SSE streams: once written, their connections are idle
       // and closing the server closes them. One whose reader stalled would keep its connection
-      // (and so the server) open: whatever is still open after STREAM_DRAIN_MS is cut.
+      // (and so the server) open: a stream still open after STREAM_DRAIN_MS has its connection
+      // cut. Only streams': an operation in flight has until SHUTDOWN_GRACE_MS (main.ts), after
+      // which the process exits 1, as documented, rather than 0 with the operation dropped.
       await streams.idle(1000);
-      const cut = setTimeout(() => app.server.closeAllConnections(), STREAM_DRAIN_MS);
+      const cut = setTimeout(() => streams.cut(), STREAM_DRAIN_MS);
       cut.unref();
       await app.close(); // runs Apollo's drain plugin: in-flight operations finish first
       clearTimeout(cut);
@@ -401,7 +403,7 @@ function staticGateway(schema: GraphQLSchema, executor: JitExecutor, logger: Log
   };
 }
 
-/** How long shutdown waits for open streams and operations before cutting their connections, ms. */
+/** How long shutdown waits for open SSE streams to finish writing before cutting their connections, ms. */
 const STREAM_DRAIN_MS = 5000;
 
 /** A caller-supplied request id worth keeping: printable, no spaces, at most 128 characters. */

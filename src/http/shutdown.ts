@@ -16,7 +16,8 @@ export const SILENT_GRACE_MS = 200;
  * runs under `headersTimeout`, 60 s), and clients open such connections ahead of need (undici, and
  * so `fetch` and graphql-sse's client, opens one when a request is aborted and keeps it 4 s), so
  * closing also destroys every connection that has still sent nothing `SILENT_GRACE_MS` after
- * closing began: it no longer holds shutdown for the client's idle timeout. The grace is for a request
+ * closing began (or after it was accepted, for one accepted while closing, before the listener
+ * stopped): it no longer holds shutdown for the client's idle timeout. The grace is for a request
  * already on its way on such a connection (a load balancer's pre-opened one): it still gets its
  * answer, a 503 while closing, which a client may retry, rather than a reset, which it may not.
  */
@@ -24,18 +25,20 @@ export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
   let closing = false;
   /** Every open connection, to find those that have sent nothing when closing starts. */
   const connections = new Set<Socket>();
+  const destroyIfSilent = (socket: Socket) => {
+    if (socket.bytesRead > 0) return;
+    setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, SILENT_GRACE_MS).unref();
+  };
   app.server.on("connection", (socket: Socket) => {
     connections.add(socket);
     socket.once("close", () => connections.delete(socket));
+    if (closing) destroyIfSilent(socket);
   });
   app.addHook("preClose", (done) => {
     closing = true;
-    for (const socket of connections) {
-      if (socket.bytesRead > 0) continue;
-      setTimeout(() => {
-        if (socket.bytesRead === 0) socket.destroy();
-      }, SILENT_GRACE_MS).unref();
-    }
+    for (const socket of connections) destroyIfSilent(socket);
     done();
   });
   app.addHook("onSend", (_request, reply, _payload, done) => {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/fastify";
@@ -99,42 +100,53 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     }
     // graphql-sse streams only for this exact value (anything else it takes for its single-connection mode).
     request.raw.headers.accept = EVENT_STREAM;
-    options.streams?.opened();
+    const socket = request.raw.socket;
+    options.streams?.opened(socket);
     try {
       // Or until the connection is gone: graphql-sse then ends the response with `end(callback)`,
       // and Node never calls that back on a destroyed response, so its promise would never settle.
       const gone = reply.raw.destroyed ? Promise.resolve() : new Promise<void>((resolve) => reply.raw.once("close", () => resolve()));
       await Promise.race([handler(request, reply), gone]);
     } finally {
-      options.streams?.closed();
+      options.streams?.closed(socket);
     }
   };
 }
 
 /**
  * The SSE streams open now, so a graceful shutdown can wait for the ones it ended to finish
- * writing before the server closes idle connections (a stream's connection is busy until then).
+ * writing before the server closes idle connections (a stream's connection is busy until then),
+ * and cut only the connections of streams still open after that (a stalled reader), never those
+ * of operations in flight.
  */
 export class SseStreams {
-  private open = 0;
+  /** The connection of each open stream (one stream per request, one request at a time per connection). */
+  private readonly sockets = new Set<Socket>();
   private waiters: Array<() => void> = [];
 
-  opened(): void {
-    this.open++;
+  opened(socket: Socket): void {
+    this.sockets.add(socket);
   }
 
-  closed(): void {
-    this.open--;
-    if (this.open === 0) for (const wake of this.waiters.splice(0)) wake();
+  closed(socket: Socket): void {
+    this.sockets.delete(socket);
+    if (this.sockets.size === 0) for (const wake of this.waiters.splice(0)) wake();
   }
 
   /** Resolves when no stream is open, or after `timeoutMs`. */
   async idle(timeoutMs: number): Promise<void> {
-    if (this.open === 0) return;
+    if (this.sockets.size === 0) return;
     await new Promise<void>((resolve) => {
       this.waiters.push(resolve);
       setTimeout(resolve, timeoutMs).unref();
     });
+  }
+
+  /** Destroys the connection of every stream still open; returns how many. */
+  cut(): number {
+    const open = [...this.sockets];
+    for (const socket of open) socket.destroy();
+    return open.length;
   }
 }
 

@@ -1,6 +1,9 @@
+import { once } from "node:events";
 import net from "node:net";
+import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { SILENT_GRACE_MS, closeConnectionsAfterLastResponse } from "../../src/http/shutdown.js";
 import { startStack } from "../support/stack.js";
 
 const CONTACT = `query C($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`;
@@ -51,5 +54,30 @@ describe("shutdown of the HTTP server", () => {
     await preopened.ended;
     expect(answer).toMatch(/^HTTP\/1\.1 503 /);
     expect(stack.emulator.calls.total).toBe(0);
+  });
+
+  it("also closes a silent connection accepted after closing began, before the listener stopped", async () => {
+    // A real server-side socket from a side listener, handed to the HTTP server as it would hand
+    // one it accepted once closing began: the real window, before the listener stops, is too short to hit.
+    const side = net.createServer();
+    side.listen(0, "127.0.0.1");
+    await once(side, "listening");
+    const client = net.connect({ port: (side.address() as net.AddressInfo).port, host: "127.0.0.1" });
+    client.on("error", () => {});
+    const [accepted] = (await once(side, "connection")) as [net.Socket];
+    const clientClosed = once(client, "close");
+    const app = Fastify();
+    closeConnectionsAfterLastResponse(app);
+    app.addHook("preClose", (done) => {
+      app.server.emit("connection", accepted);
+      done();
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const started = Date.now();
+    const closing = app.close();
+    await clientClosed;
+    expect(Date.now() - started).toBeLessThan(SILENT_GRACE_MS + 1_000);
+    await closing;
+    side.close();
   });
 });

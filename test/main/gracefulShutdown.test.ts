@@ -54,6 +54,18 @@ describe("graceful shutdown", () => {
     expect(proc.output()).toContain('"msg":"stopped"');
   });
 
+  it("lets an operation longer than the SSE streams' 5 s drain finish within SHUTDOWN_GRACE_MS, and exits 0", async () => {
+    const proc = await spawnGateway({ EMULATOR_LATENCY_MS: "6500", CONNECT_REQUEST_TIMEOUT_MS: "30000", CONNECT_MAX_ATTEMPTS: "1", SHUTDOWN_GRACE_MS: "20000", CACHE_TTL_SECONDS: "0" });
+    const emulatorUrl = await embeddedEmulatorUrl(proc);
+    const slow = post(proc.url, { query: `query($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, variables: { i: I, c: DEMO.longChainTailId } });
+    await expect.poll(async () => (await emulatorStats(emulatorUrl)).total, { timeout: 10_000, interval: 50 }).toBe(1);
+    const exit = proc.stop("SIGTERM");
+    const { status, body } = await slow;
+    expect(status).toBe(200);
+    expect(body.data.contact.id).toBe(DEMO.longChainTailId);
+    expect(await exit).toBe(0);
+  }, 30_000);
+
   it("exits 1 when in-flight operations outlast SHUTDOWN_GRACE_MS", async () => {
     const proc = await spawnGateway({ EMULATOR_LATENCY_MS: "20000", CONNECT_REQUEST_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_MS: "300", CACHE_TTL_SECONDS: "0" });
     const emulatorUrl = await embeddedEmulatorUrl(proc);
