@@ -271,7 +271,7 @@ export async function startTracing(env: TracingEnv, options: StartTracingOptions
       };
       const module = settings.protocol === "http/json" ? await import("@opentelemetry/exporter-trace-otlp-http") : await import("@opentelemetry/exporter-trace-otlp-proto");
       exporter = new module.OTLPTraceExporter(config);
-      described.push(`otlp ${settings.protocol} ${withoutCredentials(settings.url)}`);
+      described.push(`otlp ${settings.protocol} ${shownUrl(settings.url)}`);
     }
     processors.push(new sdk.BatchSpanProcessor({ exporter, ...settings.batch }));
   }
@@ -381,14 +381,6 @@ function endCall(api: OtelApi, span: Span, result: UpstreamCallResult): void {
     }
   }
   span.end();
-}
-
-// Private: a URL fit for a log line (no user or password).
-function withoutCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = "";
-  u.password = "";
-  return u.toString();
 }
 
 function errorType(error: unknown, outcome: string): string {

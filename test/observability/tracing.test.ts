@@ -255,6 +255,17 @@ describe("tracing unset", () => {
     expect(await startTracing({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })).toBeUndefined();
   });
 
+  it("describes its exporter's URL for the log without credentials: no user, password or query string", async () => {
+    const url = new URL(receiver.url);
+    const tracing = await startTracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://collector:s3cret@${url.host}/v1/traces?api-key=SECRET_TOKEN_123` });
+    try {
+      expect(tracing!.description).toContain(`otlp http/protobuf http://…@${url.host}/v1/traces?…`);
+      expect(tracing!.description).not.toMatch(/s3cret|SECRET_TOKEN_123|collector/);
+    } finally {
+      await tracing?.shutdown();
+    }
+  });
+
   it("exports nothing for a traced request", async () => {
     const stack = await startStack({ env: FAST, sharedEmulator: emulator, gateway: { tracing: await startTracing({ OTEL_BSP_SCHEDULE_DELAY: "10" }) } });
     try {
