@@ -32,7 +32,7 @@ export function operationLog(options: { logger: Logger; metrics: GatewayMetrics;
           const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
           const { outcome, errorCodes } = summarize(rc);
           const operationName = nameOf(rc);
-          metrics.observeOperation(operationName, outcome, durationMs / 1000, errorCodes);
+          metrics.observeOperation(documentNameOf(rc), outcome, durationMs / 1000, errorCodes);
           logger.info(
             {
               requestId: rc.contextValue.requestId,
@@ -85,6 +85,16 @@ export function logCachedOperation(logger: Logger, metrics: Pick<GatewayMetrics,
 // Private: the operation's name, also when it failed validation (Apollo resolves it only afterwards).
 function nameOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string | null {
   return rc.operationName ?? rc.request.operationName ?? (rc.document && getOperationAST(rc.document)?.name?.value) ?? null;
+}
+
+// Private: the operation's name as a metric label: only the name of an operation the document
+// holds (with trusted documents, a name from the manifest), never a name the request merely sent
+// (for an operation it does not hold, or with no document: "Unknown operation", a document id not
+// found), which would let any caller fill the label's bounded set and push real operations into
+// `other`. The log line keeps the name sent.
+function documentNameOf(rc: GraphQLRequestContextWillSendResponse<GatewayContext>): string | null {
+  if (rc.operation) return rc.operationName ?? null;
+  return (rc.document && getOperationAST(rc.document, rc.request.operationName)?.name?.value) ?? null;
 }
 
 // Private: what most operations come to, shared (nothing changes it).

@@ -148,6 +148,27 @@ describe("a gateway with TRUSTED_DOCUMENTS_FILE", () => {
       expect(await counted()).toEqual({ required: before.required + 2, anonymous: before.anonymous + 2, named: false });
     });
 
+    it("never takes an operation label from a name the request sent for an operation its document does not hold, or with an unknown hash", async () => {
+      stack.resetCalls();
+      const unknown = `sha256:${sha256("query Unknown { __typename }")}`;
+      const answers = [
+        await post(stack.url, { documentId: CHAIN_ID, variables: chainVariables, operationName: "Invented0" }, FRESH),
+        await post(stack.url, { documentId: CHAIN_ID, variables: chainVariables, operationName: "Invented1" }, FRESH),
+        await post(stack.url, { documentId: unknown, operationName: "Invented2" }, FRESH),
+      ];
+      expect(answers.map((a) => [a.status, a.body.errors?.[0]?.extensions?.code])).toEqual([
+        [400, "OPERATION_RESOLUTION_FAILURE"],
+        [400, "OPERATION_RESOLUTION_FAILURE"],
+        [404, "PERSISTED_QUERY_NOT_FOUND"],
+      ]);
+      expect(stack.emulator.calls.total).toBe(0);
+      const text = await scrapeMetrics(stack.url);
+      expect(text).not.toMatch(/operation="Invented\d"/);
+      // The document's own name is still the label of the operations it runs.
+      expectChain(await post(stack.url, { documentId: CHAIN_ID, variables: chainVariables, operationName: "ContactWithTransferChain" }, FRESH), stack);
+      expect(sampleOf(await scrapeMetrics(stack.url), "graphql_operations_total", { operation: "ContactWithTransferChain", outcome: "ok" })).toBeGreaterThan(0);
+    });
+
     it("a raw query that is word for word a listed document: TRUSTED_DOCUMENT_REQUIRED, 400", async () => {
       stack.resetCalls();
       expectRefused(await post(stack.url, { query: CHAIN_DOCUMENT, variables: chainVariables }, FRESH), stack, 400, "TRUSTED_DOCUMENT_REQUIRED");
