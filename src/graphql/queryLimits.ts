@@ -307,13 +307,15 @@ export function maxResultContactsRule(limits: ResultContactsLimits): ValidationR
  * sends its representations as a variable, of any length (more than MAX_CONTACT_IDS is legitimate),
  * which validation, before variables, can only guess. Refused as validation refuses (400,
  * `QUERY_LIMIT_EXCEEDED`), before anything runs. Operations without `_entities` pay one look at
- * their root fields.
+ * their root fields (through fragments at the root too: `... on Query { _entities }` is counted
+ * as `_entities` is).
  */
 function entitiesResultContacts(limits: ResultContactsLimits): ApolloServerPlugin<any> {
   const listener: GraphQLRequestListener<any> = {
     async didResolveOperation({ operation, document, schema, request }) {
-      if (!operation?.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "_entities")) return;
+      if (!operation) return;
       const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+      if (!selectsRootField(operation.selectionSet, "_entities", (name) => fragments.get(name))) return;
       if (resultContacts(schema, operation, (name) => fragments.get(name), limits, request.variables ?? {}) > limits.max) {
         const error = tooManyContacts(limits.max);
         error.extensions.http = { status: 400 };
@@ -326,6 +328,21 @@ function entitiesResultContacts(limits: ResultContactsLimits): ApolloServerPlugi
       return listener;
     },
   };
+}
+
+/**
+ * Whether `selectionSet` selects the field `name` at its own level: directly, or through inline
+ * fragments and fragment spreads (`... on Query { _entities }`, `...Q`), each fragment looked at once.
+ */
+function selectsRootField(selectionSet: SelectionSetNode, name: string, fragment: (name: string) => FragmentDefinitionNode | undefined, seen = new Set<string>()): boolean {
+  return selectionSet.selections.some((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value === name;
+    if (selection.kind === Kind.INLINE_FRAGMENT) return selectsRootField(selection.selectionSet, name, fragment, seen);
+    if (seen.has(selection.name.value)) return false;
+    seen.add(selection.name.value);
+    const definition = fragment(selection.name.value);
+    return definition !== undefined && selectsRootField(definition.selectionSet, name, fragment, seen);
+  });
 }
 
 /**

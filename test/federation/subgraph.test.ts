@@ -251,6 +251,18 @@ describe("_entities, asked as a router asks", () => {
     const refusedToo = await stack.query(viaFragment, { representations: Array.from({ length: 143 }, () => tail) }, await bearer());
     expect(refusedToo.body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
     expect(stack.emulator.calls.total).toBe(0);
+    // `_entities` reached through a fragment at the root is counted again all the same.
+    const selection = `_entities(representations: $representations) { ... on Contact { id transferChain { id } } }`;
+    for (const wrapped of [
+      `query ($representations: [_Any!]!) { ... on Query { ${selection} } }`,
+      `query ($representations: [_Any!]!) { ...Q } fragment Q on Query { ${selection} }`,
+      `query ($representations: [_Any!]!) { ... { ...Q } } fragment Q on Query { ... on Query { ${selection} } }`,
+    ]) {
+      const wrappedRefused = await stack.query(wrapped, { representations: Array.from({ length: 150 }, () => tail) }, await bearer());
+      expect(wrappedRefused.status).toBe(400);
+      expect(wrappedRefused.body.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_LIMIT_EXCEEDED", limit: "MAX_RESULT_CONTACTS" });
+    }
+    expect(stack.emulator.calls.total).toBe(0);
     // 130 entities (1,820 contacts) pass: more than MAX_CONTACT_IDS representations are legitimate.
     const served = await stack.query(withChains, { representations: Array.from({ length: 130 }, () => tail) }, await bearer());
     expect(served.body.errors).toBeUndefined();
