@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseApiQuotas, type ApiQuota, type RelatedApi } from "../domain/apiQuotas.js";
 import { CONNECT_SERVICE_REGIONS, REGION_PATTERN } from "../domain/contactRef.js";
+import { MAX_TIMER_MS } from "../domain/timers.js";
 
 /**
  * Every setting the gateway reads, in one table: the environment variable, its schema, its default
@@ -11,8 +12,12 @@ import { CONNECT_SERVICE_REGIONS, REGION_PATTERN } from "../domain/contactRef.js
 // Private: environment values are strings; these turn them into typed values with clear errors.
 // Numbers are written in decimal digits only: `Number()` alone would also read " " as 0 (so
 // `CACHE_TTL_SECONDS=" "` turned both caches off), `0x1F90` as 8080 and `1e1` as 10.
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.string().regex(/^\s*-?\d+\s*$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER, tooBig?: string) =>
+  z.string().regex(/^\s*-?\d+\s*$/, "expected a whole number").transform(Number).pipe(z.number().int().min(min).max(max, tooBig));
+// A duration in milliseconds becomes a timer's delay, and Node runs a delay over MAX_TIMER_MS after
+// 1 ms instead: SHUTDOWN_GRACE_MS=2147483648 gave up on in-flight operations at once, and
+// SUBSCRIPTION_KEEPALIVE_MS=2147483648 pinged every millisecond and closed every WebSocket.
+const ms = (min: number) => int(min, MAX_TIMER_MS, `expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest delay Node's timers keep)`);
 const num = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\s*-?\d+(?:\.\d+)?\s*$/, "expected a number").transform(Number).pipe(z.number().min(min).max(max));
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
@@ -78,7 +83,7 @@ export const SETTINGS = {
     default: "true",
     help: "Execute queries and subscription events with graphql-jit: each operation compiled once (per document and operation name, a bounded cache) into code that reads plain fields inline, through Apollo Server's gateway interface. Answers are the same as graphql-js's (specced byte for byte); subscription events are compiled too (per document text), each run against its event; an operation jit cannot compile runs on graphql-js. On since the benchmark's A/B measured 0.79 of graphql-js's CPU per request and 1.27 of its requests/s (bench/README.md); false runs every operation on graphql-js.",
   }),
-  SHUTDOWN_GRACE_MS: setting({ schema: int(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
+  SHUTDOWN_GRACE_MS: setting({ schema: ms(0), default: "10000", help: "On SIGTERM/SIGINT, how long in-flight operations may take to finish." }),
   LOG_LEVEL: setting({ schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), default: "info", help: "Log level." }),
   LOG_FORMAT: setting({ schema: z.enum(["json", "pretty"]), help: "Log format. Default: pretty on a terminal, json otherwise." }),
 
@@ -92,12 +97,12 @@ export const SETTINGS = {
   }),
   CONNECT_MAX_ATTEMPTS: setting({ schema: int(1, 10), default: "3", help: "Attempts per upstream call, first included; throttling and 5xx are retried with backoff." }),
   CONNECT_RETRY_MODE: setting({ schema: z.enum(["standard", "adaptive"]), default: "standard", help: "The SDK's retry strategy." }),
-  CONNECT_CONNECT_TIMEOUT_MS: setting({ schema: int(1), default: "1000", help: "TCP connect timeout per attempt." }),
-  CONNECT_REQUEST_TIMEOUT_MS: setting({ schema: int(1), default: "3000", help: "Response timeout per attempt." }),
+  CONNECT_CONNECT_TIMEOUT_MS: setting({ schema: ms(1), default: "1000", help: "TCP connect timeout per attempt." }),
+  CONNECT_REQUEST_TIMEOUT_MS: setting({ schema: ms(1), default: "3000", help: "Response timeout per attempt." }),
   CONNECT_MAX_SOCKETS: setting({ schema: int(1), default: "50", help: "Keep-alive sockets per region." }),
   CONNECT_MAX_RPS: setting({ schema: num(0.01), default: "10", help: "DescribeContact calls per second for the account and region, across all replicas (Connect's default quota)." }),
   CONNECT_BURST: setting({ schema: int(1), default: "15", help: "Burst of the DescribeContact quota." }),
-  CONNECT_MAX_WAIT_MS: setting({ schema: int(0), default: "10000", help: "A call that would wait longer than this for quota fails fast with UPSTREAM_THROTTLED." }),
+  CONNECT_MAX_WAIT_MS: setting({ schema: ms(0), default: "10000", help: "A call that would wait longer than this for quota fails fast with UPSTREAM_THROTTLED." }),
   CONNECT_MAX_CONCURRENCY: setting({ schema: int(1), default: "10", help: "Upstream calls in flight at once per process." }),
   CONNECT_API_QUOTAS: setting({
     schema: apiQuotas,
@@ -130,7 +135,7 @@ export const SETTINGS = {
   RESPONSE_CACHE_MAX_MB: setting({ schema: int(1), default: "64", help: "Most memory the response cache may hold: each response charged its body and key plus its bookkeeping." }),
   REDIS_URL: setting({ schema: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }), secret: "url", help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
-  REDIS_TIMEOUT_MS: setting({ schema: int(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
+  REDIS_TIMEOUT_MS: setting({ schema: ms(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
 
   // Live contact events
   CONTACT_EVENTS_QUEUE_URL: setting({
@@ -140,7 +145,7 @@ export const SETTINGS = {
   SUBSCRIPTION_BUFFER_EVENTS: setting({ schema: int(1, 100_000), default: "100", help: "Events one subscriber may fall behind by; past it the subscription ends with SUBSCRIBER_TOO_SLOW and its connection is closed." }),
   SUBSCRIPTIONS_PER_CONNECTION: setting({ schema: int(1, 1000), default: "20", help: "Most subscriptions one WebSocket connection may hold." }),
   SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL: setting({ schema: int(1), default: "200", help: "Most open subscription connections (WebSocket or SSE) per caller: per token subject, or per client address without one." }),
-  SUBSCRIPTION_KEEPALIVE_MS: setting({ schema: int(1000), default: "12000", help: "Interval of WebSocket keep-alive pings (SSE sends a keep-alive comment every 12 s)." }),
+  SUBSCRIPTION_KEEPALIVE_MS: setting({ schema: ms(1000), default: "12000", help: "Interval of WebSocket keep-alive pings (SSE sends a keep-alive comment every 12 s)." }),
 
   // Security
   AUTH_MODE: setting({ schema: z.enum(["jwt", "none"]), help: "jwt: require a bearer token; none: no authentication. Default: jwt in aws mode, none in emulator mode." }),

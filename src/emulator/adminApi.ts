@@ -11,6 +11,7 @@ import type { CurrentOptions, RuntimeOptions } from "./options.js";
 import type { QuotaOption } from "./quotas.js";
 import { parseJsonBody, readBody } from "./readBody.js";
 import type { EmulatorStats } from "./stats.js";
+import { MAX_TIMER_MS } from "./timers.js";
 
 /** What the admin surface controls: the running emulator, seen through this interface only. */
 export interface AdminTarget {
@@ -123,7 +124,7 @@ function applyConfig(target: AdminTarget, body: unknown): string | undefined {
   if (!isObject(body)) return "The body must be a JSON object";
   const partial: RuntimeOptions = {};
   if ("latencyMs" in body) {
-    if (typeof body.latencyMs !== "number" || body.latencyMs < 0) return "latencyMs must be a non-negative number";
+    if (typeof body.latencyMs !== "number" || !(body.latencyMs >= 0 && body.latencyMs <= MAX_TIMER_MS)) return `latencyMs must be a number from 0 to ${MAX_TIMER_MS}`;
     partial.latencyMs = body.latencyMs;
   }
   if ("requireAuth" in body) {

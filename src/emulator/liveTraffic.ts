@@ -1,4 +1,5 @@
 import type { ContactEventInput, ContactEvents } from "./contactEvents.js";
+import { MAX_TIMER_MS } from "./timers.js";
 
 /** Live traffic: contacts played through their life while the emulator runs. */
 export interface LiveTrafficOptions {
@@ -156,7 +157,9 @@ export class LiveTraffic {
     clearTimeout(this.timer);
     const head = this.agenda[0];
     if (this.closed || !head) return;
-    this.timer = setTimeout(() => this.runDue(), Math.max(0, head.at - Date.now()));
+    // Wakes no later than Node's longest delay (a longer one would run after 1 ms, a wake-up every
+    // millisecond at EMULATOR_LIVE_CONTACTS_PER_MINUTE=0.00001); runDue runs only what is due and re-arms.
+    this.timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, head.at - Date.now()), MAX_TIMER_MS));
     this.timer.unref();
   }
 

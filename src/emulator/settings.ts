@@ -2,6 +2,7 @@ import { z } from "zod";
 import { API_NAMES, type ApiName } from "./apiNames.js";
 import type { EmulatorOptions } from "./options.js";
 import type { QuotaOption, TokenBucketSpec } from "./quotas.js";
+import { MAX_TIMER_MS } from "./timers.js";
 
 /**
  * Every setting of the emulator, in one table: the environment variable, its schema, its default
@@ -13,7 +14,9 @@ import type { QuotaOption, TokenBucketSpec } from "./quotas.js";
 
 // Private: environment values are strings; these turn them into typed values with clear errors.
 const typeError = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a whole number")).int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER, tooBig?: string) => z.coerce.number(typeError("expected a whole number")).int().min(min).max(max, tooBig);
+// A duration in milliseconds becomes a timer's delay, which Node runs after 1 ms past MAX_TIMER_MS.
+const ms = (min: number) => int(min, MAX_TIMER_MS, `expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest delay Node's timers keep)`);
 const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(typeError("expected a number")).min(min).max(max);
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
@@ -43,7 +46,7 @@ export const EMULATOR_SETTINGS = {
   EMULATOR_PORT: setting({ schema: int(0, 65535), default: "0", help: "Port of the emulator; 0 picks a free one (its URL is printed at start). Set one, e.g. 4010, to give other processes a stable EMULATOR_URL." }),
   EMULATOR_HOST: setting({ schema: str, default: "127.0.0.1", help: "Interface the emulator listens on." }),
   EMULATOR_SEED: setting({ schema: int(0, 2 ** 32 - 1), default: "1", help: "Seed of the synthetic data set; other seeds keep the DEMO ids but change everything else." }),
-  EMULATOR_LATENCY_MS: setting({ schema: int(0), default: "0", help: "Latency the emulator adds to every Connect API answer." }),
+  EMULATOR_LATENCY_MS: setting({ schema: ms(0), default: "0", help: "Latency the emulator adds to every Connect API answer." }),
   EMULATOR_QUOTA_RPS: setting({
     schema: num(0),
     default: "10",

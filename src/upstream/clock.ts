@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from "../domain/timers.js";
+
 /**
  * Time as the quota limiter, the concurrency pool and the caches read it. It is injected, so their
  * specs run TTLs of minutes and quota schedules of seconds on a clock the test moves, instead of
@@ -20,13 +22,17 @@ export interface Clock {
   timer(ms: number, callback: () => void): () => void;
 }
 
-/** The process's clocks and timers. */
+/**
+ * The process's clocks and timers. A delay past `MAX_TIMER_MS` (which Node would run after 1 ms) is
+ * cut to it: a call may wait up to CONNECT_MAX_WAIT_MS, itself at most `MAX_TIMER_MS`, and its turn
+ * in a share's line is given up a little later than that.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS))),
   timer(ms, callback) {
-    const handle = setTimeout(callback, ms);
+    const handle = setTimeout(callback, Math.min(ms, MAX_TIMER_MS));
     return () => clearTimeout(handle);
   },
 };

@@ -504,6 +504,11 @@ describe("quotas, failures and latency", () => {
     expect(await rejection(client.send(new DescribeContactCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId })))).toBeInstanceOf(InternalServiceException);
     expect(await rejection(client.send(new DescribeContactCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId })))).toBeInstanceOf(ThrottlingException);
     expect((await fetch(`${emulator.url}/_emulator/config`, { method: "POST", body: '{"latencyMs":-1}' })).status).toBe(400);
+    // Past Node's longest timer delay a latency would answer after 1 ms instead.
+    const tooLong = await fetch(`${emulator.url}/_emulator/config`, { method: "POST", body: '{"latencyMs":2147483648}' });
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.text()).toContain("latencyMs must be a number from 0 to 2147483647");
+    expect(emulator.options.latencyMs).toBe(1);
     expect((await fetch(`${emulator.url}/_emulator/reset`, { method: "POST" })).status).toBe(200);
     expect(emulator.calls.total).toBe(0);
     await client.send(new DescribeContactCommand({ InstanceId: DEMO.instanceId, ContactId: DEMO.fullContactId })); // the bucket is full again

@@ -104,6 +104,21 @@ describe("live traffic", () => {
     expect(await sequenceOf(12)).not.toEqual(first);
   });
 
+  it("waits quietly for an arrival further off than Node's longest timer delay (about 24.8 days), instead of waking every millisecond", async () => {
+    // One contact every 70 days or so: the first comes within 3 s, the next about 70 days later.
+    const emulator = await live({ live: { contactsPerMinute: 0.00001, stepSeconds: 0.01 } });
+    await expect.poll(() => emulator.calls.events.byType.COMPLETED ?? 0, { timeout: 8000 }).toBeGreaterThan(0);
+    await expect.poll(() => (emulator.calls.events.byType.INITIATED ?? 0) - (emulator.calls.events.byType.COMPLETED ?? 0), { timeout: 8000 }).toBe(0);
+    const overflows: Error[] = [];
+    const onWarning = (warning: Error) => warning.name === "TimeoutOverflowWarning" && overflows.push(warning);
+    process.on("warning", onWarning);
+    const emitted = emulator.calls.events.emitted;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.off("warning", onWarning);
+    expect(overflows).toHaveLength(0);
+    expect(emulator.calls.events.emitted).toBe(emitted);
+  });
+
   it("emits nothing more once the emulator is closed", async () => {
     const emulator = await live({ live: { contactsPerMinute: 1200, stepSeconds: 0.01 } });
     await expect.poll(() => emulator.calls.events.emitted, { timeout: 8000 }).toBeGreaterThan(0);

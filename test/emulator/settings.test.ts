@@ -44,10 +44,21 @@ describe("the emulator's settings", () => {
       [{ EMULATOR_API_QUOTAS: "DescribeContact=5/5" }, /^Invalid setting EMULATOR_API_QUOTAS=.*EMULATOR_QUOTA_RPS/],
       [{ EMULATOR_API_QUOTAS: "Nope=1/1" }, /unknown API Nope/],
       [{ EMULATOR_REGIONS: "us-east-1,Europe" }, /^Invalid setting EMULATOR_REGIONS="us-east-1,Europe": expected region names/],
+      // Past Node's longest timer delay, which would answer after 1 ms instead.
+      [{ EMULATOR_LATENCY_MS: "2147483648" }, /^Invalid setting EMULATOR_LATENCY_MS="2147483648": expected at most 2147483647 ms \(about 24\.8 days, the longest delay Node's timers keep\)\./],
     ];
     for (const [env, message] of cases) {
       expect(() => loadEmulatorSettings(env)).toThrow(EmulatorSettingsError);
       expect(() => loadEmulatorSettings(env)).toThrow(message);
+    }
+  });
+
+  it("take every duration in milliseconds up to 2147483647, the longest delay Node's timers keep", () => {
+    const durations = Object.keys(EMULATOR_SETTINGS).filter((name) => name.endsWith("_MS"));
+    expect(durations).toContain("EMULATOR_LATENCY_MS");
+    for (const name of durations) {
+      expect(() => loadEmulatorSettings({ [name]: "2147483648" }), name).toThrow(/expected at most 2147483647 ms/);
+      expect(loadEmulatorSettings({ [name]: "2147483647" })[name as keyof typeof EMULATOR_SETTINGS], name).toBe(2147483647);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, SETTINGS, loadConfig } from "../../src/config/config.js";
+import { ConfigError, SETTINGS, loadConfig, type SettingName } from "../../src/config/config.js";
 import { tracingSettings } from "../../src/observability/tracing.js";
 import { runGateway } from "../support/processes.js";
 
@@ -20,6 +20,8 @@ describe("a bad setting", () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: "abc" }, /^connect-graphql: Invalid setting PORT="abc": expected a whole number\./],
       [{ CONNECT_MODE: "aws", AUTH_MODE: "none" }, /^connect-graphql: Missing setting AWS_REGION/],
+      // Past Node's longest timer delay: the grace would end after 1 ms, cutting in-flight operations.
+      [{ SHUTDOWN_GRACE_MS: "2147483648" }, /^connect-graphql: Invalid setting SHUTDOWN_GRACE_MS="2147483648": expected at most 2147483647 ms \(about 24\.8 days, the longest delay Node's timers keep\)\./],
     ];
     const results = await Promise.all(cases.map(([env]) => runGateway([], { ...env, PORT: env.PORT ?? "0" })));
     results.forEach(({ code, stdout, stderr }, i) => {
@@ -100,6 +102,15 @@ describe("a setting's value", () => {
     // " " read as 0 turned both caches off; it is unset now, so the default holds.
     expect(loadConfig({ CACHE_TTL_SECONDS: " ", PORT: " " }, false)).toMatchObject({ CACHE_TTL_SECONDS: 300, PORT: 4000 });
     expect(loadConfig({ PORT: " 4001 " }, false).PORT).toBe(4001);
+  });
+
+  it("is at most 2147483647 in milliseconds, the longest delay Node's timers keep (a longer one runs after 1 ms)", () => {
+    const durations = Object.keys(SETTINGS).filter((name) => name.endsWith("_MS"));
+    expect(durations).toEqual(expect.arrayContaining(["SHUTDOWN_GRACE_MS", "CONNECT_CONNECT_TIMEOUT_MS", "CONNECT_REQUEST_TIMEOUT_MS", "CONNECT_MAX_WAIT_MS", "REDIS_TIMEOUT_MS", "SUBSCRIPTION_KEEPALIVE_MS"]));
+    for (const name of durations) {
+      expect(refusal({ [name]: "2147483648" })).toMatch(new RegExp(`^Invalid setting ${name}="2147483648": expected at most 2147483647 ms \\(about 24\\.8 days, the longest delay Node's timers keep\\)\\.`));
+      expect(loadConfig({ [name]: "2147483647" }, false)[name as SettingName]).toBe(2147483647);
+    }
   });
 
   it("is refused at start-up when it has the wrong shape for what it names: a region, a Redis URL, a JWKS URL", () => {

@@ -260,6 +260,20 @@ describe("QuotaLimiter, between callers", () => {
 
 // These run against the emulator, which enforces Connect's quota on its own (real) clock, so they
 // take the seconds the quota takes.
+describe("QuotaLimiter on the process's clock", () => {
+  it("keeps a call waiting in its caller's line with CONNECT_MAX_WAIT_MS at its greatest, 2147483647 ms, rather than refuse it at once", async () => {
+    // 10/s with a burst of 1: one call every 400 ms (the interval plus the slack). The first goes at
+    // once, the second books a slot, the third waits to book (the share is booked ahead), and the
+    // fourth waits in line behind it until its deadline plus the look-ahead: past Node's longest
+    // timer delay, which the process's clock must not run after 1 ms.
+    const limiter = new QuotaLimiter({ rps: 10, burst: 1, maxWaitMs: 2_147_483_647 });
+    const calls = Array.from({ length: 4 }, () => limiter.acquire(scope, undefined, "p:one"));
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(limiter.stats).toMatchObject({ localGrants: 4, refused: 0 });
+  });
+});
+
 describe("the gateway under Connect's quota (emulator at 10/s, burst 15)", () => {
   it("answers 100 distinct contacts requested at once with no error, while the emulator sends no 429 and sees at most burst + rate in any second", async () => {
     stack = await startStack({ emulator: { quota: true } });
