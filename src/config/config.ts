@@ -33,6 +33,31 @@ const apiQuotas = z.string().transform((v, ctx) => {
   return parsed;
 });
 
+// A Redis URL as the Redis client reads it, checked here so that start-up names REDIS_URL: the client
+// threw "Invalid pathname" (a path other than a database number) or "URI malformed" (user info
+// that does not percent-decode, such as a password with a bare %) once the gateway was starting.
+const redisUrl = z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }).pipe(
+  z.string().superRefine((value, ctx) => {
+    const url = new URL(value);
+    const problem = !url.hostname
+      ? "expected a host, as in redis://host:6379"
+      : !/^(?:\/\d*)?$/.test(url.pathname)
+        ? "expected no path or the number of a database, as in redis://host:6379/0"
+        : !decodes(url.username) || !decodes(url.password)
+          ? "expected the user name and password percent-encoded (a % that does not start %XX is written %25)"
+          : undefined;
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
+);
+function decodes(component: string): boolean {
+  try {
+    decodeURIComponent(component);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Setting<S extends z.ZodType> {
   schema: S;
   /** The default as the environment would spell it; `undefined` means unset (or derived, see `help`). */
@@ -133,7 +158,11 @@ export const SETTINGS = {
     help: "Answer a repeated query (same request body or URL, same Accept, same access: contacts:pii and instances) from a cache of its serialized response without executing it, for as long as the shortest cache lifetime of what it contains; contact events and Cache-Control: no-cache drop it at once. Off with CACHE_TTL_SECONDS=0 too (docs/caching-and-quota.md).",
   }),
   RESPONSE_CACHE_MAX_MB: setting({ schema: int(1), default: "64", help: "Most memory the response cache may hold: each response charged its body and key plus its bookkeeping." }),
-  REDIS_URL: setting({ schema: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }), secret: "url", help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis." }),
+  REDIS_URL: setting({
+    schema: redisUrl,
+    secret: "url",
+    help: "Share the cache, the quota limiter and persisted queries with other replicas through this Redis: redis://[user:password@]host[:port][/database], or rediss:// for TLS; user and password percent-encoded.",
+  }),
   REDIS_KEY_PREFIX: setting({ schema: str, default: "connect-graphql:", help: "Prefix of every Redis key." }),
   REDIS_TIMEOUT_MS: setting({ schema: ms(1), default: "500", help: "A Redis command slower than this counts as Redis being down: the gateway carries on with its local cache and limiter." }),
 

@@ -130,7 +130,14 @@ export class RedisLink {
     if (this.down || this.closed) return;
     this.down = true;
     const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn({ reason }, "Redis unavailable: serving from the local cache and limiter until it returns");
+    // Redis answering but refusing the URL's database or credentials: a setting to fix, not an outage.
+    const refusedUrl = /^(?:WRONGPASS|NOAUTH|ERR AUTH)\b|DB index is out of range/.test(reason);
+    this.logger.warn(
+      { reason },
+      refusedUrl
+        ? "Redis unavailable, likely because of the setting REDIS_URL (Redis refused its database or credentials): serving from the local cache and limiter until it returns"
+        : "Redis unavailable: serving from the local cache and limiter until it returns",
+    );
   }
 
   private markUp(): void {

@@ -21,6 +21,8 @@ describe("a bad setting", () => {
       [{ PORT: "abc" }, /^connect-graphql: Invalid setting PORT="abc": expected a whole number\./],
       [{ CONNECT_MODE: "aws", AUTH_MODE: "none" }, /^connect-graphql: Missing setting AWS_REGION/],
       // Past Node's longest timer delay: the grace would end after 1 ms, cutting in-flight operations.
+      // The Redis client would refuse it later, with "Invalid pathname" and exit code 1.
+      [{ REDIS_URL: "redis://127.0.0.1:6379/abc" }, /^connect-graphql: Invalid setting REDIS_URL="redis:\/\/127.0.0.1:6379\/abc": expected no path or the number of a database, as in redis:\/\/host:6379\/0\./],
       [{ SHUTDOWN_GRACE_MS: "2147483648" }, /^connect-graphql: Invalid setting SHUTDOWN_GRACE_MS="2147483648": expected at most 2147483647 ms \(about 24\.8 days, the longest delay Node's timers keep\)\./],
     ];
     const results = await Promise.all(cases.map(([env]) => runGateway([], { ...env, PORT: env.PORT ?? "0" })));
@@ -118,5 +120,21 @@ describe("a setting's value", () => {
     expect(refusal({ REDIS_URL: "http://127.0.0.1:6379" })).toMatch(/^Invalid setting REDIS_URL="http:\/\/127.0.0.1:6379": expected a redis:\/\/ or rediss:\/\/ URL\./);
     expect(refusal({ AUTH_JWKS_URL: "ftp://x/jwks" })).toMatch(/^Invalid setting AUTH_JWKS_URL="ftp:\/\/x\/jwks": expected an http:\/\/ or https:\/\/ URL\./);
     expect(loadConfig({ REDIS_URL: "rediss://user:pass@redis.example:6380" }, false).REDIS_URL).toBe("rediss://user:pass@redis.example:6380");
+  });
+
+  it("is a Redis URL only as the Redis client reads one: a host, no path but a database number, user info that percent-decodes", () => {
+    const PATH = "expected no path or the number of a database, as in redis://host:6379/0.";
+    expect(refusal({ REDIS_URL: "redis://127.0.0.1:6379/abc" })).toContain(`Invalid setting REDIS_URL="redis://127.0.0.1:6379/abc": ${PATH}`);
+    expect(refusal({ REDIS_URL: "redis://127.0.0.1:6379/1.5" })).toContain(PATH);
+    expect(refusal({ REDIS_URL: "redis://127.0.0.1:6379/0/1" })).toContain(PATH);
+    expect(refusal({ REDIS_URL: "redis:6379" })).toMatch(/^Invalid setting REDIS_URL="redis:6379": expected a host, as in redis:\/\/host:6379\./);
+    // A bare % in a password: refused without quoting it.
+    const malformed = refusal({ REDIS_URL: "redis://:50%off@127.0.0.1:6379" });
+    expect(malformed).toMatch(/^Invalid setting REDIS_URL="redis:\/\/…@127.0.0.1:6379": expected the user name and password percent-encoded \(a % that does not start %XX is written %25\)\./);
+    expect(malformed).not.toContain("50%off");
+    expect(refusal({ REDIS_URL: "redis://ops%:secret@127.0.0.1:6379" })).toContain("expected the user name and password percent-encoded");
+    for (const url of ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379/", "redis://127.0.0.1:6379/15", "redis://:50%25off@127.0.0.1:6379/0", "rediss://[::1]:6380"]) {
+      expect(loadConfig({ REDIS_URL: url }, false).REDIS_URL).toBe(url);
+    }
   });
 });

@@ -95,3 +95,29 @@ describe("the Redis link's outages", () => {
     });
   });
 });
+
+describe("the Redis link's log", () => {
+  /** The warnings a link to `url` logs in its first `ms`, then closed. */
+  async function warnings(url: string, ms = 1500): Promise<Array<{ msg: string; reason: string }>> {
+    const lines: Array<{ msg: string; reason: string }> = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const link = new RedisLink({ url, timeoutMs: 300, logger });
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await link.close();
+    return lines;
+  }
+
+  it("names REDIS_URL as the likely cause, once, when Redis refuses its database or credentials, and not when Redis is out of reach", async () => {
+    const [database, password, unreachable] = await Promise.all([
+      warnings(`${SHARED_REDIS_URL}/99`),
+      warnings("redis://nobody:Pa55-Never-Logged@127.0.0.1:6379"),
+      freePort().then((port) => warnings(`redis://127.0.0.1:${port}`)),
+    ]);
+    const LIKELY = "Redis unavailable, likely because of the setting REDIS_URL (Redis refused its database or credentials): serving from the local cache and limiter until it returns";
+    expect(database).toMatchObject([{ msg: LIKELY, reason: "ERR DB index is out of range" }]);
+    expect(password).toMatchObject([{ msg: LIKELY, reason: expect.stringMatching(/^WRONGPASS /) }]);
+    expect(unreachable).toMatchObject([{ msg: "Redis unavailable: serving from the local cache and limiter until it returns" }]);
+    // The password is never in the log.
+    expect(JSON.stringify(password)).not.toContain("Pa55-Never-Logged");
+  });
+});
