@@ -23,6 +23,18 @@ const num = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+// Each entry "*" or an origin exactly as a browser sends it in `Origin`: CORS and the WebSocket
+// upgrade compare them as strings, so "https://app.example.com/" (a trailing slash) matched nothing.
+const origins = list.transform((entries, ctx) => {
+  for (const entry of entries) {
+    if (entry === "*" || originOf(entry) === entry) continue;
+    const meant = originOf(entry);
+    const hint = meant && meant !== "null" ? ` (its origin is ${meant})` : "";
+    ctx.addIssue({ code: "custom", message: `"${entry}" is not an origin${hint}: each entry must be * or scheme://host[:port] as browsers send it, with no path or trailing slash` });
+    return z.NEVER;
+  }
+  return entries;
+});
 const regions = list.pipe(z.array(z.string().regex(REGION_PATTERN, "each entry must be a region name such as eu-west-2")));
 const apiQuotas = z.string().transform((v, ctx) => {
   const parsed = parseApiQuotas(v);
@@ -49,6 +61,13 @@ const redisUrl = z.url({ protocol: /^rediss?$/, error: "expected a redis:// or r
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
 );
+function originOf(value: string): string | undefined {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return undefined;
+  }
+}
 function decodes(component: string): boolean {
   try {
     decodeURIComponent(component);
@@ -99,7 +118,11 @@ export const SETTINGS = {
   HOST: setting({ schema: str, default: "0.0.0.0", help: "Interface the gateway listens on." }),
   BODY_LIMIT_BYTES: setting({ schema: int(1024), default: "100000", help: "Largest request body accepted; larger bodies get HTTP 413." }),
   HTTP_BATCHING: setting({ schema: bool, default: "false", help: "Accept a JSON array of operations in one HTTP request." }),
-  CORS_ORIGINS: setting({ schema: list, default: "", help: "Comma-separated origins allowed by CORS; empty allows no cross-origin browser calls." }),
+  CORS_ORIGINS: setting({
+    schema: origins,
+    default: "",
+    help: "Comma-separated origins whose browser pages may call the gateway: over HTTP (CORS) and by WebSocket upgrade. Each is * (every origin) or an origin exactly as browsers send it, scheme://host[:port] with no path or trailing slash, e.g. https://app.example.com. Empty allows no cross-origin browser calls.",
+  }),
   GRAPHQL_INTROSPECTION: setting({ schema: bool, help: "Allow introspection. Default: on in emulator mode, off in aws mode." }),
   GRAPHIQL: setting({ schema: bool, help: "Serve GraphiQL at GET /graphql. Default: on in emulator mode, off in aws mode." }),
   FEDERATION: setting({ schema: bool, default: "false", help: "Serve the schema as an Apollo Federation 2 subgraph: `Contact`, `Queue` and `User` become entities (`_entities`, `_service`), for a router to compose with other subgraphs (docs/federation.md). Off: the standalone schema, without federation's fields." }),

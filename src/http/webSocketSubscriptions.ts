@@ -198,9 +198,11 @@ export function closeAnsweredUpgrades(app: FastifyInstance): void {
 /**
  * Refuses WebSocket upgrades to `path` from a browser page of another origin (cross-site WebSocket
  * hijacking: browsers send cookies and connect across origins, CORS does not apply to WebSockets).
- * Allowed: no `Origin` (not a browser), the gateway's own origin (GraphiQL), and `CORS_ORIGINS`.
+ * Allowed: no `Origin` (not a browser), the gateway's own origin (GraphiQL), and `CORS_ORIGINS`,
+ * where `*` allows every origin, as it does for CORS.
  */
 export function refuseCrossSiteUpgrades(app: FastifyInstance, corsOrigins: readonly string[], path = "/graphql"): void {
+  if (corsOrigins.includes("*")) return;
   const allowed = new Set(corsOrigins);
   // Callback-style: every request of its scope passes this hook, and all but upgrades at once.
   app.addHook("onRequest", (request, reply, done) => {

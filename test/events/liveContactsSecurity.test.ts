@@ -101,27 +101,27 @@ describe("live contacts over WebSocket: authentication", () => {
   });
 });
 
-describe("live contacts over WebSocket: cross-site upgrades", () => {
-  /** The HTTP status of an upgrade from `origin` (101 when it became a WebSocket). */
-  function upgradeStatus(origin: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(stack.url.replace(/^http/, "ws"), "graphql-transport-ws", { headers: { origin } });
-      socket.on("upgrade", () => {
-        socket.close();
-        resolve(101);
-      });
-      socket.on("unexpected-response", (_request, response) => {
-        resolve(response.statusCode ?? 0);
-        socket.terminate();
-      });
-      socket.on("error", (error) => (error.message.includes("Unexpected server response") ? undefined : reject(error)));
+/** The HTTP status of an upgrade to the gateway at `url` from `origin` (101 when it became a WebSocket). */
+function upgradeStatus(url: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", { headers: { origin } });
+    socket.on("upgrade", () => {
+      socket.close();
+      resolve(101);
     });
-  }
+    socket.on("unexpected-response", (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.on("error", (error) => (error.message.includes("Unexpected server response") ? undefined : reject(error)));
+  });
+}
 
+describe("live contacts over WebSocket: cross-site upgrades", () => {
   it("refuses an upgrade from a browser page of another origin (403) and accepts CORS_ORIGINS and its own origin", async () => {
-    expect(await upgradeStatus("https://evil.example")).toBe(403);
-    expect(await upgradeStatus("https://wallboard.example")).toBe(101);
-    expect(await upgradeStatus(new URL(stack.url).origin)).toBe(101);
+    expect(await upgradeStatus(stack.url, "https://evil.example")).toBe(403);
+    expect(await upgradeStatus(stack.url, "https://wallboard.example")).toBe(101);
+    expect(await upgradeStatus(stack.url, new URL(stack.url).origin)).toBe(101);
   });
 
   /** The HTTP status an upgrade to `path` is answered with, and whether the gateway then closed its connection (the client never does). */
@@ -149,6 +149,23 @@ describe("live contacts over WebSocket: cross-site upgrades", () => {
     expect(await answeredUpgrade("/nope")).toEqual({ status: 404, closedByGateway: true });
     expect(await answeredUpgrade("/healthz")).toEqual({ status: 200, closedByGateway: true });
     expect(await answeredUpgrade("/graphql/stream")).toMatchObject({ closedByGateway: true });
+  });
+});
+
+describe("live contacts over WebSocket: CORS_ORIGINS=*", () => {
+  let open: LiveStack;
+  beforeAll(async () => {
+    open = await startLiveStack({ env: { CORS_ORIGINS: "*" } });
+  });
+  afterAll(async () => {
+    await open?.close();
+  });
+
+  it("accepts an upgrade from a page of any origin, as CORS answers any origin over HTTP", async () => {
+    const preflight = await fetch(open.url, { method: "OPTIONS", headers: { origin: "https://anywhere.example", "access-control-request-method": "POST" } });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await upgradeStatus(open.url, "https://anywhere.example")).toBe(101);
+    expect(await upgradeStatus(open.url, "http://localhost:5173")).toBe(101);
   });
 });
 

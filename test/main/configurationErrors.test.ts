@@ -23,6 +23,8 @@ describe("a bad setting", () => {
       // Past Node's longest timer delay: the grace would end after 1 ms, cutting in-flight operations.
       // The Redis client would refuse it later, with "Invalid pathname" and exit code 1.
       [{ REDIS_URL: "redis://127.0.0.1:6379/abc" }, /^connect-graphql: Invalid setting REDIS_URL="redis:\/\/127.0.0.1:6379\/abc": expected no path or the number of a database, as in redis:\/\/host:6379\/0\./],
+      // A trailing slash: no browser sends it, so CORS allowed nothing.
+      [{ CORS_ORIGINS: "https://app.example.com/" }, /^connect-graphql: Invalid setting CORS_ORIGINS="https:\/\/app.example.com\/": "https:\/\/app.example.com\/" is not an origin \(its origin is https:\/\/app.example.com\)/],
       [{ SHUTDOWN_GRACE_MS: "2147483648" }, /^connect-graphql: Invalid setting SHUTDOWN_GRACE_MS="2147483648": expected at most 2147483647 ms \(about 24\.8 days, the longest delay Node's timers keep\)\./],
     ];
     const results = await Promise.all(cases.map(([env]) => runGateway([], { ...env, PORT: env.PORT ?? "0" })));
@@ -120,6 +122,22 @@ describe("a setting's value", () => {
     expect(refusal({ REDIS_URL: "http://127.0.0.1:6379" })).toMatch(/^Invalid setting REDIS_URL="http:\/\/127.0.0.1:6379": expected a redis:\/\/ or rediss:\/\/ URL\./);
     expect(refusal({ AUTH_JWKS_URL: "ftp://x/jwks" })).toMatch(/^Invalid setting AUTH_JWKS_URL="ftp:\/\/x\/jwks": expected an http:\/\/ or https:\/\/ URL\./);
     expect(loadConfig({ REDIS_URL: "rediss://user:pass@redis.example:6380" }, false).REDIS_URL).toBe("rediss://user:pass@redis.example:6380");
+  });
+
+  it("is a list of origins exactly as browsers send them, or *, for CORS_ORIGINS", () => {
+    const RULE = "each entry must be * or scheme://host[:port] as browsers send it, with no path or trailing slash.";
+    const cases: Array<[string, string]> = [
+      ["https://app.example.com/", `"https://app.example.com/" is not an origin (its origin is https://app.example.com): ${RULE}`],
+      ["https://app.example.com, https://admin.example.com/app", `"https://admin.example.com/app" is not an origin (its origin is https://admin.example.com): ${RULE}`],
+      ["https://App.Example.com", `"https://App.Example.com" is not an origin (its origin is https://app.example.com): ${RULE}`],
+      ["https://app.example.com:443", `"https://app.example.com:443" is not an origin (its origin is https://app.example.com): ${RULE}`],
+      ["app.example.com", `"app.example.com" is not an origin: ${RULE}`],
+      ["null", `"null" is not an origin: ${RULE}`],
+    ];
+    for (const [value, reason] of cases) expect(refusal({ CORS_ORIGINS: value })).toContain(`Invalid setting CORS_ORIGINS=${JSON.stringify(value)}: ${reason}`);
+    expect(loadConfig({ CORS_ORIGINS: "*" }, false).CORS_ORIGINS).toEqual(["*"]);
+    expect(loadConfig({ CORS_ORIGINS: " https://app.example.com, http://localhost:3000 ,http://[::1]:8080" }, false).CORS_ORIGINS).toEqual(["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]);
+    expect(loadConfig({}, false).CORS_ORIGINS).toEqual([]);
   });
 
   it("is a Redis URL only as the Redis client reads one: a host, no path but a database number, user info that percent-decodes", () => {
