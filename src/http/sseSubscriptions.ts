@@ -71,7 +71,14 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
       const key = server.connect(principal, request.ip);
       if (!key) return errorResponse(429, server.refuse(origin, params, [server.tooManyConnections()]));
       const flow = new StreamFlow(reply.raw);
-      const args = server.prepare(params, { ...origin, principal, onOverflow: () => flow.cutOff() });
+      let args: ReturnType<SubscriptionServer["prepare"]>;
+      try {
+        args = server.prepare(params, { ...origin, principal, onOverflow: () => flow.cutOff() });
+      } catch (error) {
+        // A defect (the request is answered 500): the connection it counted is given back all the same.
+        server.disconnect(key);
+        throw error;
+      }
       if (!Array.isArray(args)) flows.set(args.contextValue, flow);
       if (Array.isArray(args)) {
         server.disconnect(key);

@@ -106,6 +106,8 @@ export class SubscriptionServer {
   /** A number per parsed document, for share keys (which so do not hold each subscription's copy of the text). */
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private documentCount = 0;
+  /** Subscriptions given a share key of their own (`variablesKey`). */
+  private unshared = 0;
   /**
    * Each document text, parsed and validated once (or its errors): the schema and rules never change,
    * so a wallboard's thousand subscribers parse one document, and the executor compiles it once.
@@ -170,7 +172,7 @@ export class SubscriptionServer {
     // What its results depend on, newline-separated: the access (JSON), the operation name (a GraphQL
     // name), the variables (JSON: no raw newline), then the document (its text, by the number it was
     // parsed under: a text parsed again after the cache dropped it shares with its new subscribers only).
-    const key = `${accessKey(principal)}\n${operationName ?? ""}\n${JSON.stringify(variables ?? null)}\n${this.documentIds.get(document)}`;
+    const key = `${accessKey(principal)}\n${operationName ?? ""}\n${this.variablesKey(variables)}\n${this.documentIds.get(document)}`;
     const { transport, requestId, started } = subscriber;
     this.prepared.set(contextValue, { key, origin: { transport, requestId, started } });
     return {
@@ -194,6 +196,21 @@ export class SubscriptionServer {
   /** Logs a WebSocket connection the transport refused (closed with `code`'s close code) before it asked for any subscription. */
   refuseConnection(origin: SubscriptionOrigin, code: string): void {
     this.log.refusedConnection(origin, code);
+  }
+
+  /**
+   * The variables as sent, as JSON, for the share key. Variables nested too deep for
+   * `JSON.stringify` (a few thousand levels, which a 10 KB body holds) throw RangeError there: such a
+   * subscription gets a key of its own (a number no JSON text is) and shares with no one. It is not
+   * refused, as POST /graphql does not refuse it: variables the operation does not declare are
+   * ignored, and a declared one that deep does not fit its type (BAD_USER_INPUT when it subscribes).
+   */
+  private variablesKey(variables: unknown): string {
+    try {
+      return JSON.stringify(variables ?? null);
+    } catch {
+      return `#${++this.unshared}`;
+    }
   }
 
   // Private: the source's document (parsed once per text while the cache holds it), or why it cannot run.

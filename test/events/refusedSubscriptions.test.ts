@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { SignJWT, type JWTPayload } from "jose";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import WebSocket from "ws";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { SubscriptionServer } from "../../src/http/subscriptionServer.js";
 import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
 import type { LogLine } from "../support/loggedGateway.js";
 import { sampleOf, scrapedSample, scrapeMetrics } from "../support/metricsText.js";
@@ -238,6 +240,159 @@ describe("a refused subscription's log line and metrics", () => {
     expect(stack.describeContactCalls()).toBe(0);
   });
 });
+
+describe("an SSE subscription's connection slot", () => {
+  it("gives back the connection slot of an SSE subscription whose preparation throws", async () => {
+    const jwt = await reader("prepare-throws@example.com");
+    // A defect in preparing it (here made to happen): the request fails, its slot must not stay taken.
+    const prepare = vi.spyOn(SubscriptionServer.prototype, "prepare").mockImplementation(() => {
+      throw new Error("a defect while preparing");
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const failed = await streamRequest(jwt, JSON.stringify({ query: WATCH, variables: { instanceId: DEMO.instanceId } }));
+        expect({ status: failed.status, codes: failed.codes }).toEqual({ status: 500, codes: ["INTERNAL_SERVER_ERROR"] });
+      }
+      expect(prepare).toHaveBeenCalledTimes(3);
+    } finally {
+      prepare.mockRestore();
+    }
+    // SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL is 1 here: the caller's one slot is free, for SSE and WebSocket alike.
+    const open = await streamRequest(jwt, JSON.stringify({ query: WATCH, variables: { instanceId: DEMO.instanceId } }));
+    expect(open.status).toBe(200);
+    await stack.subscribers(0);
+    let closed: { code: number } | undefined;
+    const ws = stack.subscribe(stack.ws({ connectionParams: { authorization: `Bearer ${jwt}` }, onClose: (event) => (closed ??= event) }), WATCH, { instanceId: DEMO.instanceId });
+    await stack.subscribers(1);
+    expect(closed).toBeUndefined();
+    ws.unsubscribe();
+  });
+});
+
+describe("a subscription whose variables are nested thousands deep (a 40 KB body)", () => {
+  const DEPTH = 20_000;
+  const deep = `${"[".repeat(DEPTH)}${"]".repeat(DEPTH)}`;
+  const FILTERED = `subscription Deep($instanceId: ID!, $contactIds: [ID!]) { contactEvents(instanceId: $instanceId, filter: { contactIds: $contactIds }) { eventType } }`;
+  /** An operation's JSON with `variables` holding `instanceId` and, as raw JSON text, `name`: the nested lists. */
+  const operation = (query: string, name: string) => `{"query":${JSON.stringify(query)},"variables":{"instanceId":"${DEMO.instanceId}","${name}":${deep}}}`;
+
+  it("serves it over SSE and WebSocket as POST /graphql serves such a query, an undeclared variable ignored, and gives back its slot", async () => {
+    const jwt = await reader("deep-undeclared@example.com");
+    // Twice: the second from the caches (the response cache keys the body as sent; nothing re-serializes the variables).
+    for (let i = 0; i < 2; i++) {
+      const query = await fetch(stack.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${jwt}` },
+        body: operation(`query Peek($instanceId: ID!) { contact(instanceId: $instanceId, contactId: "${DEMO.fullContactId}") { id } }`, "unused"),
+      });
+      expect(query.status).toBe(200);
+      expect(((await query.json()) as { data: unknown }).data).toEqual({ contact: { id: DEMO.fullContactId } });
+    }
+    expect(stack.describeContactCalls()).toBe(1);
+
+    const sse = await streamRequest(jwt, operation(FILTERED, "unused"), { events: 1, emit: true });
+    expect(sse.status).toBe(200);
+    expect(sse.results).toEqual([{ data: { contactEvents: { eventType: "INITIATED" } } }]);
+    await stack.subscribers(0);
+    // The same caller again (one connection each), over WebSocket: the subscribe message as raw JSON.
+    const ws = await rawWebSocket(jwt, `{"id":"1","type":"subscribe","payload":${operation(FILTERED, "unused")}}`, { events: 1, emit: true });
+    expect(ws.closed).toBeUndefined();
+    expect(ws.results).toEqual([{ data: { contactEvents: { eventType: "INITIATED" } } }]);
+    await stack.subscribers(0);
+  });
+
+  it("refuses a declared variable nested that deep with BAD_USER_INPUT over SSE and WebSocket, as POST /graphql does, and gives back its slot", async () => {
+    const jwt = await reader("deep-declared@example.com");
+    const query = await fetch(stack.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${jwt}` },
+      body: operation(`query Peek($instanceId: ID!, $contactIds: [ID!]!) { contacts(instanceId: $instanceId, contactIds: $contactIds) { id } }`, "contactIds"),
+    });
+    const queried = (await query.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(queried.errors.map((error) => error.extensions.code)).toEqual(["BAD_USER_INPUT"]);
+
+    const sse = await streamRequest(jwt, operation(FILTERED, "contactIds"), { events: 1 });
+    expect(sse.status).toBe(200);
+    expect(sse.results.map((result) => result.errors?.map((error) => error.extensions?.code))).toEqual([["BAD_USER_INPUT"]]);
+    const ws = await rawWebSocket(jwt, `{"id":"1","type":"subscribe","payload":${operation(FILTERED, "contactIds")}}`, { events: 1 });
+    // Refused as it subscribed: its one result, the socket left open.
+    expect(ws.closed).toBeUndefined();
+    expect(ws.results.map((result) => result.errors?.map((error) => error.extensions?.code))).toEqual([["BAD_USER_INPUT"]]);
+    expect(stack.gateway.events!.hub.size).toBe(0);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+});
+
+type Result = { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+
+/**
+ * A POST to /graphql/stream with `body` as is: its status and, answered with JSON, its errors'
+ * codes; a stream is read until `events` results arrived (an event emitted once it is subscribed,
+ * with `emit`), then the request is aborted.
+ */
+async function streamRequest(jwt: string, body: string, read: { events?: number; emit?: boolean } = {}): Promise<{ status: number; codes: string[]; results: Result[] }> {
+  const aborted = new AbortController();
+  const response = await fetch(`${stack.url}/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${jwt}` },
+    body,
+    signal: aborted.signal,
+  });
+  if (!response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    const errors = ((await response.json()) as { errors: Result["errors"] }).errors ?? [];
+    return { status: response.status, codes: errors.map((error) => String(error.extensions?.code)), results: [] };
+  }
+  const results: Result[] = [];
+  if (read.emit) {
+    await stack.subscribers(1);
+    stack.emulator.events.emit({ eventType: "INITIATED" });
+  }
+  const reader = response.body!.getReader();
+  let text = "";
+  while (results.length < (read.events ?? 0)) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+    const events = [...text.matchAll(/event: next\ndata: (.*)\n/g)];
+    results.splice(0, results.length, ...events.map((event) => JSON.parse(event[1]!) as Result));
+  }
+  aborted.abort();
+  await reader.cancel().catch(() => {});
+  return { status: response.status, codes: [], results };
+}
+
+/**
+ * A graphql-transport-ws connection with `jwt` that sends `subscribe` (raw text) once acknowledged
+ * and collects its results (an event emitted once it is subscribed, with `emit`) until `events`
+ * arrived, or its errors, or the socket closed.
+ */
+async function rawWebSocket(jwt: string, subscribe: string, read: { events: number; emit?: boolean }): Promise<{ closed?: number; results: Result[]; errors: NonNullable<Result["errors"]> }> {
+  const socket = new WebSocket(stack.url.replace(/^http/, "ws"), "graphql-transport-ws");
+  const outcome: { closed?: number; results: Result[]; errors: NonNullable<Result["errors"]> } = { results: [], errors: [] };
+  await new Promise<void>((resolve) => {
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${jwt}` } })));
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: any };
+      if (message.type === "connection_ack") {
+        socket.send(subscribe);
+        if (read.emit) void stack.subscribers(1).then(() => stack.emulator.events.emit({ eventType: "INITIATED" }));
+      } else if (message.type === "next") {
+        outcome.results.push(message.payload as Result);
+        if (outcome.results.length >= read.events) resolve();
+      } else if (message.type === "error") {
+        outcome.errors.push(...(message.payload as NonNullable<Result["errors"]>));
+        resolve();
+      }
+    });
+    socket.on("close", (code) => {
+      outcome.closed = code;
+      resolve();
+    });
+  });
+  const closed = outcome.closed;
+  socket.close();
+  return { ...outcome, closed };
+}
 
 describe("a subscription refused by trusted documents", () => {
   // The example front end's manifest (examples/contact-client, written by its codegen).
