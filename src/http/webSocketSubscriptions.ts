@@ -14,6 +14,15 @@ import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.
 /** WebSocket close code for a subscriber cut off for falling behind: 1013, "Try Again Later". */
 export const CLOSE_TOO_SLOW = 1013;
 
+/**
+ * WebSocket close code for a connection refused for a reason that passes, not for its token: the
+ * keys that verify tokens cannot be loaded (`AUTH_JWKS_URL` unreachable; 503 on POST /graphql).
+ * 1013, "Try Again Later", which graphql-ws 6's client retries with back-off: it never retries
+ * 4401 (nor 4400, 4409, 4500 …) nor a 1xxx code other than 1000, 1001, 1005, 1006 and 1012–1014
+ * (so not 1011, "Internal Error"): `isFatalInternalCloseCode` and `shouldRetryConnectOrThrow`.
+ */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
 export interface WebSocketOptions {
   server: SubscriptionServer;
   /** Verifies bearer tokens (`AUTH_MODE=jwt`); `undefined` serves everyone as `FULL_ACCESS`. */
@@ -49,7 +58,8 @@ interface Subscription {
  *
  * - Authentication: the bearer token from `connection_init`'s payload (`{ "authorization": "Bearer
  *   …" }`), else the upgrade request's `Authorization` header. Missing or invalid: the socket closes
- *   with 4401; a token without `contacts:read`: 4403. Nothing is delivered before.
+ *   with 4401; a token without `contacts:read`: 4403; the keys that verify it cannot be loaded (the
+ *   identity provider is down): 1013, which clients retry. Nothing is delivered before.
  * - Bounds: `SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL` open connections per caller (token subject, or
  *   address without one; 4403 past it), `SUBSCRIPTIONS_PER_CONNECTION` subscriptions per socket
  *   (SUBSCRIPTION_LIMIT_EXCEEDED for the one too many), and a subscriber that falls
@@ -96,7 +106,7 @@ export function webSocketHandler(options: WebSocketOptions): WebsocketHandler {
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
           server.refuseConnection(origin, error.code);
-          socket.close(error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized, closeReason(error.message));
+          socket.close(closeCodeOf(error), closeReason(error.message));
           return false;
         }
         // The socket may have closed while the token was verified; `onClose` has run then, and a
@@ -248,6 +258,13 @@ interface Results {
 // Private: the stream `subscribe` made, or `undefined` for a single result (a refusal).
 function resultsOf(result: unknown): Results | undefined {
   return typeof (result as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === "function" ? (result as Results) : undefined;
+}
+
+// Private: the close code of a connection refused by authentication: 4403 without the scope, 4401
+// for the token, 1013 when the token could not be checked at all (the client should come back).
+function closeCodeOf(error: AuthError): number {
+  if (error.status === 503) return CLOSE_TRY_AGAIN_LATER;
+  return error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized;
 }
 
 // Private: the bearer token a client sent in `connection_init`, else on the upgrade request.

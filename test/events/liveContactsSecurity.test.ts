@@ -1,4 +1,6 @@
-import { SignJWT, type JWTPayload } from "jose";
+import { createServer, type Server } from "node:http";
+import { createClient } from "graphql-ws";
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DEMO } from "../../src/emulator/dataset.js";
@@ -98,6 +100,71 @@ describe("live contacts over WebSocket: authentication", () => {
     expect(watcher.results).toHaveLength(1);
     expect(watcher.results[0]!.data).toBeUndefined();
     expect(watcher.results[0]!.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("live contacts over WebSocket: an identity provider outage", () => {
+  let outage: LiveStack;
+  let jwksServer: Server;
+  /** While true, the JWKS endpoint drops every connection (the identity provider is down). */
+  let down = true;
+  let jwksFetches = 0;
+  let signed: string;
+
+  beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "outage", alg: "RS256", use: "sig" };
+    signed = await new SignJWT(READ).setProtectedHeader({ alg: "RS256", kid: "outage" }).setIssuedAt().setExpirationTime("10m").sign(privateKey);
+    jwksServer = createServer((request, response) => {
+      jwksFetches += 1;
+      if (down) return void request.socket.destroy();
+      response.setHeader("content-type", "application/json").end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+    const port = (jwksServer.address() as { port: number }).port;
+    outage = await startLiveStack({ env: { AUTH_MODE: "jwt", AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` } });
+  });
+  afterAll(async () => {
+    await outage?.close();
+    await new Promise((resolve) => jwksServer?.close(resolve));
+  });
+
+  it("closes a connection whose token cannot be checked with 1013, which graphql-ws's client retries until it subscribes", async () => {
+    // POST /graphql answers 503 UPSTREAM_ERROR meanwhile: the token is not at fault.
+    const post = await outage.query("{ __typename }", {}, { authorization: `Bearer ${signed}` });
+    expect({ status: post.status, code: post.body.errors?.[0]?.extensions?.code }).toEqual({ status: 503, code: "UPSTREAM_ERROR" });
+
+    const closes: Array<{ code: number; reason: string }> = [];
+    let fatal: unknown;
+    const client = createClient({
+      url: outage.url.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${signed}` },
+      lazy: false,
+      retryAttempts: 10,
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, 20)),
+      onNonLazyError: (error) => (fatal = error),
+      on: { closed: (event) => void closes.push({ code: (event as CloseEvent).code, reason: (event as CloseEvent).reason }) },
+    });
+    try {
+      const received: unknown[] = [];
+      client.subscribe({ query: NAMES, variables: { instanceId: DEMO.instanceId } }, { next: (result) => void received.push(result), error: (error) => (fatal = error), complete: () => {} });
+      await waitUntil(() => closes.length >= 2 || fatal !== undefined, "two refused connections");
+      expect(fatal).toBeUndefined();
+      for (const close of closes) expect(close).toEqual({ code: 1013, reason: "The gateway could not load the keys that verify bearer tokens; retry later." });
+
+      // The identity provider is back: the client's next attempt connects and subscribes.
+      const refused = closes.length;
+      down = false;
+      await outage.subscribers(1);
+      outage.emulator.events.emit({ eventType: "INITIATED" });
+      await waitUntil(() => received.length === 1, "the event");
+      expect(closes.length).toBeLessThanOrEqual(refused + 1);
+      expect(fatal).toBeUndefined();
+      expect(jwksFetches).toBeGreaterThan(refused);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 
