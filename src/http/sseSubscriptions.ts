@@ -7,7 +7,7 @@ import type { Principal } from "../domain/principal.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { SubscriptionOrigin } from "./subscriptionLog.js";
 import { refuseRequest } from "./refuseRequest.js";
-import { CUT_OFF_GRACE_MS, type SubscriptionServer } from "./subscriptionServer.js";
+import { CUT_OFF_GRACE_MS, type OperationParams, type SubscriptionServer } from "./subscriptionServer.js";
 import { TrustedDocumentError } from "./trustedDocuments.js";
 
 export interface SseOptions {
@@ -34,6 +34,15 @@ export interface SseOptions {
  * here (`PUT` and `DELETE`, that mode's reservation and cancellation; `PATCH`; `HEAD`) with 405, each with a
  * GraphQL-shaped BAD_REQUEST saying what to send.
  *
+ * The operation is read here too, before graphql-sse (whose refusals carry no code, and a 415 no body):
+ * a POST that is not `application/json` is refused with 415, a body that is not a JSON object, a
+ * `query` that is not a string, `variables` or `extensions` that are not objects (or, in a GET's URL,
+ * not JSON, or given twice) with 400, each BAD_REQUEST. A request with no `query` at all goes on to
+ * `prepare` as one with an empty `query`: it may name a trusted document (`documentId`, which
+ * graphql-sse would drop, is taken from the request here, or the persisted-query extension), else it
+ * is refused there with BAD_REQUEST (TRUSTED_DOCUMENT_REQUIRED with trusted documents), as over
+ * WebSocket.
+ *
  * Back-pressure: graphql-sse pulls results as fast as they come and queues them unbounded for its
  * writer, so a stalled reader would never fill the subscriber's bounded queue. Each result is
  * therefore pulled only once the ones before it were written to the socket (their writes' callbacks
@@ -45,18 +54,21 @@ export interface SseOptions {
  *
  * Every subscription refused here writes one log line under the request's id and counts its codes
  * (`SubscriptionLog`). Refused earlier, it does not: by the authentication hook (401/403, which logs
- * its own line, as on POST /graphql), for its method or `Accept`, or by graphql-sse itself (a body it
- * cannot read: the protocol's errors, before any operation).
+ * its own line, as on POST /graphql), for its method, `Accept`, `Content-Type` or a body that is not
+ * an operation (before any operation was read).
  */
 export function sseHandler(options: SseOptions): RouteHandlerMethod {
   const { server, metrics } = options;
   const flows = new WeakMap<object, StreamFlow>();
+  /** Each request's operation as read by `handleStream` (graphql-sse's own reading drops `documentId`). */
+  const operations = new WeakMap<FastifyRequest, OperationParams>();
   const handler = createHandler<Record<string, unknown>>({
     // `prepare` validated the document with every rule and limit (once per text); graphql-sse would
     // validate it again per subscription with graphql-js's rules alone.
     validate: () => [],
-    onSubscribe(req, params) {
+    onSubscribe(req, sent) {
       const request = req.raw;
+      const params = operations.get(request) ?? sent;
       const reply = req.context.reply;
       const origin: SubscriptionOrigin = { transport: "sse", requestId: request.id, started: process.hrtime.bigint() };
       let principal: Principal;
@@ -105,8 +117,18 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     if (!acceptsEventStream(request.headers.accept)) {
       return refuseRequest(reply, 406, "This endpoint answers with an event stream: send `Accept: text/event-stream`. Queries and mutations go to POST /graphql.");
     }
+    const operation = readOperation(request);
+    if ("refusal" in operation) return refuseRequest(reply, operation.status, operation.refusal);
+    operations.set(request, operation);
     // graphql-sse streams only for this exact value (anything else it takes for its single-connection mode).
     request.raw.headers.accept = EVENT_STREAM;
+    // What it reads next has been checked; it needs a `query` string (one naming a trusted document may have none).
+    if (request.method === "POST") {
+      request.raw.headers["content-type"] = "application/json";
+      (request.body as Record<string, unknown>).query = operation.query;
+    } else if (!new URLSearchParams(searchOf(request.url)).has("query")) {
+      request.raw.url = `${request.raw.url}${request.raw.url?.includes("?") ? "&" : "?"}query=`;
+    }
     const socket = request.raw.socket;
     options.streams?.opened(socket);
     try {
@@ -155,6 +177,56 @@ export class SseStreams {
     for (const socket of open) socket.destroy();
     return open.length;
   }
+}
+
+/** The fields of an operation a request to the stream may carry. */
+const OPERATION_FIELDS = ["query", "operationName", "variables", "extensions", "documentId"] as const;
+
+/**
+ * The operation a request to the stream carries (a POST's JSON body, a GET's URL), checked as
+ * graphql-sse would check it, with `query` "" when there is none; or why it is refused (400, or 415
+ * for a POST that is not JSON), a message of the gateway's own.
+ */
+function readOperation(request: FastifyRequest): (OperationParams & { readonly query: string }) | { readonly status: 400 | 415; readonly refusal: string } {
+  let fields: Record<string, unknown>;
+  if (request.method === "GET") {
+    const search = new URLSearchParams(searchOf(request.url));
+    fields = {};
+    for (const name of OPERATION_FIELDS) {
+      const values = search.getAll(name);
+      if (values.length > 1) return { status: 400, refusal: `\`${name}\` is given more than once.` };
+      if (values.length === 0) continue;
+      if (name !== "variables" && name !== "extensions") fields[name] = values[0];
+      else {
+        try {
+          fields[name] = JSON.parse(values[0]!);
+        } catch {
+          return { status: 400, refusal: `\`${name}\` is not JSON.` };
+        }
+      }
+    }
+  } else {
+    if (!request.headers["content-type"]?.toLowerCase().includes("application/json")) {
+      return { status: 415, refusal: "Unsupported Content-Type: send the operation as application/json." };
+    }
+    if (!isRecord(request.body)) return { status: 400, refusal: "The request body must be a JSON object: the subscription's `query`, with its `variables` if any." };
+    fields = request.body;
+  }
+  const { query, operationName, variables, extensions, documentId } = fields;
+  if (query !== undefined && query !== null && typeof query !== "string") return { status: 400, refusal: "`query` must be a string." };
+  if (variables !== undefined && variables !== null && !isRecord(variables)) return { status: 400, refusal: "`variables` must be an object." };
+  if (extensions !== undefined && extensions !== null && !isRecord(extensions)) return { status: 400, refusal: "`extensions` must be an object." };
+  return { query: query ?? "", operationName, variables, extensions, documentId };
+}
+
+// Private: what follows the `?` of a request's URL.
+function searchOf(url: string): string {
+  const start = url.indexOf("?");
+  return start < 0 ? "" : url.slice(start + 1);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // Private: a refusal in graphql-sse's response form, GraphQL-shaped.

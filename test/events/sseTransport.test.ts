@@ -1,6 +1,7 @@
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/emulator/dataset.js";
+import { rawRequest } from "../support/http.js";
 import type { LogLine } from "../support/loggedGateway.js";
 import { startLiveStack, waitUntil, type LiveStack } from "../support/liveStack.js";
 
@@ -209,36 +210,72 @@ describe("GraphQL over SSE (/graphql/stream): requests", () => {
     for (const { method, accept, status } of refusals) {
       const headers: Record<string, string> = { "content-type": "application/json", "x-graphql-event-stream-token": "reserved" };
       if (accept) headers.accept = accept;
-      const response = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-        // node:http rather than fetch, which would add an Accept of its own.
-        const { port } = new URL(stack.url);
-        const sent = body();
-        const request = net.connect({ port: Number(port), host: "127.0.0.1" }, () => {
-          const head = Object.entries({ ...headers, "content-length": String(method === "GET" ? 0 : Buffer.byteLength(sent)), connection: "close" })
-            .map(([k, v]) => `${k}: ${v}\r\n`)
-            .join("");
-          request.write(`${method} /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n${head}\r\n${method === "GET" ? "" : sent}`);
-        });
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk) => chunks.push(chunk));
-        request.on("error", reject);
-        request.on("close", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          const [headText = "", ...rest] = text.split("\r\n\r\n");
-          const [statusLine = "", ...headerLines] = headText.split("\r\n");
-          resolve({
-            status: Number(statusLine.split(" ")[1]),
-            headers: Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()])),
-            body: rest.join("\r\n\r\n"),
-          });
-        });
-      });
+      const response = await rawRequest(stack.url, method, "/graphql/stream", headers, method === "GET" ? "" : body());
       expect({ method, accept, status: response.status }).toEqual({ method, accept, status });
-      expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
-      const errors = (JSON.parse(response.body) as { errors: Array<{ message: string; extensions: { code: string } }> }).errors;
-      expect(errors).toEqual([{ message: expect.stringContaining("Accept: text/event-stream"), extensions: { code: "BAD_REQUEST" } }]);
-      if (status === 405) expect(response.headers.allow).toBe("GET, POST");
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(response.body.errors).toEqual([{ message: expect.stringContaining("Accept: text/event-stream"), extensions: { code: "BAD_REQUEST" } }]);
+      if (status === 405) expect(response.headers.get("allow")).toBe("GET, POST");
     }
+    expect(hub().size).toBe(0);
+  });
+});
+
+describe("GraphQL over SSE (/graphql/stream): requests it cannot read", () => {
+  const stream = "/graphql/stream";
+  const json = { "content-type": "application/json", accept: "text/event-stream" };
+  const variables = JSON.stringify({ instanceId: DEMO.instanceId });
+  const get = (search: string) => `${stream}?${search}`;
+
+  it("refuses a body that is not an operation with 400 BAD_REQUEST, and a POST that is not JSON with 415, as POST /graphql codes them, and opens nothing", async () => {
+    const before = await sample("graphql_operations_total", { operation: "anonymous", outcome: "error" });
+    const posts: Array<{ body: string; headers?: Record<string, string>; status: number; message: RegExp }> = [
+      { body: "[]", status: 400, message: /must be a JSON object/ },
+      { body: JSON.stringify([{ query: WATCH }]), status: 400, message: /must be a JSON object/ },
+      { body: '"subscription { x }"', status: 400, message: /must be a JSON object/ },
+      { body: JSON.stringify({ query: 7 }), status: 400, message: /^`query` must be a string\.$/ },
+      { body: JSON.stringify({ query: WATCH, variables: [] }), status: 400, message: /^`variables` must be an object\.$/ },
+      { body: JSON.stringify({ query: WATCH, variables: "{}" }), status: 400, message: /^`variables` must be an object\.$/ },
+      { body: JSON.stringify({ query: WATCH, extensions: [1] }), status: 400, message: /^`extensions` must be an object\.$/ },
+      { body: "", headers: { accept: "text/event-stream" }, status: 415, message: /application\/json/ }, // no Content-Type
+      { body: JSON.stringify({ query: WATCH }), headers: { accept: "text/event-stream", "content-type": "text/plain" }, status: 415, message: /application\/json/ },
+    ];
+    for (const { body, headers = json, status, message } of posts) {
+      const answer = await rawRequest(stack.url, "POST", stream, headers, body);
+      expect({ body, status: answer.status, type: answer.headers.get("content-type") }).toEqual({ body, status, type: "application/json; charset=utf-8" });
+      expect(answer.body).toEqual({ errors: [{ message: expect.stringMatching(message), extensions: { code: "BAD_REQUEST" } }] });
+      // The same body on POST /graphql: refused with the same code.
+      const query = await rawRequest(stack.url, "POST", "/graphql", { ...headers, accept: "application/json" }, body);
+      expect({ body, refused: query.status >= 400, codes: query.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code) }).toEqual({ body, refused: true, codes: ["BAD_REQUEST"] });
+    }
+    const gets: Array<{ search: string; message: RegExp }> = [
+      { search: `query=${encodeURIComponent(WATCH)}&variables=${encodeURIComponent("{not json")}`, message: /^`variables` is not JSON\.$/ },
+      { search: `query=${encodeURIComponent(WATCH)}&variables=${encodeURIComponent("[]")}`, message: /^`variables` must be an object\.$/ },
+      { search: `query=${encodeURIComponent(WATCH)}&extensions=${encodeURIComponent("{")}`, message: /^`extensions` is not JSON\.$/ },
+      { search: `query=${encodeURIComponent(WATCH)}&query=${encodeURIComponent(WATCH)}&variables=${encodeURIComponent(variables)}`, message: /^`query` is given more than once\.$/ },
+    ];
+    for (const { search, message } of gets) {
+      const answer = await rawRequest(stack.url, "GET", get(search), { accept: "text/event-stream" });
+      expect({ search, status: answer.status }).toEqual({ search, status: 400 });
+      expect(answer.body).toEqual({ errors: [{ message: expect.stringMatching(message), extensions: { code: "BAD_REQUEST" } }] });
+    }
+    // Refused before any operation was read: not counted as one.
+    expect(await sample("graphql_operations_total", { operation: "anonymous", outcome: "error" })).toBe(before);
+    expect(hub().size).toBe(0);
+  });
+
+  it("refuses a request with no query with 400 BAD_REQUEST, as a subscription refused before it opens (logged and counted)", async () => {
+    const before = await sample("graphql_errors_total", { code: "BAD_REQUEST" });
+    for (const [method, path, body] of [
+      ["POST", stream, JSON.stringify({ variables: { instanceId: DEMO.instanceId } })],
+      ["POST", stream, JSON.stringify({ query: null, variables: { instanceId: DEMO.instanceId } })],
+      ["GET", get(`variables=${encodeURIComponent(variables)}`), ""],
+      ["GET", stream, ""],
+    ] as const) {
+      const answer = await rawRequest(stack.url, method, path, method === "GET" ? { accept: "text/event-stream" } : json, body);
+      expect({ method, path, body, status: answer.status }).toEqual({ method, path, body, status: 400 });
+      expect(answer.body).toEqual({ errors: [{ message: "Send the subscription as `query`.", extensions: { code: "BAD_REQUEST" } }] });
+    }
+    expect(await sample("graphql_errors_total", { code: "BAD_REQUEST" })).toBe(before + 4);
     expect(hub().size).toBe(0);
   });
 });

@@ -39,4 +39,27 @@ describe("subscriptions with TRUSTED_DOCUMENTS_FILE", () => {
     expect(JSON.stringify(raw.ended!.error)).toContain("TRUSTED_DOCUMENT_REQUIRED");
     await waitUntil(() => stack.gateway.events!.hub.size === 2, "only the earlier two subscriptions");
   });
+
+  it("run a listed subscription over SSE sent without a query, by documentId (POST or GET) or the persisted-query extension", async () => {
+    const hash = SUBSCRIPTION_ID.replace(/^sha256:/, "");
+    const variables = { instanceId: DEMO.instanceId };
+    const requests: Array<[string, RequestInit]> = [
+      ["", { method: "POST", body: JSON.stringify({ documentId: SUBSCRIPTION_ID, variables }) }],
+      ["", { method: "POST", body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, variables }) }],
+      [`?documentId=${encodeURIComponent(SUBSCRIPTION_ID)}&variables=${encodeURIComponent(JSON.stringify(variables))}`, { method: "GET" }],
+    ];
+    const open = stack.gateway.events!.hub.size;
+    for (const [search, init] of requests) {
+      const aborted = new AbortController();
+      const response = await fetch(`${stack.url}/stream${search}`, { ...init, headers: { "content-type": "application/json", accept: "text/event-stream" }, signal: aborted.signal });
+      expect({ search, body: init.body, status: response.status }).toEqual({ search, body: init.body, status: 200 });
+      await waitUntil(() => stack.gateway.events!.hub.size === open + 1, "the subscription");
+      aborted.abort();
+      await waitUntil(() => stack.gateway.events!.hub.size === open, "the subscription to end");
+    }
+    // Naming no document at all: refused as a raw document is.
+    const none = await fetch(`${stack.url}/stream`, { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream" }, body: JSON.stringify({ variables }) });
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { errors: Array<{ extensions: { code: string } }> }).errors.map((e) => e.extensions.code)).toEqual(["TRUSTED_DOCUMENT_REQUIRED"]);
+  });
 });

@@ -30,8 +30,9 @@ export function post<T = any>(url: string, body: unknown, headers: Record<string
 }
 
 /**
- * One request written by hand on its own connection (`fetch` refuses an `Upgrade` header), closed
- * after the answer: its status and JSON body.
+ * One request written by hand on its own connection (`fetch` refuses an `Upgrade` header, and adds
+ * an `Accept` and a `Content-Type` of its own), closed after the answer: its status, headers and
+ * JSON body (a chunked one reassembled).
  */
 export function rawRequest(url: string, method: string, path: string, headers: Record<string, string>, body = ""): Promise<HttpAnswer> {
   const { port } = new URL(url);
@@ -48,14 +49,31 @@ export function rawRequest(url: string, method: string, path: string, headers: R
     socket.on("error", reject);
     socket.on("close", () => {
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
-      const text = received.slice(received.indexOf("\r\n\r\n") + 4);
+      const end = received.indexOf("\r\n\r\n");
+      const headers = new Headers();
+      for (const line of received.slice(0, end).split("\r\n").slice(1)) headers.append(line.slice(0, line.indexOf(":")).trim(), line.slice(line.indexOf(":") + 1).trim());
+      const raw = received.slice(end + 4);
+      const text = headers.get("transfer-encoding") === "chunked" ? unchunked(raw) : raw;
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);
       } catch {
         // not JSON: kept as text
       }
-      resolve({ status, headers: new Headers(), body: parsed });
+      resolve({ status, headers, body: parsed });
     });
   });
+}
+
+// Private: the payload of a chunked HTTP/1.1 body (chunk sizes count bytes).
+function unchunked(raw: string): string {
+  const bytes = Buffer.from(raw, "utf8");
+  const chunks: Buffer[] = [];
+  for (let at = 0; ; ) {
+    const end = bytes.indexOf("\r\n", at);
+    const size = parseInt(bytes.subarray(at, end).toString("latin1"), 16);
+    if (!(size > 0)) return Buffer.concat(chunks).toString("utf8");
+    chunks.push(bytes.subarray(end + 2, end + 2 + size));
+    at = end + 2 + size + 2;
+  }
 }
