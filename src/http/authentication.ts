@@ -108,7 +108,10 @@ function tokenError(error: unknown): AuthError {
             ? "no configured key matches it"
             : error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported
               ? "its signing algorithm is not accepted"
-              : error instanceof joseErrors.JWKSTimeout || (error instanceof joseErrors.JOSEError && error.code === "ERR_JWKS_INVALID")
+              : error instanceof joseErrors.JWKSTimeout ||
+                  // ERR_JWKS_INVALID: not a key set; ERR_JOSE_GENERIC (the base class, which jose throws
+                  // only when the JWKS URL answers other than 200 or not JSON: a proxy's 502/503).
+                  (error instanceof joseErrors.JOSEError && (error.code === "ERR_JWKS_INVALID" || error.code === "ERR_JOSE_GENERIC"))
                 ? undefined
                 : error instanceof joseErrors.JOSEError
                   ? "it is not a well-formed signed JWT"

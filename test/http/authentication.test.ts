@@ -306,6 +306,29 @@ describe("a remote JWKS (AUTH_JWKS_URL)", () => {
     const token = await new SignJWT(READ).setProtectedHeader({ alg: "RS256", kid: "remote-1" }).setExpirationTime("10m").sign(key);
     expectRefused(await ask(down, contactQuery(), token), 503, "UPSTREAM_ERROR");
   });
+
+  it("answers 503 UPSTREAM_ERROR, not 401, when the JWKS URL answers with an error status or not JSON (a proxy in front of a down identity provider)", async () => {
+    const answers = [
+      [502, "text/html", "<h1>Bad Gateway</h1>"],
+      [503, "application/json", '{"error":"unavailable"}'],
+      [200, "text/html", "<h1>Maintenance</h1>"],
+    ] as const;
+    let next = 0;
+    const failing = createServer((_, res) => {
+      const [status, type, body] = answers[Math.min(next++, answers.length - 1)]!;
+      res.writeHead(status, { "content-type": type }).end(body);
+    });
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
+    const proxied = await startStack({ sharedEmulator: emulator, env: { AUTH_MODE: "jwt", AUTH_JWKS_URL: `http://127.0.0.1:${(failing.address() as { port: number }).port}/jwks.json` } });
+    try {
+      const token = await new SignJWT(READ).setProtectedHeader({ alg: "RS256", kid: "remote-1" }).setExpirationTime("10m").sign(key);
+      for (let i = 0; i < answers.length; i++) expectRefused(await ask(proxied, contactQuery(), token), 503, "UPSTREAM_ERROR");
+      expect(next).toBe(answers.length);
+    } finally {
+      await proxied.close();
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
 });
 
 describe("per-instance authorization", () => {
