@@ -36,6 +36,7 @@ import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { registerMetricsRoute } from "./metricsRoute.js";
 import { createNoCacheRereads } from "./noCacheRereads.js";
 import { noStore } from "./noStore.js";
+import { subscriptionsElsewhere } from "./subscriptionsElsewhere.js";
 import { createResponseCache, type ResponseCache } from "./responseCache.js";
 import { createResponseInvalidationBus } from "./responseInvalidationBus.js";
 import { closeConnectionsAfterLastResponse } from "./shutdown.js";
@@ -219,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // cost (about 12% of a cached query's CPU, see bench/README.md).
       ApolloServerPluginCacheControlDisabled(),
       noStore,
+      subscriptionsElsewhere,
       ...limits.plugins,
       redactionPlugin(),
       operationLog({ logger, metrics, responseCache: responseCache !== undefined }),

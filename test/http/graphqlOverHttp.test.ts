@@ -53,3 +53,28 @@ describe("GraphQL over HTTP: methods /graphql does not serve", () => {
     expect(stack.emulator.calls.total).toBe(before);
   });
 });
+
+describe("GraphQL over HTTP: subscriptions", () => {
+  const query = `subscription Watch($i: ID!) { contactEvents(instanceId: $i) { contactId } }`;
+  const variables = { i: "9f2c4e1a-7b3d-4c8e-a5f6-0d1e2f3a4b5c" };
+
+  it("refuses a subscription sent as a POST with 400 BAD_REQUEST naming the transports that serve it, before it runs", async () => {
+    const before = stack.emulator.calls.total;
+    const response = await fetch(stack.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { data?: unknown; errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.data).toBeUndefined();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]!.extensions.code).toBe("BAD_REQUEST");
+    expect(body.errors[0]!.message).toContain("/graphql/stream");
+    expect(stack.emulator.calls.total).toBe(before);
+  });
+
+  it("leaves a subscription sent as a GET to Apollo's refusal of any operation but a query over GET (405)", async () => {
+    const search = new URLSearchParams({ query, variables: JSON.stringify(variables) });
+    const response = await fetch(`${stack.url}?${search}`, { headers: { "apollo-require-preflight": "true" } });
+    expect(response.status).toBe(405);
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe("BAD_REQUEST");
+  });
+});
