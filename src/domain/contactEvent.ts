@@ -14,6 +14,8 @@ export interface ContactEvent {
   readonly timestamp: Date;
   /** The contact it announces, in the region and instance of its instance ARN. */
   readonly ref: ContactRef;
+  /** The account of its instance ARN (absent in an event relayed by a replica of an earlier version). */
+  readonly accountId?: string | undefined;
   readonly initialContactId?: string | undefined;
   readonly previousContactId?: string | undefined;
   /** VOICE, CHAT, TASK, EMAIL, … as Connect sends it. */

@@ -10,6 +10,14 @@ export interface ContactRef {
   readonly region: string;
   readonly instanceId: string;
   readonly contactId: string;
+  /**
+   * The account the ARN that named the contact spells, when an ARN named it (`contactArnArgument`,
+   * `instanceArgument`). Not part of the contact's key: the gateway sends Connect ids, never ARNs, so
+   * Connect answers from the gateway's own account whatever account the ARN spelled; the loader
+   * (`Loaders.readContact`) answers NOT_FOUND unless Connect's answer is of this account. Absent on
+   * contacts named by ids, by relations and by events.
+   */
+  readonly accountId?: string | undefined;
 }
 
 /** A map member as GraphQL serves it: `{ key, value }` entries in the order upstream sent them. */
@@ -193,6 +201,33 @@ export function regionsOf(defaultRegion: string, callable: Iterable<string> = CO
   return { defaultRegion, callable: new Set([...callable, defaultRegion]) };
 }
 
+/**
+ * The partition of a region's ARNs: `aws-cn` for China (`cn-*`), `aws-us-gov` for GovCloud
+ * (`us-gov-*`), the ISO partitions for theirs, `aws` for every other region (all of
+ * `CONNECT_SERVICE_REGIONS` but `us-gov-west-1`).
+ */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-isof-")) return "aws-iso-f";
+  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  return "aws";
+}
+
+/** Why an ARN of `partition` cannot name something in `region`, or `null` when it can. */
+export function partitionProblem(partition: string, region: string): string | null {
+  const expected = partitionOf(region);
+  if (partition === expected) return null;
+  return `names the partition "${partition}", but ARNs of the region "${region}" are in the partition "${expected}"`;
+}
+
+/** Why an ARN of `partition` and `region` may not be used, or `null` when it may (see `regionProblem`, `partitionProblem`). */
+export function arnProblem(partition: string, region: string, regions: Regions): string | null {
+  return regionProblem(region, regions) ?? partitionProblem(partition, region);
+}
+
 /** Why the gateway may not call `region`, or `null` when it may. */
 export function regionProblem(region: string, regions: Regions): string | null {
   if (regions.callable.has(region)) return null;
@@ -229,23 +264,28 @@ export function parseContactArn(arn: string): ParsedContactArn | null {
 }
 
 /**
- * The contact a contact-ARN argument names. A malformed ARN, or one in a region the gateway may not
- * call, is BAD_USER_INPUT naming the argument, before any call.
+ * The contact a contact-ARN argument names, with the ARN's account (`ContactRef.accountId`). A
+ * malformed ARN, one in a region the gateway may not call, or one whose partition is not its
+ * region's, is BAD_USER_INPUT naming the argument, before any call.
  */
 export function contactArnArgument(argument: string, value: string, regions: Regions): ContactRef {
   const parsed = parseContactArn(value);
   if (!parsed) throw badUserInput(argument, "must be a contact ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}");
-  const problem = regionProblem(parsed.region, regions);
+  const problem = arnProblem(parsed.partition, parsed.region, regions);
   if (problem) throw badUserInput(argument, problem);
-  return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId };
+  return { region: parsed.region, instanceId: parsed.instanceId, contactId: parsed.contactId, accountId: parsed.accountId };
 }
 
 const INSTANCE_ARN = /^arn:(aws[a-z-]*):connect:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):instance\/([^/]+)$/;
 
-/** Where an instance lives: the region of its endpoint and quota, and its id. */
+/**
+ * Where an instance lives: the region of its endpoint and quota, and its id; with the account of the
+ * ARN that named it, when an ARN did (see `ContactRef.accountId`).
+ */
 export interface InstanceRef {
   readonly region: string;
   readonly instanceId: string;
+  readonly accountId?: string | undefined;
 }
 
 type ParsedInstanceArn = InstanceRef & { readonly partition: string; readonly accountId: string };
@@ -267,21 +307,33 @@ export function parseInstanceArn(arn: string): ParsedInstanceArn | null {
 
 /**
  * The instance an `instanceId` argument names: an instance id (in `regions.defaultRegion`) or an
- * instance ARN (in its own region, which must be one the gateway may call). Anything else is
- * BAD_USER_INPUT naming the argument, before any call.
+ * instance ARN (in its own region, which must be one the gateway may call and whose partition the
+ * ARN must spell; with the ARN's account, `InstanceRef.accountId`). Anything else is BAD_USER_INPUT
+ * naming the argument, before any call.
  */
 export function instanceArgument(argument: string, value: string, regions: Regions): InstanceRef {
   if (value.startsWith("arn:")) {
     const ref = parseInstanceArn(value);
     if (!ref) throw badUserInput(argument, "must be an instance id or an instance ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}");
-    const problem = regionProblem(ref.region, regions);
+    const problem = arnProblem(ref.partition, ref.region, regions);
     if (problem) throw badUserInput(argument, problem);
-    return { region: ref.region, instanceId: ref.instanceId };
+    return { region: ref.region, instanceId: ref.instanceId, accountId: ref.accountId };
   }
   const problem = idProblem(value, INSTANCE_ID_MAX);
   if (problem) throw badUserInput(argument, problem);
   return { region: regions.defaultRegion, instanceId: value };
 }
+
+/**
+ * The account of a Connect ARN (`arn:{partition}:connect:{region}:{account}:…`), as Connect's answers
+ * carry them (`Contact.Arn`, `Queue.QueueArn`, `User.Arn`, a search summary's `Arn`); `undefined` for
+ * anything else.
+ */
+export function arnAccount(arn: unknown): string | undefined {
+  if (typeof arn !== "string") return undefined;
+  return ANSWER_ARN.exec(arn)?.[1];
+}
+const ANSWER_ARN = /^arn:[a-z-]+:connect:[a-z0-9-]+:(\d{12}):/;
 
 /** How errors name a contact: ids only, which are not personal data. */
 export function describeRef(ref: ContactRef): string {

@@ -127,3 +127,14 @@ export function badUserInput(argument: string, problem: string): GraphQLError {
     extensions: { code: ErrorCode.BAD_USER_INPUT, argument },
   });
 }
+
+/**
+ * NOT_FOUND the gateway answers itself, with no upstream error to report (so no `extensions.upstream`):
+ * `resource` (for people) is not in the account an ARN named, as Connect would answer for a resource
+ * of another account.
+ */
+export function notInAccount(resource: string, accountId: string): GraphQLError {
+  return new GraphQLError(`${resource} was not found in account ${accountId}.`, {
+    extensions: { code: ErrorCode.NOT_FOUND },
+  });
+}

@@ -9,9 +9,14 @@ export interface ResourceRef {
   readonly region: string;
   readonly instanceId: string;
   readonly id: string;
+  /**
+   * The account of the ARN that named the resource (a federation key), when one did; not part of its
+   * key (see `ContactRef.accountId`): `Loaders.readResource` holds the answer to it.
+   */
+  readonly accountId?: string | undefined;
 }
 
-/** The string loaders and caches key a queue or user by (the API is part of the loader). */
+/** The string loaders and caches key a queue or user by (the API is part of the loader); never the account. */
 export function resourceKey(ref: ResourceRef): string {
   return `${ref.region}/${ref.instanceId}/${ref.id}`;
 }

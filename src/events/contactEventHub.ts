@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { ContactEvent } from "../domain/contactEvent.js";
-import type { ContactModel } from "../domain/contactRef.js";
+import { arnAccount, type ContactModel } from "../domain/contactRef.js";
 import { ErrorCode } from "../domain/errors.js";
 import { SubscriberQueue } from "./subscriberQueue.js";
 
@@ -17,6 +17,11 @@ export interface ContactEventDelivery {
  */
 export interface ContactEventFilter {
   readonly instanceId: string;
+  /**
+   * The account of the instance ARN subscribed to, if one was: only events of that account match (the
+   * account of the event's instance ARN, else of the contact read after it; neither known: no match).
+   */
+  readonly accountId?: string | undefined;
   readonly contactIds?: ReadonlySet<string> | undefined;
   readonly channels?: ReadonlySet<string> | undefined;
   readonly queueIds?: ReadonlySet<string> | undefined;
@@ -85,6 +90,7 @@ export class ContactEventHub {
 // it names them, else from the contact as read (a DISCONNECTED event may not repeat them).
 function matches(filter: ContactEventFilter, { event, contact }: ContactEventDelivery): boolean {
   if (event.ref.instanceId !== filter.instanceId) return false;
+  if (filter.accountId !== undefined && filter.accountId !== (event.accountId ?? arnAccount(contact?.arn))) return false;
   if (filter.eventTypes && !filter.eventTypes.has(event.eventType)) return false;
   if (filter.contactIds && !filter.contactIds.has(event.ref.contactId)) return false;
   if (filter.channels && !filter.channels.has(event.channel ?? contact?.channel ?? "")) return false;

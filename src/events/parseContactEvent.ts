@@ -63,6 +63,7 @@ export function parseContactEvent(body: string, regions: ReadonlySet<string> = D
       eventType: d.eventType,
       timestamp: new Date(envelope.data.time),
       ref: { region: instance.region, instanceId: instance.instanceId, contactId: d.contactId },
+      accountId: instance.accountId,
       initialContactId: d.initialContactId,
       previousContactId: d.previousContactId,
       channel: d.channel,

@@ -12,11 +12,12 @@ export const MAX_FILTER_ENTRIES = 100;
  * Subscribes to `Subscription.contactEvents`: checks the arguments (a bad one is BAD_USER_INPUT and
  * opens nothing) and registers the subscription with this replica's hub. The instance has already
  * been authorized on the schema (`applyInstanceAuthorization`). Instance ids are unique across
- * regions, so an instance ARN filters by its id.
+ * regions, so an instance ARN filters by its id, and by its account: a subscription to an instance
+ * ARN of another account than the events' receives none of them.
  */
 export function subscribeContactEvents(args: SubscriptionContactEventsArgs, ctx: GatewayContext): AsyncIterable<ContactEventDelivery> {
-  const { instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
-  const filter: ContactEventFilter = { instanceId, ...filterOf(args.filter) };
+  const { instanceId, accountId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
+  const filter: ContactEventFilter = { instanceId, accountId, ...filterOf(args.filter) };
   const live = ctx.live;
   if (!live?.hub) {
     throw new GraphQLError("Live contact events are not configured on this gateway: set CONTACT_EVENTS_QUEUE_URL (the SQS queue your EventBridge rule feeds).", {

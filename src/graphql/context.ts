@@ -4,6 +4,7 @@ import type { ContactEventHub } from "../events/contactEventHub.js";
 import type { CachedContact, FetchContact, RelatedFetch } from "../upstream/fetchContact.js";
 import { createOperationScope, type OperationScope } from "../upstream/operationScope.js";
 import { quotaShareOf } from "../upstream/quotaShare.js";
+import type { InstanceAccounts } from "./instanceAccounts.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { Redaction } from "./redaction.js";
 import { recordReads, type ResponseEntities } from "./responseEntities.js";
@@ -70,6 +71,11 @@ export interface ContextSources {
   readonly maxUpstreamReads: number;
   /** Observes each contact batch (metrics). */
   readonly onBatch?: ((size: number) => void) | undefined;
+  /**
+   * The account of each instance, as Connect's answers told it, which ARN-named reads are held to:
+   * one for the gateway, so what one request learned spares the next a read. Unset: each request's own.
+   */
+  readonly accounts?: InstanceAccounts | undefined;
 }
 
 /** What differs per request. */
@@ -108,6 +114,7 @@ export function createContext(sources: ContextSources, request: RequestFacts, pr
     fetchOptions: { noCache: request.noCache, operation: operationScope },
     concurrency: sources.concurrency,
     onBatch: sources.onBatch,
+    accounts: sources.accounts,
     beforeRead: upstreamGuard(request.auth, sources.maxUpstreamReads),
   });
   if (primed) loaders.contact.prime(primed.ref, primed.contact);

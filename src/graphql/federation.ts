@@ -1,7 +1,7 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { addResolversToSchema } from "@graphql-tools/schema";
 import { Kind, parse, type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema } from "graphql";
-import { CONTACT_ID_MAX, contactArnArgument, idProblem, INSTANCE_ID_MAX, instanceArgument, regionProblem, type ContactRef, type Regions } from "../domain/contactRef.js";
+import { arnProblem, CONTACT_ID_MAX, contactArnArgument, idProblem, INSTANCE_ID_MAX, instanceArgument, type ContactRef, type Regions } from "../domain/contactRef.js";
 import { badUserInput } from "../domain/errors.js";
 import type { ResourceRef } from "../domain/resourceRef.js";
 import type { ResolversParentTypes } from "../generated/graphql.js";
@@ -37,10 +37,11 @@ export type Representation = { readonly __typename: string } & Readonly<Record<s
 
 /**
  * Where a Contact representation points, from its key fields alone (a router may send more fields;
- * nothing else of a representation is ever read): `arn` when present, else `instanceId` and `id`.
- * Throws BAD_USER_INPUT naming the field (under `argument`, the representation's own name,
- * `representations[i]`) for a malformed one or one in a region the gateway may not call, before
- * any call.
+ * nothing else of a representation is ever read): `arn` when present, else `instanceId` and `id`;
+ * with the account of the ARN (a contact ARN, or `instanceId` as an instance ARN), which the contact
+ * loader holds the answer to. Throws BAD_USER_INPUT naming the field (under `argument`, the
+ * representation's own name, `representations[i]`) for a malformed one, one in a region the gateway
+ * may not call or one whose partition is not its region's, before any call.
  */
 export function contactRepresentationRef(representation: Representation, regions: Regions, argument: string): ContactRef {
   const { arn, instanceId, id } = representation;
@@ -56,19 +57,20 @@ export function contactRepresentationRef(representation: Representation, regions
 }
 
 /**
- * Where a Queue (`queueArn`) or User (`arn`) representation points, from its key field alone.
- * Throws BAD_USER_INPUT naming the field for a malformed one or one in a region the gateway may not
- * call, before any call.
+ * Where a Queue (`queueArn`) or User (`arn`) representation points, from its key field alone, with
+ * the ARN's account (which the loader holds the answer to). Throws BAD_USER_INPUT naming the field
+ * for a malformed one, one in a region the gateway may not call or one whose partition is not its
+ * region's, before any call.
  */
 export function resourceRepresentationRef(representation: Representation, type: "Queue" | "User", argument: string, regions: Regions): ResourceRef {
   const field = ENTITY_KEYS[type][0];
   const kind = type === "Queue" ? "queue" : "agent";
   const value = representation[field];
-  const ref = typeof value === "string" ? parseResourceArn(value, kind) : null;
-  if (!ref) throw badUserInput(`${argument}.${field}`, `must be a ${type === "Queue" ? "queue" : "user"} ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/${kind}/{id}`);
-  const problem = regionProblem(ref.region, regions);
+  const parsed = typeof value === "string" ? parseResourceArn(value, kind) : null;
+  if (!parsed) throw badUserInput(`${argument}.${field}`, `must be a ${type === "Queue" ? "queue" : "user"} ARN: arn:aws:connect:{region}:{account}:instance/{instanceId}/${kind}/{id}`);
+  const problem = arnProblem(parsed.partition, parsed.region, regions);
   if (problem) throw badUserInput(`${argument}.${field}`, problem);
-  return ref;
+  return { region: parsed.region, instanceId: parsed.instanceId, id: parsed.id, accountId: parsed.accountId };
 }
 
 /**
@@ -140,6 +142,8 @@ type EntityResolvers = {
  * Each entity is read through the request's loaders, like every other read: representations of one
  * `_entities` call are loaded in one tick, so they batch and de-duplicate with each other and with
  * the rest of the operation, and each read passes the loaders' instance check and upstream budget.
+ * An entity keyed by an ARN is held to the ARN's account (`readContact`, `readResource`): never an
+ * entity whose `arn` is not the key it was asked by.
  * `applyEntityAuthorization` has already refused, at its own index (`representations[i]`), every
  * representation `representationPlace` refuses, so these see only well-formed keys; they read them
  * with the same functions. `@apollo/subgraph` gives them no index, hence `REPRESENTATION` as the
@@ -147,13 +151,13 @@ type EntityResolvers = {
  */
 const entityResolvers: EntityResolvers = {
   Contact: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.contact.load(contactRepresentationRef(representation, ctx.regions, REPRESENTATION))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.readContact(contactRepresentationRef(representation, ctx.regions, REPRESENTATION))),
   },
   Queue: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.queue.load(resourceRepresentationRef(representation, "Queue", REPRESENTATION, ctx.regions))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.readResource("queue", resourceRepresentationRef(representation, "Queue", REPRESENTATION, ctx.regions))),
   },
   User: {
-    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.user.load(resourceRepresentationRef(representation, "User", REPRESENTATION, ctx.regions))),
+    __resolveReference: async (representation, ctx) => detached(await ctx.loaders.readResource("user", resourceRepresentationRef(representation, "User", REPRESENTATION, ctx.regions))),
   },
 };
 
@@ -182,11 +186,11 @@ function detached<T extends object>(model: T): T {
 const RESOURCE_ARN = /^arn:(aws[a-z-]*):connect:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):instance\/([^/]+)\/(queue|agent)\/([^/]+)$/;
 
 /** `arn:{partition}:connect:{region}:{account}:instance/{instanceId}/{queue|agent}/{id}`, or `null`. */
-function parseResourceArn(arn: string, kind: "queue" | "agent"): ResourceRef | null {
+function parseResourceArn(arn: string, kind: "queue" | "agent"): (ResourceRef & { readonly partition: string; readonly accountId: string }) | null {
   if (arn.length > 2048) return null;
   const match = RESOURCE_ARN.exec(arn);
   if (!match || match[5] !== kind) return null;
-  const [, , region, , instanceId, , id] = match as unknown as string[];
+  const [, partition, region, accountId, instanceId, , id] = match as unknown as string[];
   if (idProblem(instanceId!, INSTANCE_ID_MAX) || idProblem(id!, CONTACT_ID_MAX)) return null;
-  return { region: region!, instanceId: instanceId!, id: id! };
+  return { partition: partition!, region: region!, accountId: accountId!, instanceId: instanceId!, id: id! };
 }

@@ -7,6 +7,7 @@ import type { RelatedApi } from "../domain/apiQuotas.js";
 import { ErrorCode, toUpstreamGraphQLError } from "../domain/errors.js";
 import { resourceKey, type ResourceModel, type ResourceRef } from "../domain/resourceRef.js";
 import type { CachedContact, FetchContact, FetchOptions, RelatedFetch, SearchPageRequest } from "../upstream/fetchContact.js";
+import { InstanceAccounts } from "./instanceAccounts.js";
 import { referenceTypeGroups } from "./referenceTypes.js";
 
 export interface LoaderOptions {
@@ -27,6 +28,8 @@ export interface LoaderOptions {
   related?: RelatedFetch | undefined;
   /** Contacts held fresh in process, served by `readContact` without a batch; unset: every read is batched. */
   cachedContact?: CachedContact | undefined;
+  /** The accounts of instances, as answers told them (the gateway's, shared by its requests); unset: these loaders' own. */
+  accounts?: InstanceAccounts | undefined;
 }
 
 /** The Connect APIs the loaders read through. */
@@ -65,12 +68,28 @@ export interface Loaders {
    * read is `contact.load(ref)`, resolving to that object); otherwise it is `contact.load(ref)`. A
    * value lets graphql execute the contact's fields without waiting for a batch or a tick, which is
    * most of a cached query's cost.
+   *
+   * A ref named by an ARN carries its account (`ContactRef.accountId`): the contact is read by its
+   * key alone, as any other (one read per contact per request, the caches keyed as ever), and then
+   * answered only if its own `arn` is of that account; otherwise NOT_FOUND, as Connect answers for a
+   * contact of another account. Once an answer has told the instance's account (`accounts`), an ARN
+   * of another account is NOT_FOUND at once, with no read announced or made. Either way a refusal is
+   * a rejected promise, never a throw, so it fails only its own field or list item.
    */
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel>;
   /** DescribeQueue, one call per distinct (region, instance, queue) per request. */
   readonly queue: DataLoader<ResourceRef, ResourceModel, string>;
   /** DescribeUser, one call per distinct (region, instance, user) per request. */
   readonly user: DataLoader<ResourceRef, ResourceModel, string>;
+  /**
+   * `queue.load` or `user.load`, held to the account of the ARN that named the resource
+   * (`ResourceRef.accountId`) as `readContact` holds contacts: NOT_FOUND unless the answer's own ARN
+   * (`queueArn`, `arn`) is of that account, and at once when an answer already told the instance's
+   * account and it is another.
+   */
+  readResource(kind: "queue" | "user", ref: ResourceRef): Promise<ResourceModel>;
+  /** The accounts of the instances answers came from, which ARN-named reads are held to. */
+  readonly accounts: InstanceAccounts;
   /** GetContactAttributes, one call per chain (keyed by its initial contact) per request. */
   readonly contactAttributes: DataLoader<ContactRef, Record<string, string>, string>;
   /** ListContactReferences, every page, once per (contact, reference types) per request. */
@@ -91,6 +110,7 @@ export function createLoaders(fetchContact: FetchContact, options: LoaderOptions
  */
 class RequestLoaders implements Loaders {
   readonly contact: DataLoader<ContactRef, ContactModel, string>;
+  readonly accounts: InstanceAccounts;
   readonly #fetchOptions: FetchOptions | undefined;
   readonly #related: RelatedFetch;
   readonly #beforeRead: (read: UpstreamRead) => void;
@@ -114,6 +134,7 @@ class RequestLoaders implements Loaders {
     const beforeRead = (this.#beforeRead = options.beforeRead ?? (() => {}));
     this.#related = options.related ?? unconfigured;
     this.#cachedContact = options.cachedContact;
+    const accounts = (this.accounts = options.accounts ?? new InstanceAccounts());
     const onBatch = options.onBatch;
     const announced = this.#announced;
     this.contact = new DataLoader<ContactRef, ContactModel, string>(
@@ -128,7 +149,12 @@ class RequestLoaders implements Loaders {
                 // `readContact` announced it already, when a resolver asked for it.
                 if (!announced.delete(contactKey(ref))) beforeRead(contactRead(ref));
               },
-              async () => modelOf(await fetchContact(ref, fetchOptions), ref),
+              async () => {
+                const model = modelOf(await fetchContact(ref, fetchOptions), ref);
+                // Every answer tells its instance's account, which ARN-named reads are then held to.
+                accounts.check(ref, model.arn, noName);
+                return model;
+              },
               () => describeRef(ref),
             ),
           ),
@@ -139,6 +165,43 @@ class RequestLoaders implements Loaders {
   }
 
   readContact(ref: ContactRef): ContactModel | Promise<ContactModel> {
+    const { accountId } = ref;
+    if (accountId === undefined) return this.#readContact(ref);
+    // Read by its key alone, then held to the account: the ref without it is what is loaded and kept.
+    const place: ContactRef = { region: ref.region, instanceId: ref.instanceId, contactId: ref.contactId };
+    const named = { region: ref.region, instanceId: ref.instanceId, accountId };
+    const describe = () => describeRef(place);
+    const refused = this.accounts.refuse(named, describe);
+    if (refused) return Promise.reject(refused);
+    const read = this.#readContact(place);
+    const inAccount = (model: ContactModel) => {
+      const wrong = this.accounts.check(named, model.arn, describe);
+      if (wrong) throw wrong;
+      return model;
+    };
+    if (read instanceof Promise) return read.then(inAccount);
+    const wrong = this.accounts.check(named, read.arn, describe);
+    return wrong ? Promise.reject(wrong) : read;
+  }
+
+  readResource(kind: "queue" | "user", ref: ResourceRef): Promise<ResourceModel> {
+    const loader = kind === "queue" ? this.queue : this.user;
+    const { accountId } = ref;
+    if (accountId === undefined) return loader.load(ref);
+    const place: ResourceRef = { region: ref.region, instanceId: ref.instanceId, id: ref.id };
+    const named = { region: ref.region, instanceId: ref.instanceId, accountId };
+    const describe = () => describeResource(kind === "queue" ? "Queue" : "User")(place);
+    const refused = this.accounts.refuse(named, describe);
+    if (refused) return Promise.reject(refused);
+    return loader.load(place).then((model) => {
+      const wrong = this.accounts.check(named, kind === "queue" ? model.queueArn : model.arn, describe);
+      if (wrong) throw wrong;
+      return model;
+    });
+  }
+
+  // Private: `readContact` of a ref without an account.
+  #readContact(ref: ContactRef): ContactModel | Promise<ContactModel> {
     const key = contactKey(ref);
     if (this.#read.has(key) || this.#loaded.has(key)) return this.contact.load(ref);
     // Charged once and refused with the same coded error as in a batch; a refused contact is
@@ -247,6 +310,9 @@ class DescribedRead implements UpstreamRead {
     return this.#describe();
   }
 }
+
+// Private: what `InstanceAccounts.check` names when it only learns (a ref without an account is never refused).
+const noName = () => "";
 
 // Private: how errors and reads name a queue or a user.
 const describeResource = (kind: "Queue" | "User") => (ref: ResourceRef) => `${kind} ${ref.id} in instance ${ref.instanceId} (${ref.region})`;

@@ -57,14 +57,15 @@ export const resolvers: Resolvers = {
   },
 
   Query: {
+    // An instance ARN's account comes along (`accountId`): the loader holds the contact to it.
     contact: (_, args, ctx) => {
-      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
+      const { region, instanceId, accountId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
       const contactId = checkId("contactId", args.contactId, CONTACT_ID_MAX);
-      return ctx.loaders.readContact({ region, instanceId, contactId });
+      return ctx.loaders.readContact({ region, instanceId, contactId, accountId });
     },
 
     contacts: (_, args, ctx) => {
-      const { region, instanceId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
+      const { region, instanceId, accountId } = instanceArgument("instanceId", args.instanceId, ctx.regions);
       // Connect has no batch read: each id is one call, so the list length is bounded (MAX_CONTACT_IDS).
       if (args.contactIds.length > ctx.maxContactIds) {
         throw badUserInput("contactIds", `may name at most ${ctx.maxContactIds} contacts (got ${args.contactIds.length})`);
@@ -73,6 +74,7 @@ export const resolvers: Resolvers = {
         region,
         instanceId,
         contactId: checkId(`contactIds[${i}]`, contactId, CONTACT_ID_MAX),
+        accountId,
       }));
       // One promise per index, loaded in one tick so they batch: a contact that fails becomes `null`
       // at its index with an error at its path, and the other contacts are unaffected.

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContactSearchSummary, SearchContactsRequest, SearchCriteria, TagCondition } from "@aws-sdk/client-connect";
-import { CONTACT_ID_MAX, idProblem, instanceArgument, type InstanceRef } from "../domain/contactRef.js";
+import { CONTACT_ID_MAX, idProblem, instanceArgument, partitionProblem, type InstanceRef } from "../domain/contactRef.js";
 import type { GatewayContext } from "./context.js";
 import { badUserInput, forbidden } from "../domain/errors.js";
 import { canSeePii, SCOPE_PII, type Principal } from "../domain/principal.js";
@@ -32,6 +32,11 @@ const MAX_CALLS_PER_FIELD = 4;
  * that page to skip, bound to a fingerprint of the search (region, instance, time range, criteria,
  * sort), so a cursor of another search is refused. The cursor of the last contact of a page names
  * the next page directly; resuming from the middle of a page reads that page again.
+ *
+ * An instance ARN's account holds the search as it holds a contact read (`Loaders.readContact`):
+ * NOT_FOUND, with no call, once an answer has told the instance is in another account; otherwise
+ * NOT_FOUND when a page's contacts (their `Arn`) are of another account. A page with no contacts
+ * tells no account and is answered as it is: empty.
  */
 export async function searchContacts(args: QuerySearchContactsArgs, ctx: GatewayContext): Promise<ContactConnectionModel> {
   const instance = instanceArgument("instanceId", args.instanceId, ctx.regions);
@@ -43,6 +48,9 @@ export async function searchContacts(args: QuerySearchContactsArgs, ctx: Gateway
   const base = searchRequest(instance, args);
   const binding = fingerprint(instance.region, base);
   let { token, skip } = args.after != null ? decodeCursor(args.after, binding) : { token: undefined as string | undefined, skip: 0 };
+  const describeSearch = () => `The contact search in instance ${instance.instanceId} (${instance.region})`;
+  const refused = ctx.loaders.accounts.refuse(instance, describeSearch);
+  if (refused) throw refused;
 
   const edges: ContactEdgeModel[] = [];
   let totalCount: number | null = null;
@@ -54,6 +62,10 @@ export async function searchContacts(args: QuerySearchContactsArgs, ctx: Gateway
       input: { ...base, MaxResults: Math.min(SEARCH_PAGE_MAX, skip + want), ...(token !== undefined && { NextToken: token }) },
     });
     const contacts = page.Contacts ?? [];
+    for (const summary of contacts) {
+      const wrong = ctx.loaders.accounts.check(instance, summary.Arn, describeSearch);
+      if (wrong) throw wrong;
+    }
     totalCount = page.TotalCount ?? totalCount;
     const taken = contacts.slice(skip, skip + want);
     taken.forEach((summary, i) => {
@@ -212,13 +224,21 @@ function enumValue(argument: string, value: string): string {
   return value;
 }
 
-/** A queue, user or hierarchy group id, or its ARN (which must name the searched instance). */
+/**
+ * A queue, user or hierarchy group id, or its ARN, which must name the searched instance (and, when
+ * the search named it by ARN, that ARN's account), in its region's partition.
+ */
 function resourceId(argument: string, value: string, kind: string, instance: InstanceRef): string {
   if (value.startsWith("arn:")) {
-    const match = /^arn:aws[a-z-]*:connect:([a-z0-9-]+):\d{12}:instance\/([^/]+)\/([a-z-]+)\/([^/]+)$/.exec(value);
-    if (!match || match[3] !== kind) throw badUserInput(argument, `must be an id or a ${kind} ARN`);
-    if (match[1] !== instance.region || match[2] !== instance.instanceId) throw badUserInput(argument, "names a resource of another instance or region than the search");
-    value = match[4]!;
+    const match = /^arn:(aws[a-z-]*):connect:([a-z0-9-]+):(\d{12}):instance\/([^/]+)\/([a-z-]+)\/([^/]+)$/.exec(value);
+    if (!match || match[5] !== kind) throw badUserInput(argument, `must be an id or a ${kind} ARN`);
+    const [, partition, region, account, instanceId, , id] = match as unknown as string[];
+    if (region !== instance.region || instanceId !== instance.instanceId || (instance.accountId !== undefined && account !== instance.accountId)) {
+      throw badUserInput(argument, "names a resource of another instance, account or region than the search");
+    }
+    const problem = partitionProblem(partition!, region);
+    if (problem) throw badUserInput(argument, problem);
+    value = id!;
   }
   const problem = idProblem(value, CONTACT_ID_MAX);
   if (problem) throw badUserInput(argument, problem);

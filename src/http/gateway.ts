@@ -12,6 +12,7 @@ import { regionsOf } from "../domain/contactRef.js";
 import { FULL_ACCESS } from "../domain/principal.js";
 import { createLiveContactEvents, type LiveContactEvents } from "../events/liveContactEvents.js";
 import { createContext, type ContextSources, type GatewayContext } from "../graphql/context.js";
+import { InstanceAccounts } from "../graphql/instanceAccounts.js";
 import { maskUnexpectedErrors } from "../graphql/formatError.js";
 import { isPatchedApolloResponse, jitExecutor, type JitExecutor } from "../graphql/jitExecutor.js";
 import { operationLog } from "../graphql/operationLog.js";
@@ -243,6 +244,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxContactHops: config.MAX_CONTACT_HOPS,
     maxUpstreamReads: config.MAX_UPSTREAM_READS,
     onBatch: metrics.observeBatch,
+    accounts: new InstanceAccounts(),
   };
 
   const context = async (request: FastifyRequest) => {

@@ -7,13 +7,14 @@ import {
   instanceArgument,
   parseContactArn,
   parseInstanceArn,
+  partitionOf,
   regionsOf,
 } from "../../src/domain/contactRef.js";
 
 const ACCOUNT = "123456789012";
 const INSTANCE = "9f2c4e1a-7b3d-4c8e-a5f6-0d1e2f3a4b5c";
-const instanceArn = (region: string) => `arn:aws:connect:${region}:${ACCOUNT}:instance/${INSTANCE}`;
-const contactArn = (region: string) => `${instanceArn(region)}/contact/c-1`;
+const instanceArn = (region: string, partition = partitionOf(region), account = ACCOUNT) => `arn:${partition}:connect:${region}:${account}:instance/${INSTANCE}`;
+const contactArn = (region: string, partition?: string, account?: string) => `${instanceArn(region, partition, account)}/contact/c-1`;
 /** The default: ids alone in us-east-1, ARNs in any region Connect is offered in. */
 const CONNECT = regionsOf("us-east-1");
 
@@ -34,8 +35,8 @@ describe("the regions a ref may name", () => {
     for (const region of CONNECT_SERVICE_REGIONS) {
       expect(parseContactArn(contactArn(region))).toMatchObject({ region, instanceId: INSTANCE, contactId: "c-1" });
       expect(parseInstanceArn(instanceArn(region))).toMatchObject({ region, instanceId: INSTANCE });
-      expect(instanceArgument("instanceId", instanceArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE });
-      expect(contactArnArgument("arn", contactArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE, contactId: "c-1" });
+      expect(instanceArgument("instanceId", instanceArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE, accountId: ACCOUNT });
+      expect(contactArnArgument("arn", contactArn(region), CONNECT)).toEqual({ region, instanceId: INSTANCE, contactId: "c-1", accountId: ACCOUNT });
     }
   });
 
@@ -52,6 +53,12 @@ describe("the regions a ref may name", () => {
     expect(refusal(() => contactArnArgument("arn", instanceArn("us-east-1"), CONNECT)).message).toContain("must be a contact ARN");
     // An id alone is in the gateway's own region (AWS_REGION), always callable.
     expect(instanceArgument("instanceId", INSTANCE, regionsOf("mx-central-1"))).toEqual({ region: "mx-central-1", instanceId: INSTANCE });
+  });
+
+  it("keeps the account of an ARN, and none for an id alone", () => {
+    expect(contactArnArgument("arn", contactArn("us-east-1", "aws", "999999999999"), CONNECT)).toEqual({ region: "us-east-1", instanceId: INSTANCE, contactId: "c-1", accountId: "999999999999" });
+    expect(instanceArgument("instanceId", instanceArn("eu-west-2", "aws", "999999999999"), CONNECT)).toEqual({ region: "eu-west-2", instanceId: INSTANCE, accountId: "999999999999" });
+    expect(instanceArgument("instanceId", INSTANCE, CONNECT)).toEqual({ region: "us-east-1", instanceId: INSTANCE });
   });
 
   it("takes the regions from CONNECT_REGIONS, always with AWS_REGION", () => {
@@ -75,5 +82,49 @@ describe("the regions a ref may name", () => {
       expect(() => loadConfig({ CONNECT_REGIONS: value }, false)).toThrow(ConfigError);
     }
     expect(() => loadConfig({ CONNECT_REGIONS: "*" }, false)).toThrow(/CONNECT_REGIONS.*region name/);
+  });
+});
+
+describe("the partition an ARN may spell", () => {
+  it("is its region's: aws-cn for cn-*, aws-us-gov for us-gov-*, aws for the others", () => {
+    expect(partitionOf("us-east-1")).toBe("aws");
+    expect(partitionOf("eu-west-2")).toBe("aws");
+    expect(partitionOf("cn-north-1")).toBe("aws-cn");
+    expect(partitionOf("cn-northwest-1")).toBe("aws-cn");
+    expect(partitionOf("us-gov-west-1")).toBe("aws-us-gov");
+    // Connect's regions: all in aws but GovCloud's.
+    expect(CONNECT_SERVICE_REGIONS.filter((r) => partitionOf(r) !== "aws")).toEqual(["us-gov-west-1"]);
+  });
+
+  it("accepts an ARN in its region's partition, GovCloud and China included", () => {
+    const china = regionsOf("us-east-1", ["cn-north-1"]);
+    expect(contactArnArgument("arn", contactArn("us-gov-west-1", "aws-us-gov"), CONNECT).region).toBe("us-gov-west-1");
+    expect(instanceArgument("instanceId", instanceArn("us-gov-west-1", "aws-us-gov"), CONNECT).region).toBe("us-gov-west-1");
+    expect(contactArnArgument("arn", contactArn("cn-north-1", "aws-cn"), china).region).toBe("cn-north-1");
+    expect(instanceArgument("instanceId", instanceArn("cn-north-1", "aws-cn"), china).region).toBe("cn-north-1");
+  });
+
+  it("refuses an ARN in another partition than its region's as it parses it: BAD_USER_INPUT naming the argument", () => {
+    const china = regionsOf("us-east-1", ["cn-north-1"]);
+    const cases: Array<[region: string, partition: string, regions: typeof CONNECT]> = [
+      ["us-east-1", "aws-cn", CONNECT],
+      ["us-east-1", "aws-us-gov", CONNECT],
+      ["us-east-1", "awsxyz", CONNECT],
+      ["eu-west-2", "aws-cn", CONNECT],
+      ["us-gov-west-1", "aws", CONNECT],
+      ["cn-north-1", "aws", china],
+    ];
+    for (const [region, partition, regions] of cases) {
+      expect(refusal(() => contactArnArgument("arn", contactArn(region, partition), regions))).toEqual({
+        extensions: { code: "BAD_USER_INPUT", argument: "arn" },
+        message: `Argument "arn" names the partition "${partition}", but ARNs of the region "${region}" are in the partition "${partitionOf(region)}".`,
+      });
+      expect(refusal(() => instanceArgument("representations[1].instanceId", instanceArn(region, partition), regions)).extensions).toEqual({
+        code: "BAD_USER_INPUT",
+        argument: "representations[1].instanceId",
+      });
+    }
+    // A region the gateway does not call is named as such first, whatever its partition.
+    expect(refusal(() => contactArnArgument("arn", contactArn("cn-north-1", "aws-cn"), CONNECT)).message).toContain('names the region "cn-north-1"');
   });
 });

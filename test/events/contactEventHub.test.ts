@@ -50,6 +50,21 @@ describe("ContactEventHub", () => {
     expect(await take(filtered, 1)).toEqual([wanted]);
   });
 
+  it("gives a subscriber of an instance ARN only events of its account: the event's instance ARN's, else the contact's", async () => {
+    const hub = new ContactEventHub({ bufferEvents: 10 });
+    const own = hub.subscribe({ instanceId: "i-1", accountId: "123456789012" });
+    const foreign = hub.subscribe({ instanceId: "i-1", accountId: "999999999999" });
+    const ownArn = "arn:aws:connect:us-east-1:123456789012:instance/i-1/contact/c-1";
+    const fromEvent = delivery({ accountId: "123456789012" });
+    // Relayed by a replica that did not send the account: the contact read after it tells it.
+    const fromContact = delivery({}, toContactModel({ Id: "c-1", Arn: ownArn }, REF));
+    // Neither tells it: no subscriber of an account gets it.
+    const unknown = delivery({}, null);
+    expect([fromEvent, fromContact, unknown].map((d) => hub.deliver(d))).toEqual([1, 1, 0]);
+    expect(await take(own, 2)).toEqual([fromEvent, fromContact]);
+    expect(foreign.size).toBe(0);
+  });
+
   it("cuts off a subscriber that falls behind by more than its buffer, bounding what it holds, and says why", async () => {
     const hub = new ContactEventHub({ bufferEvents: 3 });
     const overflows: Error[] = [];

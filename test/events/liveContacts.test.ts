@@ -105,6 +105,26 @@ describe("Subscription.contactEvents", () => {
     all.unsubscribe();
   });
 
+  it("gives a subscriber of an instance ARN only the events of its account: none of this account's to an ARN of another", async () => {
+    const own = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceArn });
+    const foreign = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceArn.replace(`:${DEMO.accountId}:`, ":999999999999:") });
+    const all = stack.subscribe(stack.ws(), EVENTS, { instanceId: DEMO.instanceId });
+    try {
+      await stack.subscribers(3);
+      const contactId = startContact();
+      const queued = stack.emulator.events.emit({ eventType: "QUEUED", contactId });
+      await waitUntil(() => all.results.length === 2 && own.results.length === 2, "the events");
+      await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more arrives
+      expect(eventIds(own)).toEqual(eventIds(all));
+      expect(eventIds(own)[1]).toBe(queued.id);
+      expect(foreign.results).toEqual([]);
+    } finally {
+      own.unsubscribe();
+      foreign.unsubscribe();
+      all.unsubscribe();
+    }
+  });
+
   it("shows a query right after DISCONNECTED the disconnect time of a contact cached while active", async () => {
     const contactId = startContact();
     stack.emulator.events.emit({ eventType: "QUEUED", contactId });

@@ -43,6 +43,7 @@ describe("parseContactEvent", () => {
         eventType: "CONNECTED_TO_AGENT",
         timestamp: new Date("2026-11-29T10:00:05Z"),
         ref: { region: "eu-west-2", instanceId: "11111111-2222-3333-4444-555555555555", contactId: "c-1" },
+        accountId: "123456789012",
         initialContactId: "c-0",
         previousContactId: "c-0",
         channel: "VOICE",

@@ -228,6 +228,61 @@ describe("_entities, asked as a router asks", () => {
     expect(stack.emulator.calls.total).toBe(1);
   });
 
+  it("refuses a representation whose ARN's partition is not its region's with BAD_USER_INPUT naming its key, before any call", async () => {
+    const c = contact(DEMO.fullContactId);
+    const data = stack.emulator.dataset.instances.get(I)!;
+    const inPartition = (arn: string, partition: string) => arn.replace(/^arn:aws:/, `arn:${partition}:`);
+    const { body } = await entities([
+      { __typename: "Contact", arn: inPartition(c.Arn!, "aws-cn") },
+      { __typename: "Contact", instanceId: inPartition(DEMO.instanceArn, "awsxyz"), id: c.Id },
+      { __typename: "Queue", queueArn: inPartition(data.queues.get(DEMO.queueId)!.QueueArn!, "aws-us-gov") },
+      { __typename: "User", arn: inPartition(data.users.get(DEMO.userId)!.Arn!, "aws-cn") },
+      { __typename: "Contact", arn: c.Arn },
+    ]);
+    expect(body.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([null, null, null, null, c.Id]);
+    expect(body.errors?.map((e) => [e.path?.[1], e.extensions?.code, e.extensions?.argument])).toEqual([
+      [0, "BAD_USER_INPUT", "representations[0].arn"],
+      [1, "BAD_USER_INPUT", "representations[1].instanceId"],
+      [2, "BAD_USER_INPUT", "representations[2].queueArn"],
+      [3, "BAD_USER_INPUT", "representations[3].arn"],
+    ]);
+    expect(body.errors?.[0]?.message).toContain('names the partition "aws-cn"');
+    expect(stack.emulator.calls.total).toBe(1);
+  });
+
+  it("answers NOT_FOUND for a representation whose ARN names another account, never an entity whose arn is not its key; one read shared with the own account's key, then none", async () => {
+    const c = contact(DEMO.fullContactId);
+    const data = stack.emulator.dataset.instances.get(I)!;
+    const queue = data.queues.get(DEMO.queueId)!;
+    const user = data.users.get(DEMO.userId)!;
+    const foreign = (arn: string) => arn.replace(`:${DEMO.accountId}:`, ":999999999999:");
+    const foreignKeys = [
+      { __typename: "Contact", arn: foreign(c.Arn!) },
+      { __typename: "Contact", instanceId: foreign(DEMO.instanceArn), id: c.Id },
+      { __typename: "Queue", queueArn: foreign(queue.QueueArn!) },
+      { __typename: "User", arn: foreign(user.Arn!) },
+    ];
+    const { body } = await entities([...foreignKeys, { __typename: "Contact", arn: c.Arn }, { __typename: "Queue", queueArn: queue.QueueArn }, { __typename: "User", arn: user.Arn }]);
+    expect(body.data._entities).toEqual([
+      null,
+      null,
+      null,
+      null,
+      { __typename: "Contact", id: c.Id, arn: c.Arn, instanceId: I, channel: c.Channel },
+      { __typename: "Queue", queueArn: queue.QueueArn, queueId: queue.QueueId, name: queue.Name },
+      { __typename: "User", arn: user.Arn, userId: user.Id, username: user.Username },
+    ]);
+    expect(body.errors?.map((e) => `${e.path?.[1]} ${e.extensions?.code}`).sort()).toEqual(["0 NOT_FOUND", "1 NOT_FOUND", "2 NOT_FOUND", "3 NOT_FOUND"]);
+    expect(stack.emulator.calls.byApi).toMatchObject({ DescribeContact: 1, DescribeQueue: 1, DescribeUser: 1 });
+
+    // The answers told the instance's account: the foreign keys are refused with no call.
+    stack.resetCalls();
+    const again = await entities(foreignKeys);
+    expect(again.body.data._entities).toEqual([null, null, null, null]);
+    expect(again.body.errors?.map((e) => e.extensions?.code)).toEqual(["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
+    expect(stack.emulator.calls.total).toBe(0);
+  });
+
   it("refuses entities whose selection nests lists of contacts past MAX_RESULT_CONTACTS, before any call", async () => {
     const nested = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Contact { transferChain { transferChain { id } } } } }`;
     const { status, body } = await stack.query(nested, { representations: [{ __typename: "Contact", instanceId: I, id: DEMO.longChainTailId }] }, await bearer());

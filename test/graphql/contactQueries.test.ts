@@ -171,6 +171,78 @@ describe("contactByArn", () => {
   });
 });
 
+describe("ARNs of another partition or account", () => {
+  const FOREIGN = "999999999999";
+  const contactArn = (id: string, account: string = DEMO.accountId, partition = "aws") => `arn:${partition}:connect:${DEMO.region}:${account}:instance/${I}/contact/${id}`;
+  const instanceArn = (account: string = DEMO.accountId, partition = "aws") => `arn:${partition}:connect:${DEMO.region}:${account}:instance/${I}`;
+  const ALL = `query ($arn: String!, $i: ID!, $c: ID!, $ids: [ID!]!) {
+    byArn: contactByArn(arn: $arn) { id arn }
+    one: contact(instanceId: $i, contactId: $c) { id arn }
+    many: contacts(instanceId: $i, contactIds: $ids) { id arn }
+  }`;
+
+  it("refuses an ARN whose partition is not its region's (aws-cn, aws-us-gov, awsxyz in us-east-1) as BAD_USER_INPUT naming the argument, with no upstream call", async () => {
+    for (const partition of ["aws-cn", "aws-us-gov", "awsxyz"]) {
+      const { body } = await stack.query(ALL, { arn: contactArn(DEMO.fullContactId, DEMO.accountId, partition), i: instanceArn(DEMO.accountId, partition), c: DEMO.fullContactId, ids: [DEMO.fullContactId] });
+      expect(body.data).toEqual({ byArn: null, one: null, many: null });
+      expect(body.errors!.map((e) => [e.path![0], e.extensions!.code, e.extensions!.argument])).toEqual([
+        ["byArn", "BAD_USER_INPUT", "arn"],
+        ["one", "BAD_USER_INPUT", "instanceId"],
+        ["many", "BAD_USER_INPUT", "instanceId"],
+      ]);
+      expect(body.errors![0]!.message).toContain(`names the partition "${partition}"`);
+    }
+    expect(stack.emulator.calls.total).toBe(0);
+  });
+
+  it("answers NOT_FOUND for a contact named by an ARN of another account, never this account's contact; the first read costs the one call a not-found costs, later ones none", async () => {
+    const fresh = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+    try {
+      const c = DEMO.fullContactId;
+      const foreign = { arn: contactArn(c, FOREIGN), i: instanceArn(FOREIGN), c, ids: [c, DEMO.longChainTailId] };
+      // The gateway learns its account from Connect's first answer: until then a read is made.
+      const first = await fresh.query(ALL, foreign);
+      expect(first.body.data).toEqual({ byArn: null, one: null, many: [null, null] });
+      // Errors come in the order the reads settle.
+      expect(first.body.errors!.map((e) => `${e.path!.join(".")} ${e.extensions!.code}`).sort()).toEqual(["byArn NOT_FOUND", "many.0 NOT_FOUND", "many.1 NOT_FOUND", "one NOT_FOUND"]);
+      expect(first.body.errors![0]!.message).toContain(`not found in account ${FOREIGN}`);
+      expect(fresh.emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${c}`]: 1, [`${I}/${DEMO.longChainTailId}`]: 1 });
+
+      // Known now: refused with no call at all.
+      fresh.resetCalls();
+      const again = await fresh.query(ALL, foreign);
+      expect(again.body.data).toEqual({ byArn: null, one: null, many: [null, null] });
+      expect(again.body.errors!.map((e) => e.extensions!.code)).toEqual(["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
+      expect(fresh.emulator.calls.total).toBe(0);
+
+      // The own account's ARNs still answer, one DescribeContact per contact, with the ARN asked for.
+      fresh.resetCalls();
+      const own = await fresh.query(ALL, { arn: contactArn(c), i: instanceArn(), c, ids: [c] });
+      expect(own.body.errors).toBeUndefined();
+      expect(own.body.data).toEqual({ byArn: { id: c, arn: contactArn(c) }, one: { id: c, arn: contactArn(c) }, many: [{ id: c, arn: contactArn(c) }] });
+      expect(fresh.emulator.calls.byKey.DescribeContact).toEqual({ [`${I}/${c}`]: 1 });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("reads a contact named by the ARNs of two accounts in one request once, and answers only the ARN of its own", async () => {
+    const fresh = await startStack({ env: { CACHE_TTL_SECONDS: "0" } });
+    try {
+      const c = DEMO.fullContactId;
+      const { body } = await fresh.query(`query ($own: String!, $foreign: String!) { own: contactByArn(arn: $own) { id arn } foreign: contactByArn(arn: $foreign) { id arn } }`, {
+        own: contactArn(c),
+        foreign: contactArn(c, FOREIGN),
+      });
+      expect(body.data).toEqual({ own: { id: c, arn: contactArn(c) }, foreign: null });
+      expect(body.errors!.map((e) => [e.path, e.extensions!.code])).toEqual([[["foreign"], "NOT_FOUND"]]);
+      expect(fresh.describeContactCalls()).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe("upstream errors", () => {
   it("maps ResourceNotFoundException to NOT_FOUND with a null field", async () => {
     const { body } = await stack.query(`query ($i: ID!, $c: ID!) { contact(instanceId: $i, contactId: $c) { id } }`, { i: I, c: DEMO.missingContactId });

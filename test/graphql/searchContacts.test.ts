@@ -193,6 +193,59 @@ describe("searchContacts", () => {
   });
 });
 
+describe("searchContacts in an instance ARN of another partition or account", () => {
+  const FOREIGN = "999999999999";
+  const instanceArn = (account: string = DEMO.accountId, partition = "aws") => `arn:${partition}:connect:${DEMO.region}:${account}:instance/${I}`;
+  const QUERY = `
+    query ($i: ID!, $start: DateTime!, $end: DateTime!, $criteria: ContactSearchCriteriaInput) {
+      searchContacts(instanceId: $i, timeRange: { startTime: $start, endTime: $end }, criteria: $criteria, first: 3) { totalCount nodes { id arn } }
+    }`;
+
+  it("refuses an instance ARN, or a queue ARN of its criteria, in another partition than its region's, and a queue ARN of another account than the search's, with BAD_USER_INPUT and no call", async () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ i: instanceArn(DEMO.accountId, "aws-cn") }, "instanceId", 'names the partition "aws-cn"'],
+      [{ i: instanceArn(DEMO.accountId, "awsxyz") }, "instanceId", 'names the partition "awsxyz"'],
+      [{ i: I, criteria: { queueIds: [`${instanceArn(DEMO.accountId, "aws-us-gov")}/queue/${DEMO.queueId}`] } }, "criteria.queueIds[0]", 'names the partition "aws-us-gov"'],
+      [{ i: instanceArn(), criteria: { queueIds: [`${instanceArn(FOREIGN)}/queue/${DEMO.queueId}`] } }, "criteria.queueIds[0]", "another instance, account or region"],
+    ];
+    for (const [variables, argument, message] of cases) {
+      const { body } = await stack.query(QUERY, { start: START, end: END, ...variables });
+      expect(body.data).toEqual({ searchContacts: null });
+      expect(body.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", argument });
+      expect(body.errors![0]!.message).toContain(message);
+    }
+    expect(stack.emulator.calls.total).toBe(0);
+  });
+
+  it("answers NOT_FOUND for a search in an instance ARN of another account, never this account's contacts; one call until the account is known, then none", async () => {
+    const fresh = await startStack({ env: { ...FAST, CACHE_TTL_SECONDS: "0" } });
+    try {
+      const variables = { i: instanceArn(FOREIGN), start: START, end: END };
+      const first = await fresh.query(QUERY, variables);
+      expect(first.body.data).toEqual({ searchContacts: null });
+      expect(first.body.errors!.map((e) => e.extensions!.code)).toEqual(["NOT_FOUND"]);
+      expect(first.body.errors![0]!.message).toContain(`not found in account ${FOREIGN}`);
+      expect(fresh.emulator.calls.byApi.SearchContacts).toBe(1);
+
+      fresh.resetCalls();
+      const again = await fresh.query(QUERY, variables);
+      expect(again.body.errors!.map((e) => e.extensions!.code)).toEqual(["NOT_FOUND"]);
+      expect(fresh.emulator.calls.total).toBe(0);
+
+      // The own account's instance ARN still searches, one call.
+      fresh.resetCalls();
+      const own = await fresh.query(QUERY, { ...variables, i: instanceArn() });
+      expect(own.body.errors).toBeUndefined();
+      expect(own.body.data.searchContacts.nodes).toHaveLength(3);
+      for (const node of own.body.data.searchContacts.nodes) expect(node.arn.startsWith(`${instanceArn()}/contact/`)).toBe(true);
+      expect(fresh.emulator.calls.byApi.SearchContacts).toBe(1);
+      expect(fresh.emulator.calls.total).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe("searchContacts by values @pii masks", () => {
   const SECRET = "search-pii-test-secret-0123456789abcdef-0123456789";
   const CRITERIA = `
