@@ -179,7 +179,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   if (trustedDocuments) registerTrustedDocuments(app, trustedDocuments, logger, metrics);
   responseCache?.register(app);
   const limits = createQueryLimits(config);
-  closeConnectionsAfterLastResponse(app);
+  const connections = closeConnectionsAfterLastResponse(app);
   const redis = source.redis;
   registerHealthRoutes(app, {
     checks: options.readinessChecks ?? {},
@@ -340,13 +340,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       // Events first: stop taking from the queue, finish what was taken, end every subscription.
       await events?.stop();
-      // Ended subscriptions complete their SSE streams: once written, their connections are idle
-      // and closing the server closes them. One whose reader stalled would keep its connection
-      // (and so the server) open: a stream still open after STREAM_DRAIN_MS has its connection
-      // cut. Only streams': an operation in flight has until SHUTDOWN_GRACE_MS (main.ts), after
-      // which the process exits 1, as documented, rather than 0 with the operation dropped.
+      // Ended subscriptions complete their SSE streams: those done within a second leave idle
+      // connections, which closing the server closes. After STREAM_DRAIN_MS, whatever still holds
+      // the server open but an operation in flight is cut: a stream whose reader stalled, a
+      // connection that went idle after closing began (a stream that finished late), and one whose
+      // request never finished arriving. An operation in flight has until SHUTDOWN_GRACE_MS
+      // (main.ts), after which the process exits 1, as documented, rather than 0 with it dropped.
       await streams.idle(1000);
-      const cut = setTimeout(() => streams.cut(), STREAM_DRAIN_MS);
+      const cut = setTimeout(() => {
+        streams.cut();
+        connections.cutWithoutResponse();
+      }, STREAM_DRAIN_MS);
       cut.unref();
       await app.close(); // runs Apollo's drain plugin: in-flight operations finish first
       clearTimeout(cut);
@@ -407,7 +411,7 @@ function staticGateway(schema: GraphQLSchema, executor: JitExecutor, logger: Log
   };
 }
 
-/** How long shutdown waits for open SSE streams to finish writing before cutting their connections, ms. */
+/** How long shutdown waits for open SSE streams to finish writing before cutting every connection but those of operations in flight, ms. */
 const STREAM_DRAIN_MS = 5000;
 
 /** A caller-supplied request id worth keeping: printable, no spaces, at most 128 characters. */

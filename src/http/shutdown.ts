@@ -21,7 +21,7 @@ export const SILENT_GRACE_MS = 200;
  * already on its way on such a connection (a load balancer's pre-opened one): it still gets its
  * answer, a 503 while closing, which a client may retry, rather than a reset, which it may not.
  */
-export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
+export function closeConnectionsAfterLastResponse(app: FastifyInstance): ClosingConnections {
   let closing = false;
   /** Every open connection, to find those that have sent nothing when closing starts. */
   const connections = new Set<Socket>();
@@ -45,4 +45,36 @@ export function closeConnectionsAfterLastResponse(app: FastifyInstance): void {
     if (closing) reply.header("connection", "close");
     done();
   });
+  return {
+    cutWithoutResponse() {
+      let cut = 0;
+      for (const socket of connections) {
+        if (respondingOn(socket)) continue;
+        socket.destroy();
+        cut++;
+      }
+      return cut;
+    },
+  };
+}
+
+/** The open connections, for the last step of closing (`closeConnectionsAfterLastResponse`). */
+export interface ClosingConnections {
+  /**
+   * Destroys every open connection on which no response is under way, and returns how many: one
+   * that went idle after the server stopped listening (Node closes idle connections once, when
+   * closing starts, and a kept-alive one that goes idle later stays open until its client lets it
+   * go), and one whose request never finished arriving (Node stops timing out incomplete requests
+   * when the server closes, so a client that sent half a request line held shutdown for good).
+   * Operations in flight keep their connections: they have until `SHUTDOWN_GRACE_MS` (main.ts).
+   */
+  cutWithoutResponse(): number;
+}
+
+// Private: whether a response is under way on `socket`. Node's HTTP server attaches each response
+// to its socket as `_httpMessage` from the request's arrival until the response has finished, then
+// detaches it (the same property http-terminator and Node's own `server.close` logic rely on).
+function respondingOn(socket: Socket): boolean {
+  const response = (socket as Socket & { _httpMessage?: { writableFinished?: boolean } | null })._httpMessage;
+  return response != null && response.writableFinished !== true;
 }

@@ -24,8 +24,9 @@ export interface Clock {
 
 /**
  * The process's clocks and timers. A delay past `MAX_TIMER_MS` (which Node would run after 1 ms) is
- * cut to it: a call may wait up to CONNECT_MAX_WAIT_MS, itself at most `MAX_TIMER_MS`, and its turn
- * in a share's line is given up a little later than that.
+ * cut to it: a call may wait up to CONNECT_MAX_WAIT_MS, itself at most `MAX_TIMER_MS`, and the timer
+ * that gives up its turn in a share's line a little after that wait fires at `MAX_TIMER_MS` at the
+ * latest, so with the wait at its largest a turn is given up up to that little early (24.8 days in).
  */
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -30,7 +30,7 @@ describe("shutdown of the HTTP server", () => {
       await stack.close();
       closed = true;
       // Without this the server waits for the silent connection: Node's headersTimeout (60 s), or
-      // the gateway's cut of whatever is still open after 5 s.
+      // the gateway's cut, 5 s after closing began, of every connection without a response under way.
       expect(Date.now() - started).toBeLessThan(2_000);
       expect((await unused.ended) - started).toBeLessThan(2_000);
       const { body } = await inFlight;
@@ -40,6 +40,30 @@ describe("shutdown of the HTTP server", () => {
       if (!closed) await stack.close();
     }
   });
+
+  it("cuts a connection whose request never finished arriving after the streams' 5 s drain, while an operation in flight past it still gets its answer", async () => {
+    const stack = await startStack({ emulator: { latencyMs: 6_000 }, env: { CONNECT_REQUEST_TIMEOUT_MS: "30000", CONNECT_MAX_ATTEMPTS: "1" } });
+    let closed = false;
+    try {
+      const halfSent = await connect(stack.url);
+      // Headers never finished: Node stops timing such a request out once the server closes.
+      halfSent.socket.write("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      const inFlight = stack.query(CONTACT, { i: DEMO.instanceId, c: DEMO.fullContactId });
+      await expect.poll(() => stack.describeContactCalls(), { timeout: 5_000, interval: 10 }).toBe(1);
+      const started = Date.now();
+      await stack.close();
+      closed = true;
+      const cutAfter = (await halfSent.ended) - started;
+      expect(cutAfter).toBeGreaterThanOrEqual(4_500);
+      expect(cutAfter).toBeLessThan(5_800);
+      const { status, body } = await inFlight;
+      expect(status).toBe(200);
+      expect(body.data.contact.id).toBe(DEMO.fullContactId);
+      expect(stack.describeContactCalls()).toBe(1);
+    } finally {
+      if (!closed) await stack.close();
+    }
+  }, 20_000);
 
   it("answers a request sent on a pre-opened connection as closing begins with 503, not a reset", async () => {
     const stack = await startStack();
