@@ -18,6 +18,18 @@ export interface SubscriptionOrigin {
   readonly started: bigint;
 }
 
+/**
+ * A refused subscription's operation name, twice: `sent` for its log line (the name the request
+ * sent, or its document's one operation's), `label` for the `operation` metric label (only the name
+ * of an operation its document holds, as on POST /graphql: a name the request merely sent, for an
+ * operation its document does not hold or with no document parsed, would let any caller fill the
+ * label's bounded set and push real operations into `other`; `null` counts as `anonymous`).
+ */
+export interface RefusedOperation {
+  readonly sent: string | null;
+  readonly label: string | null;
+}
+
 /** How a subscription that opened ended (`SubscriptionEnd` of `subscribePerEvent`). */
 export interface EndedSubscription {
   readonly operationName: string | null;
@@ -42,7 +54,8 @@ export interface EndedSubscription {
  *   token, a trusted-document, parse or validation error, an unreadable instance, bad arguments):
  *   no `results`, `outcome` `refused`, its distinct codes in `errorCodes` (`UNKNOWN` for an error
  *   without one), which are also counted as an operation with outcome `error`
- *   (`graphql_operations_total`, `graphql_errors_total{code}`), as a refused POST operation's are.
+ *   (`graphql_operations_total`, `graphql_errors_total{code}`), as a refused POST operation's are:
+ *   under the name of an operation its document holds, else `anonymous` (`RefusedOperation`).
  * - `refusedConnection`: a WebSocket connection refused before it asked for anything (no or a bad
  *   token, too many connections) writes the refused line with `operationName` and `operationType`
  *   `null` and is not counted: its socket was closed and no GraphQL error was sent, as with an HTTP
@@ -79,13 +92,14 @@ export class SubscriptionLog {
   /**
    * A subscription asked for and refused with `errors`, counted as an operation with outcome `error`.
    * `operationType` is the parsed operation's (a query or mutation sent to a subscription endpoint is
-   * refused as one). Returns `errors`, for the transport to send.
+   * refused as one). Logged under `operation.sent`, counted under `operation.label`. Returns
+   * `errors`, for the transport to send.
    */
-  refused<T extends readonly GraphQLError[]>(origin: SubscriptionOrigin, operationName: string | null, errors: T, operationType: OperationTypeNode = OperationTypeNode.SUBSCRIPTION): T {
+  refused<T extends readonly GraphQLError[]>(origin: SubscriptionOrigin, operation: RefusedOperation, errors: T, operationType: OperationTypeNode = OperationTypeNode.SUBSCRIPTION): T {
     const errorCodes = errorCodesOf(errors);
     const durationMs = millisecondsSince(origin.started);
-    this.metrics.observeOperation(this.trustedDocuments ? null : operationName, "error", durationMs / 1000, errorCodes);
-    this.writeRefusal(origin, operationName, operationType, durationMs, errorCodes);
+    this.metrics.observeOperation(this.trustedDocuments ? null : operation.label, "error", durationMs / 1000, errorCodes);
+    this.writeRefusal(origin, operation.sent, operationType, durationMs, errorCodes);
     return errors;
   }
 

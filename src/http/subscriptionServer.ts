@@ -22,7 +22,7 @@ import { maskResultErrors } from "../graphql/formatError.js";
 import { SharedExecutions } from "../graphql/sharedExecutions.js";
 import { subscribePerEvent } from "../graphql/subscribePerEvent.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
-import { SubscriptionLog, type SubscriptionOrigin } from "./subscriptionLog.js";
+import { SubscriptionLog, type RefusedOperation, type SubscriptionOrigin } from "./subscriptionLog.js";
 import { TrustedDocumentError, type TrustedDocuments } from "./trustedDocuments.js";
 
 export interface SubscriptionServerOptions {
@@ -73,10 +73,10 @@ export interface Subscriber extends SubscriptionOrigin {
   readonly onOverflow: (error: Error) => void;
 }
 
-/** A document text that cannot run: its errors, and the name of its one operation if it parsed and has one. */
+/** A document text that cannot run: its errors, and the document if it parsed (its operations name the refusal). */
 interface InvalidDocument {
   readonly errors: GraphQLError[];
-  readonly operationName: string | null;
+  readonly parsed: DocumentNode | null;
 }
 
 /** One operation sent to a subscription endpoint, as graphql-ws and graphql-sse hand it over. */
@@ -142,24 +142,31 @@ export class SubscriptionServer {
    */
   prepare(params: OperationParams, subscriber: Subscriber): (ExecutionArgs & { contextValue: GatewayContext }) | GraphQLError[] {
     const operationName = typeof params.operationName === "string" ? params.operationName : undefined;
-    const refuse = (errors: GraphQLError[], name: string | null = operationName ?? null) => this.log.refused(subscriber, name, errors);
+    // Refused before an operation of the document is found (no document, a parse error, a name of
+    // none of its operations): logged under the name sent, counted as `anonymous` (`RefusedOperation`).
+    const refuse = (errors: GraphQLError[], named: RefusedOperation = { sent: operationName ?? null, label: null }) => this.log.refused(subscriber, named, errors);
     // With trusted documents, the document comes from the manifest (before anything is parsed).
     const trusted = this.options.trustedDocuments?.resolve(params);
-    // Counted as `anonymous`: an untrusted request's name must not take a value of the bounded label.
-    if (trusted instanceof TrustedDocumentError) return refuse([trusted], null);
+    if (trusted instanceof TrustedDocumentError) return refuse([trusted]);
     const source = trusted ?? params.query;
     if (typeof source !== "string" || source.length === 0) return refuse([badRequest("Send the subscription as `query`.")]);
     const document = this.documentOf(source);
-    if (!isDocument(document)) return refuse(document.errors, operationName ?? document.operationName);
+    if (!isDocument(document)) {
+      // Parsed but invalid: counted under the operation it names (or its one operation), if it has one.
+      const label = (document.parsed && getOperationAST(document.parsed, operationName)?.name?.value) ?? null;
+      return refuse(document.errors, { sent: operationName ?? label, label });
+    }
     const operation = getOperationAST(document, operationName);
     if (!operation) return refuse([badRequest("The document names no operation to run (check `operationName`).")]);
-    const name = operationName ?? operation.name?.value ?? null;
+    // The operation's own name: the one sent, if any, named it.
+    const name = operation.name?.value ?? null;
+    const named = { sent: name, label: name };
     if (operation.operation !== "subscription") {
-      return this.log.refused(subscriber, name, [badRequest(`This endpoint serves subscriptions; send ${operation.operation} operations to POST /graphql.`)], operation.operation);
+      return this.log.refused(subscriber, named, [badRequest(`This endpoint serves subscriptions; send ${operation.operation} operations to POST /graphql.`)], operation.operation);
     }
     const variables = params.variables;
     if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
-      return refuse([badRequest("`variables` must be an object.")], name);
+      return refuse([badRequest("`variables` must be an object.")], named);
     }
     const principal = subscriber.principal;
     const facts: RequestFacts = {
@@ -186,11 +193,12 @@ export class SubscriptionServer {
 
   /**
    * Logs and counts a subscription the transport refused itself (a bound, an expired token), before
-   * `prepare`: `params` is not parsed, so its operation name is the one the client sent, if any.
+   * `prepare`: `params` is not parsed, so its line names the operation name the client sent, if any,
+   * and it is counted as `anonymous` (no document says that name is one of its operations).
    * Returns `errors`, to send.
    */
   refuse(origin: SubscriptionOrigin, params: OperationParams, errors: GraphQLError[]): GraphQLError[] {
-    return this.log.refused(origin, typeof params.operationName === "string" ? params.operationName : null, errors);
+    return this.log.refused(origin, { sent: typeof params.operationName === "string" ? params.operationName : null, label: null }, errors);
   }
 
   /** Logs a WebSocket connection the transport refused (closed with `code`'s close code) before it asked for any subscription. */
@@ -228,12 +236,12 @@ export class SubscriptionServer {
     try {
       document = parse(source, this.options.parseOptions);
     } catch (error) {
-      return { errors: [parseError(error)], operationName: null };
+      return { errors: [parseError(error)], parsed: null };
     }
     // Outside the `try`: a rule that throws is a defect, for the transport to report as one.
     const errors = validate(this.options.schema, document, this.rules);
     if (errors.length > 0) {
-      return { errors: errors.map((error) => limitCode(error, this.options.maskSuggestions)), operationName: getOperationAST(document)?.name?.value ?? null };
+      return { errors: errors.map((error) => limitCode(error, this.options.maskSuggestions)), parsed: document };
     }
     this.documentIds.set(document, ++this.documentCount);
     return document;
@@ -264,7 +272,7 @@ export class SubscriptionServer {
     if (Symbol.asyncIterator in result) return result;
     // Not a stream: the subscribe resolver (or variable coercion) refused it, and nothing opened.
     const refused = this.format(result);
-    this.log.refused(origin, operationName, refused.errors ?? []);
+    this.log.refused(origin, { sent: operationName, label: operationName }, refused.errors ?? []);
     return refused;
   }
 

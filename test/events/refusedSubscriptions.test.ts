@@ -5,6 +5,7 @@ import WebSocket from "ws";
 import { DEMO } from "../../src/emulator/dataset.js";
 import { SubscriptionServer } from "../../src/http/subscriptionServer.js";
 import { startLiveStack, waitUntil, type LiveStack, type Received } from "../support/liveStack.js";
+import { rawRequest } from "../support/http.js";
 import type { LogLine } from "../support/loggedGateway.js";
 import { sampleOf, scrapedSample, scrapeMetrics } from "../support/metricsText.js";
 
@@ -217,6 +218,57 @@ describe("a refused subscription's log line and metrics", () => {
 
     expect(await theLineOf(requestId)).toMatchObject({ requestId, transport: "ws", operationName: "Peek", operationType: "query", outcome: "refused", errorCodes: ["BAD_REQUEST"] });
     expect(await errorsCounted("BAD_REQUEST")).toBe(before + 1);
+    expect(stack.describeContactCalls()).toBe(0);
+  });
+
+  it("counts a refused subscription under a name its document holds, never under one the request only sent, which its line keeps", async () => {
+    const ws = await reader("invented-ws@example.com");
+    const sse = await reader("invented-sse@example.com");
+    const anonymousBefore = await sample("graphql_operations_total", { operation: "anonymous", outcome: "error" });
+    const variables = { instanceId: DEMO.instanceId };
+    const streamPost = (requestId: string, body: unknown) =>
+      rawRequest(stack.url, "POST", "/graphql/stream", { authorization: `Bearer ${sse}`, "content-type": "application/json", accept: "text/event-stream", "x-request-id": requestId }, JSON.stringify(body));
+
+    // Over SSE: a parse error, a name of no operation of the document, no query, a validation error.
+    const refusals = [
+      { requestId: "invented-sse-1", body: { query: "subscription { x", operationName: "InventedSse1" }, code: "GRAPHQL_PARSE_FAILED" },
+      { requestId: "invented-sse-2", body: { query: WATCH, operationName: "InventedSse2", variables }, code: "BAD_REQUEST" },
+      { requestId: "invented-sse-3", body: { operationName: "InventedSse3" }, code: "BAD_REQUEST" },
+      { requestId: "invented-sse-4", body: { query: MISSPELLED, operationName: "InventedSse4", variables }, code: "GRAPHQL_VALIDATION_FAILED" },
+    ];
+    for (const { requestId, body, code } of refusals) {
+      const answer = await streamPost(requestId, body);
+      expect({ requestId, status: answer.status, codes: answer.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code) }).toEqual({ requestId, status: 400, codes: [code] });
+    }
+    // Over SSE, one stream past SUBSCRIPTION_CONNECTIONS_PER_PRINCIPAL (refused before anything is parsed).
+    const open = stack.subscribe(stack.sse({ authorization: `Bearer ${sse}` }), WATCH, variables);
+    await stack.subscribers(1);
+    const bound = await streamPost("invented-sse-5", { query: WATCH, operationName: "InventedSse5", variables });
+    expect(bound.status).toBe(429);
+    open.unsubscribe();
+    await stack.subscribers(0);
+
+    // Over WebSocket: a name of no operation of the document, and one past SUBSCRIPTIONS_PER_CONNECTION.
+    const client = stack.ws({ headers: { "x-request-id": "invented-ws" }, connectionParams: { authorization: `Bearer ${ws}` } });
+    const refusedWith: unknown[] = [];
+    const subscribeAs = (operationName: string) =>
+      client.subscribe({ query: WATCH, operationName, variables }, { next: () => {}, error: (error) => void refusedWith.push(error), complete: () => {} });
+    subscribeAs("InventedWs1");
+    await waitUntil(() => refusedWith.length === 1, "the first refusal");
+    const wallboard = subscribeAs("Wallboard");
+    await stack.subscribers(1);
+    subscribeAs("InventedWs2");
+    await waitUntil(() => refusedWith.length === 2, "the second refusal");
+    expect(JSON.stringify(refusedWith)).toMatch(/BAD_REQUEST.*SUBSCRIPTION_LIMIT_EXCEEDED/);
+    wallboard();
+
+    const sent = [1, 2, 3, 4, 5].map((n) => `InventedSse${n}`);
+    for (const [index, name] of sent.entries()) expect((await theLineOf(`invented-sse-${index + 1}`)).operationName).toBe(name);
+    await waitUntil(() => linesOf("invented-ws").length === 3, "the WebSocket lines");
+    expect(linesOf("invented-ws").map((line) => line.operationName)).toEqual(["InventedWs1", "InventedWs2", "Wallboard"]);
+    const text = await scrapeMetrics(stack.url);
+    expect(text).not.toMatch(/operation="Invented/);
+    expect(sampleOf(text, "graphql_operations_total", { operation: "anonymous", outcome: "error" })).toBe(anonymousBefore + 7);
     expect(stack.describeContactCalls()).toBe(0);
   });
 
