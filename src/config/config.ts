@@ -25,10 +25,16 @@ const str = z.string().min(1);
 const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
 // Each entry "*" or an origin exactly as a browser sends it in `Origin`: CORS and the WebSocket
 // upgrade compare them as strings, so "https://app.example.com/" (a trailing slash) matched nothing.
+// A scheme whose URLs have no origin of their own (`new URL(…).origin` is "null") is an app's WebView
+// or a browser extension (capacitor://localhost, chrome-extension://<id>, tauri://localhost), which
+// sends `scheme://host` as its Origin: such an entry is that shape exactly (a lower-case scheme, a
+// host, nothing after it).
+const OPAQUE_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+$/;
 const origins = list.transform((entries, ctx) => {
   for (const entry of entries) {
     if (entry === "*" || originOf(entry) === entry) continue;
     const meant = originOf(entry);
+    if (meant === "null" && OPAQUE_ORIGIN.test(entry)) continue;
     const hint = meant && meant !== "null" ? ` (its origin is ${meant})` : "";
     ctx.addIssue({ code: "custom", message: `"${entry}" is not an origin${hint}: each entry must be * or scheme://host[:port] as browsers send it, with no path or trailing slash` });
     return z.NEVER;
@@ -121,7 +127,7 @@ export const SETTINGS = {
   CORS_ORIGINS: setting({
     schema: origins,
     default: "",
-    help: "Comma-separated origins whose browser pages may call the gateway: over HTTP (CORS) and by WebSocket upgrade. Each is * (every origin) or an origin exactly as browsers send it, scheme://host[:port] with no path or trailing slash, e.g. https://app.example.com. Empty allows no cross-origin browser calls.",
+    help: "Comma-separated origins whose browser pages may call the gateway: over HTTP (CORS) and by WebSocket upgrade. Each is * (every origin) or an origin exactly as browsers send it, scheme://host[:port] with no path or trailing slash, e.g. https://app.example.com; an app's WebView or a browser extension sends its own scheme and host, e.g. capacitor://localhost, tauri://localhost, or chrome-extension:// and the extension's id. Empty allows no cross-origin browser calls.",
   }),
   GRAPHQL_INTROSPECTION: setting({ schema: bool, help: "Allow introspection. Default: on in emulator mode, off in aws mode." }),
   GRAPHIQL: setting({ schema: bool, help: "Serve GraphiQL at GET /graphql. Default: on in emulator mode, off in aws mode." }),

@@ -236,6 +236,31 @@ describe("live contacts over WebSocket: CORS_ORIGINS=*", () => {
   });
 });
 
+describe("live contacts over WebSocket and CORS: an app's or extension's origin in CORS_ORIGINS", () => {
+  let apps: LiveStack;
+  beforeAll(async () => {
+    apps = await startLiveStack({ env: { CORS_ORIGINS: "capacitor://localhost,chrome-extension://abcdefghijklmnopabcdefghijklmnop" } });
+  });
+  afterAll(async () => {
+    await apps?.close();
+  });
+
+  it("accepts an upgrade and answers a preflight from a listed capacitor:// or chrome-extension:// origin, and from no other", async () => {
+    const allowed = async (origin: string) => {
+      const preflight = await fetch(apps.url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+      return { origin, cors: preflight.headers.get("access-control-allow-origin"), upgrade: await upgradeStatus(apps.url, origin) };
+    };
+    expect(await allowed("capacitor://localhost")).toEqual({ origin: "capacitor://localhost", cors: "capacitor://localhost", upgrade: 101 });
+    expect(await allowed("chrome-extension://abcdefghijklmnopabcdefghijklmnop")).toEqual({
+      origin: "chrome-extension://abcdefghijklmnopabcdefghijklmnop",
+      cors: "chrome-extension://abcdefghijklmnopabcdefghijklmnop",
+      upgrade: 101,
+    });
+    expect(await allowed("chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba")).toEqual({ origin: "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba", cors: null, upgrade: 403 });
+    expect(await allowed("capacitor://evil.example")).toEqual({ origin: "capacitor://evil.example", cors: null, upgrade: 403 });
+  });
+});
+
 describe("live contacts over SSE: authentication", () => {
   async function streamStatus(authorization?: string): Promise<number> {
     const response = await fetch(`${stack.url}/stream`, {

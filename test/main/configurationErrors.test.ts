@@ -133,11 +133,20 @@ describe("a setting's value", () => {
       ["https://app.example.com:443", `"https://app.example.com:443" is not an origin (its origin is https://app.example.com): ${RULE}`],
       ["app.example.com", `"app.example.com" is not an origin: ${RULE}`],
       ["null", `"null" is not an origin: ${RULE}`],
+      // An app's or extension's scheme has no origin of its own: only scheme://host passes, nothing after it.
+      ["capacitor://localhost/", `"capacitor://localhost/" is not an origin: ${RULE}`],
+      ["chrome-extension://abcdefghijklmnopabcdefghijklmnop/popup.html", `"chrome-extension://abcdefghijklmnopabcdefghijklmnop/popup.html" is not an origin: ${RULE}`],
+      ["tauri://localhost?x", `"tauri://localhost?x" is not an origin: ${RULE}`],
+      ["Capacitor://localhost", `"Capacitor://localhost" is not an origin: ${RULE}`],
+      ["file:///index.html", `"file:///index.html" is not an origin: ${RULE}`],
     ];
     for (const [value, reason] of cases) expect(refusal({ CORS_ORIGINS: value })).toContain(`Invalid setting CORS_ORIGINS=${JSON.stringify(value)}: ${reason}`);
     expect(loadConfig({ CORS_ORIGINS: "*" }, false).CORS_ORIGINS).toEqual(["*"]);
     expect(loadConfig({ CORS_ORIGINS: " https://app.example.com, http://localhost:3000 ,http://[::1]:8080" }, false).CORS_ORIGINS).toEqual(["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]);
     expect(loadConfig({}, false).CORS_ORIGINS).toEqual([]);
+    // What an app's WebView or a browser extension sends as its Origin: scheme://host.
+    const apps = ["capacitor://localhost", "ionic://localhost", "chrome-extension://abcdefghijklmnopabcdefghijklmnop", "moz-extension://0b3c1d2e-5f60-4a7b-8c9d-0e1f2a3b4c5d", "tauri://localhost"];
+    expect(loadConfig({ CORS_ORIGINS: apps.join(",") }, false).CORS_ORIGINS).toEqual(apps);
   });
 
   it("is a Redis URL only as the Redis client reads one: a host, no path but a database number, user info that percent-decodes", () => {
