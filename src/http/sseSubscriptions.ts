@@ -37,7 +37,8 @@ export interface SseOptions {
  * The operation is read here too, before graphql-sse (whose refusals carry no code, and a 415 no body):
  * a POST that is not `application/json` is refused with 415, a body that is not a JSON object, a
  * `query` that is not a string, `variables` or `extensions` that are not objects (or, in a GET's URL,
- * not JSON, or given twice) with 400, each BAD_REQUEST. A request with no `query` at all goes on to
+ * not JSON, or given twice; empty is none, as graphql-sse reads it) with 400, each BAD_REQUEST. A GET
+ * reaches graphql-sse with its URL rebuilt from what was read (`urlOf`). A request with no `query` at all goes on to
  * `prepare` as one with an empty `query`: it may name a trusted document (`documentId`, which
  * graphql-sse would drop, is taken from the request here, or the persisted-query extension), else it
  * is refused there with BAD_REQUEST (TRUSTED_DOCUMENT_REQUIRED with trusted documents), as over
@@ -122,12 +123,12 @@ export function sseHandler(options: SseOptions): RouteHandlerMethod {
     operations.set(request, operation);
     // graphql-sse streams only for this exact value (anything else it takes for its single-connection mode).
     request.raw.headers.accept = EVENT_STREAM;
-    // What it reads next has been checked; it needs a `query` string (one naming a trusted document may have none).
+    // What it reads next is what was checked; it needs a `query` string (one naming a trusted document may have none).
     if (request.method === "POST") {
       request.raw.headers["content-type"] = "application/json";
       (request.body as Record<string, unknown>).query = operation.query;
-    } else if (!new URLSearchParams(searchOf(request.url)).has("query")) {
-      request.raw.url = `${request.raw.url}${request.raw.url?.includes("?") ? "&" : "?"}query=`;
+    } else {
+      request.raw.url = urlOf(request.url, operation.query);
     }
     const socket = request.raw.socket;
     options.streams?.opened(socket);
@@ -197,6 +198,8 @@ function readOperation(request: FastifyRequest): (OperationParams & { readonly q
       if (values.length > 1) return { status: 400, refusal: `\`${name}\` is given more than once.` };
       if (values.length === 0) continue;
       if (name !== "variables" && name !== "extensions") fields[name] = values[0];
+      // Empty, as graphql-sse reads it: none.
+      else if (values[0] === "") continue;
       else {
         try {
           fields[name] = JSON.parse(values[0]!);
@@ -217,6 +220,26 @@ function readOperation(request: FastifyRequest): (OperationParams & { readonly q
   if (variables !== undefined && variables !== null && !isRecord(variables)) return { status: 400, refusal: "`variables` must be an object." };
   if (extensions !== undefined && extensions !== null && !isRecord(extensions)) return { status: 400, refusal: "`extensions` must be an object." };
   return { query: query ?? "", operationName, variables, extensions, documentId };
+}
+
+/**
+ * A GET's URL rebuilt, for graphql-sse to read, from the fields `readOperation` checked: `query` (""
+ * when none was sent), and `operationName`, `variables` and `extensions` as sent (their text, never
+ * serialized again: variables nested too deep for `JSON.stringify` are served, as over POST), each
+ * encoded. graphql-sse reads only what lies between the URL's first `?` and a second one, so a value
+ * with a literal `?` reached it cut short and it refused, with an uncoded 400 ("Missing query",
+ * "Unparsable URL"), a request the gateway had accepted. `documentId`, which it does not read, the
+ * handler hands over itself.
+ */
+function urlOf(url: string, query: string): string {
+  const sent = new URLSearchParams(searchOf(url));
+  const search = new URLSearchParams({ query });
+  for (const name of ["operationName", "variables", "extensions"] as const) {
+    const value = sent.get(name);
+    if (value) search.set(name, value);
+  }
+  const start = url.indexOf("?");
+  return `${start < 0 ? url : url.slice(0, start)}?${search}`;
 }
 
 // Private: what follows the `?` of a request's URL.

@@ -28,6 +28,8 @@ afterEach(async () => {
 
 const hub = () => stack.gateway.events!.hub;
 const subscriptionLines = () => lines.filter((line) => line.msg === "subscription" && line.transport === "sse");
+/** The SSE subscription lines written so far with `code` among their codes. */
+const linesWithCode = (code: string) => subscriptionLines().filter((line) => (line.errorCodes as string[] | undefined)?.includes(code)).length;
 
 /** One sample's value in the gateway's `GET /metrics` (0 when the series does not exist). */
 async function sample(name: string, labels: Record<string, string>): Promise<number> {
@@ -216,6 +218,54 @@ describe("GraphQL over SSE (/graphql/stream): requests", () => {
       expect(response.body.errors).toEqual([{ message: expect.stringContaining("Accept: text/event-stream"), extensions: { code: "BAD_REQUEST" } }]);
       if (status === 405) expect(response.headers.get("allow")).toBe("GET, POST");
     }
+    expect(hub().size).toBe(0);
+  });
+});
+
+describe("GraphQL over SSE (/graphql/stream): GET requests", () => {
+  /** Opens a GET stream at `search` (written as given: a `?` in a value stays literal), then closes it: its status and type. */
+  async function served(search: string): Promise<{ search: string; status: number; type: string | null }> {
+    const aborted = new AbortController();
+    const response = await fetch(`${stack.url}/stream?${search}`, { headers: { accept: "text/event-stream" }, signal: aborted.signal });
+    const answer = { search, status: response.status, type: response.headers.get("content-type") };
+    if (response.status === 200) await stack.subscribers(1);
+    aborted.abort();
+    await stack.subscribers(0);
+    return answer;
+  }
+  const STREAM = "text/event-stream; charset=utf-8";
+
+  it("serves a GET whose values hold a literal ?, read as the gateway checked them", async () => {
+    const before = linesWithCode("BAD_REQUEST");
+    const query = encodeURIComponent(WATCH);
+    for (const search of [
+      // A variable the operation does not declare is ignored, as on POST /graphql.
+      `query=${query}&variables={"instanceId":"${DEMO.instanceId}","note":"who?"}`,
+      `operationName=Watch&variables={"instanceId":"${DEMO.instanceId}","note":"a?b"}&query=${query}`,
+      `query=${query}&variables=${encodeURIComponent(JSON.stringify({ instanceId: DEMO.instanceId }))}&extensions={"note":"why?"}`,
+      // Nested too deep for JSON.stringify (12 KB of brackets): handed on as sent, never re-serialized.
+      `query=${query}&variables={"instanceId":"${DEMO.instanceId}","note":"?","deep":${"[".repeat(6000)}${"]".repeat(6000)}}`,
+    ]) {
+      expect(await served(search)).toEqual({ search, status: 200, type: STREAM });
+    }
+    expect(linesWithCode("BAD_REQUEST")).toBe(before);
+  });
+
+  it("serves a GET with an empty variables= or extensions= as one without them", async () => {
+    const query = encodeURIComponent(`subscription { contactEvents(instanceId: "${DEMO.instanceId}") { eventId } }`);
+    for (const search of [`query=${query}&variables=`, `query=${query}&extensions=`, `variables=&extensions=&query=${query}`]) {
+      expect(await served(search)).toEqual({ search, status: 200, type: STREAM });
+    }
+  });
+
+  it("refuses a GET with no query whose values hold a literal ? with 400 BAD_REQUEST, as a subscription refused before it opens (logged and counted)", async () => {
+    const before = await sample("graphql_errors_total", { code: "BAD_REQUEST" });
+    const searches = [`documentId=sha256:abc?def`, `documentId=x&variables={"instanceId":"${DEMO.instanceId}","contactIds":["who?"]}`, `operationName=Watch&extensions={"a":"?"}`];
+    for (const search of searches) {
+      const answer = await rawRequest(stack.url, "GET", `/graphql/stream?${search}`, { accept: "text/event-stream" });
+      expect({ search, status: answer.status, body: answer.body }).toEqual({ search, status: 400, body: { errors: [{ message: "Send the subscription as `query`.", extensions: { code: "BAD_REQUEST" } }] } });
+    }
+    expect(await sample("graphql_errors_total", { code: "BAD_REQUEST" })).toBe(before + searches.length);
     expect(hub().size).toBe(0);
   });
 });
