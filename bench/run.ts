@@ -175,6 +175,7 @@ async function main(): Promise<void> {
   writeFileSync(new URL("results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(new URL("results.md", import.meta.url), markdown(results));
   console.log(`\n${table(results)}\n\nWrote bench/results.json and bench/results.md (${results.run.seconds.toFixed(1)} s).`);
+  await stopAll(); // whatever is still running (nothing, normally): the run ends here
 }
 
 /**
@@ -884,7 +885,9 @@ async function profileFigures(emulator: ServerProcess, figures: Record<string, F
     if (f.met === false && !(key in PROFILED)) f.detail.profile ??= { none: "not a CPU figure of the gateway (a count, memory, a wall time under a quota, or another process's load)" };
   }
   const keys = toProfile(figures);
-  if (keys.length === 0) return;
+  // The profiled gateway started with the others is stopped whether or not a figure needs it: one
+  // left running kept the bench process alive after a run that met every target (it never exited).
+  if (keys.length === 0) return stopProfilers();
   log(`CPU profiles: ${keys.join(", ")}`);
   const windows: Array<{ key: string; fromUs: number; toUs: number; load: string }> = [];
   for (const key of keys) {
@@ -899,7 +902,7 @@ async function profileFigures(emulator: ServerProcess, figures: Record<string, F
       figures[key]!.detail.profile = { error: String(error) };
     }
   }
-  await Promise.all([...profilers.values()].map((p) => p.then((g) => g.stop()).catch(() => {}))); // the profiles are written on exit
+  await stopProfilers(); // the profiles are written on exit
   for (const w of windows) {
     const dir = `${PROFILE_DIR}/${PROFILED[w.key]!.gateway}`;
     try {
@@ -908,6 +911,11 @@ async function profileFigures(emulator: ServerProcess, figures: Record<string, F
       figures[w.key]!.detail.profile = { error: String(error) };
     }
   }
+}
+
+/** Stops every profiled gateway started (`profiler`). */
+async function stopProfilers(): Promise<void> {
+  await Promise.all([...profilers.values()].map((p) => p.then((g) => g.stop()).catch(() => {})));
 }
 
 // Private: what the gateway's /metrics says of its V8 heap (MB) and its response cache.
